@@ -64,6 +64,107 @@ def export(
             console.print(f"{info.slug}: {course.relative(path)} ({state})")
 
 
+@module_app.command("status")
+def module_status_command() -> None:
+    """Show whether each module's package files and notebooks match its source."""
+    from tito.status import module_status
+
+    course = _course()
+    table = Table("module", "title", "points", "package (tito export)", "notebooks (tito release)", "workspace")
+    for info in course.modules:
+        status = module_status(course, info)
+        table.add_row(
+            info.slug, info.title, f"{info.auto_points:g} + {info.manual_points:g} written",
+            _state(status.exported), _state(status.built), "started" if status.started else "-",
+        )
+    console.print(table)
+
+
+def _state(text: str) -> str:
+    colour = {"up to date": "green", "stale": "yellow", "missing": "red"}[text]
+    return f"[{colour}]{text}[/{colour}]"
+
+
+@app.command("release")
+def release(
+    module: Optional[str] = typer.Argument(None, help="Module name, e.g. tensor, 01_tensor or 01."),
+    all_modules: bool = typer.Option(False, "--all", help="Build every module."),
+) -> None:
+    """Write source/ (nbgrader source notebook) and release/ (student notebook, public tests, manifest)."""
+    from tito.release import release_module
+
+    course = _course()
+    for info in course.select(module, all_modules):
+        for path, changed in release_module(course, info):
+            console.print(f"{info.slug}: {course.relative(path)} ({'written' if changed else 'unchanged'})")
+
+
+@module_app.command("start")
+def module_start(module: str = typer.Argument(..., help="Module name, e.g. optimizers.")) -> None:
+    """Copy a module's student notebook into your workspace (never overwrites your work)."""
+    from tito.workspace import start_module
+
+    course = _course()
+    path, copied = start_module(course, course.module(module))
+    if copied:
+        console.print(f"Your notebook is ready: {path}")
+    else:
+        console.print(f"{path} already exists; it was left as it is.")
+
+
+@module_app.command("complete")
+def module_complete(
+    module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
+    timeout: float = typer.Option(600.0, help="Seconds the tests may run before they are stopped."),
+) -> None:
+    """Export your notebook into your own package and run the module's tests on it."""
+    from tito.complete import complete_module
+
+    course = _course()
+    report = complete_module(course, course.module(module), timeout=timeout)
+    console.print(f"Checked {course.relative(report.notebook)}")
+    for target in report.package.reference_targets:
+        console.print(f"  using the reference tinytorch.{target} (you have not completed it yourself)")
+    table = Table("test", "result", "points", "what happened")
+    for test in report.tests:
+        mark = "[green]pass[/green]" if test.outcome == "passed" else f"[red]{test.outcome}[/red]"
+        table.add_row(test.name, mark, f"{test.earned:g}/{test.points:g}", test.message)
+    console.print(table)
+    if report.problem:
+        console.print(f"[red]problem:[/red] {report.problem}", markup=True, highlight=False)
+    passed = sum(test.outcome == "passed" for test in report.tests)
+    console.print(f"Auto-graded: {report.earned:g}/{report.possible:g} points ({passed} of {len(report.tests)} tests passed)")
+    for answer in report.written:
+        state = "answered" if answer.answered else "not answered yet"
+        console.print(f"Written answer {answer.grade_id} ({answer.points:g} points, graded by hand): {state}")
+    if not report.all_passed:
+        raise typer.Exit(1)
+
+
+@app.command(
+    "test",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def test(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Argument(None, help="Module name (same as --module)."),
+    module: Optional[str] = typer.Option(None, "--module", "-m", help="Module name, e.g. optimizers."),
+    all_modules: bool = typer.Option(False, "--all", help="Run the whole test suite."),
+) -> None:
+    """Run the project's tests for a module (or all) with pytest; extra arguments go to pytest."""
+    from tito.testing import all_test_paths, module_test_paths, run_pytest
+
+    course = _course()
+    if name and module and name != module:
+        raise TitoError("give the module once, either as an argument or with --module")
+    if all_modules and not (name or module):
+        paths = all_test_paths(course)
+    else:
+        info = course.select(name or module, all_modules)[0]
+        paths = module_test_paths(course, info)
+    raise typer.Exit(run_pytest(course, paths, list(ctx.args)))
+
+
 def main() -> None:
     try:
         app()

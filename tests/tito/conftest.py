@@ -1,0 +1,32 @@
+"""Fixtures for the tito tests: a small throwaway course built from tests/tito/course."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tito.course import Course
+
+COURSE_TEMPLATE = Path(__file__).parent / "course"
+
+
+@pytest.fixture
+def mini_course(tmp_path: Path) -> Course:
+    """A fresh copy of the two-module test course (alpha, beta), not yet exported or built."""
+    root = tmp_path / "course"
+    shutil.copytree(COURSE_TEMPLATE, root)
+    return Course.load(root)
+
+
+@pytest.fixture
+def write_source():
+    """A function that replaces a module's `_dev.py` with some text and returns its path."""
+
+    def write(course: Course, name: str, text: str) -> Path:
+        path = course.module(name).dev_path
+        path.write_text(text)
+        return path
+
+    return write

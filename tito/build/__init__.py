@@ -1,0 +1,1 @@
+"""Turn a module source into its build outputs: notebooks, public tests and the checksum manifest."""

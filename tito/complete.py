@@ -1,0 +1,150 @@
+"""`tito module complete`: export a student's notebook into their package and run the visible tests on it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tito import cells as C
+from tito.course import Course
+from tito.errors import TitoError
+from tito.modules import ModuleInfo
+from tito.pytest_runner import PASSED, TestResult, run_tests
+from tito.release import MANIFEST_NAME
+from tito.workspace import (
+    StudentPackage,
+    build_student_package,
+    notebook_path,
+    read_student_notebook,
+    student_exports,
+)
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    name: str
+    grade_id: str
+    points: float
+    outcome: str
+    message: str
+
+    @property
+    def earned(self) -> float:
+        return self.points if self.outcome == PASSED else 0.0
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    grade_id: str
+    points: float
+    answered: bool
+
+
+@dataclass
+class CompletionReport:
+    module: ModuleInfo
+    notebook: Path
+    package: StudentPackage
+    tests: list[TestOutcome] = field(default_factory=list)
+    written: list[WrittenAnswer] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def earned(self) -> float:
+        return sum(test.earned for test in self.tests)
+
+    @property
+    def possible(self) -> float:
+        return sum(test.points for test in self.tests)
+
+    @property
+    def all_passed(self) -> bool:
+        return self.problem is None and all(test.outcome == PASSED for test in self.tests)
+
+
+def load_manifest(course: Course, info: ModuleInfo) -> dict:
+    path = course.paths.release / info.slug / MANIFEST_NAME
+    if not path.is_file():
+        raise TitoError(f"{course.relative(path)} is missing; the instructor must run `tito release {info.name}`")
+    return json.loads(path.read_text())
+
+
+def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_TIMEOUT) -> CompletionReport:
+    path = notebook_path(course, info)
+    if not path.exists():
+        raise TitoError(f"{course.relative(path)} does not exist; run `tito module start {info.name}` first")
+    notebook = read_student_notebook(path)
+    exports = student_exports(notebook, info, course.relative(path))
+    package = build_student_package(course, info, exports)
+    manifest = load_manifest(course, info)
+    report = CompletionReport(module=info, notebook=path, package=package)
+    report.written = _written_answers(notebook, manifest)
+    problem = _compile_problem(exports)
+    if problem is None:
+        run = run_tests(
+            [course.paths.release / info.slug / info.test_file_name], [package.root], timeout
+        )
+        results = {result.name: result for result in run.results}
+        if run.timed_out:
+            problem = f"the tests did not finish within {timeout:g} s: is there an endless loop?"
+        elif not run.results:
+            problem = "pytest ran no tests:\n" + run.output[-2000:]
+        else:
+            problem = _collection_problem(run.results)
+    else:
+        results = {}
+    report.problem = problem
+    for cell in manifest["cells"]:
+        if cell["kind"] != "test":
+            continue
+        result = results.get(cell["test"])
+        if result is None:
+            outcome, message = "not run", problem or "this test did not run"
+        else:
+            outcome, message = result.outcome, _short(result)
+        report.tests.append(TestOutcome(cell["test"], cell["grade_id"], cell["points"], outcome, message))
+    return report
+
+
+def _compile_problem(exports: dict[str, str]) -> str | None:
+    for target, text in exports.items():
+        try:
+            compile(text, f"tinytorch/{target.replace('.', '/')}.py", "exec")
+        except SyntaxError as error:
+            return f"your exported code for {target} does not compile: {error.msg} ({error.text or ''}".rstrip() + ")"
+    return None
+
+
+def _collection_problem(results: list[TestResult]) -> str | None:
+    """pytest reports a test file that fails to import as an error case without a test name."""
+    for result in results:
+        if not result.name.startswith("test_") and result.outcome != PASSED:
+            return f"the tests could not import your code: {result.message}"
+    return None
+
+
+def _short(result: TestResult) -> str:
+    if result.outcome == PASSED:
+        return ""
+    if result.outcome == "skipped":
+        return f"skipped (a skipped test earns no points): {result.message}"
+    message = result.message or result.details
+    return message.strip()
+
+
+def _written_answers(notebook, manifest: dict) -> list[WrittenAnswer]:
+    by_id = {C.grade_id(cell): cell for cell in notebook.cells if C.grade_id(cell)}
+    answers = []
+    for cell in manifest["cells"]:
+        if cell["kind"] != "written":
+            continue
+        student_cell = by_id.get(cell["grade_id"])
+        answered = student_cell is not None and (
+            hashlib.sha256(student_cell.source.encode("utf-8")).hexdigest() != cell["source_sha256"]
+        ) and bool(student_cell.source.strip())
+        answers.append(WrittenAnswer(cell["grade_id"], cell["points"], answered))
+    return answers

@@ -1,0 +1,107 @@
+"""The student's side: notebooks in the workspace and the student's own copy of the package."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from tito.course import Course
+from tito.errors import TitoError
+from tito.export import PACKAGE, render_exports, target_path
+from tito.modules import ModuleInfo, with_prerequisites
+
+PROVENANCE = "provenance.json"
+
+
+@dataclass(frozen=True)
+class StudentPackage:
+    """A package copy for one check: which targets are the student's and which came from the reference."""
+
+    root: Path
+    student_targets: tuple[str, ...]
+    reference_targets: tuple[str, ...]
+
+
+def notebook_path(course: Course, info: ModuleInfo) -> Path:
+    return course.paths.workspace / info.slug / info.notebook_name
+
+
+def package_root(course: Course) -> Path:
+    """The folder that holds the student's `tinytorch/` (put first on PYTHONPATH when checking)."""
+    return course.paths.workspace / "package"
+
+
+def start_module(course: Course, info: ModuleInfo) -> tuple[Path, bool]:
+    """Copy the release notebook into the workspace; never overwrite. Returns (path, copied)."""
+    release = course.paths.release / info.slug / info.notebook_name
+    if not release.is_file():
+        raise TitoError(f"{course.relative(release)} does not exist; the instructor must run `tito release {info.name}`")
+    destination = notebook_path(course, info)
+    if destination.exists():
+        return destination, False
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(release, destination)
+    return destination, True
+
+
+def read_student_notebook(path: Path) -> NotebookNode:
+    """Read a notebook; anything that is not one is a TitoError saying so."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise TitoError(f"{path} does not exist") from None
+    except Exception as error:  # nbformat raises several types for unreadable files
+        raise TitoError(f"{path} is not a readable notebook: {error}") from None
+    if not notebook.cells:
+        raise TitoError(f"{path} has no cells")
+    return notebook
+
+
+def student_exports(notebook: NotebookNode, info: ModuleInfo, origin: str) -> dict[str, str]:
+    """The package files the student's notebook exports; every target the module needs must be there."""
+    try:
+        files = render_exports(notebook.cells, origin)
+    except TitoError as error:
+        raise TitoError(f"{origin}: {error}") from None
+    missing = [target for target in info.exports if target not in files]
+    if missing:
+        raise TitoError(
+            f"{origin} exports nothing to {', '.join(missing)}: "
+            "were the '#| default_exp' / '#| export' lines deleted?"
+        )
+    return {target: files[target] for target in info.exports}
+
+
+def build_student_package(course: Course, info: ModuleInfo, exports: dict[str, str]) -> StudentPackage:
+    """Write the student's exports into the workspace package; fill missing prerequisites from the reference."""
+    root = package_root(course)
+    provenance_path = root / PROVENANCE
+    provenance = json.loads(provenance_path.read_text()) if provenance_path.exists() else {}
+    _copy_package_inits(course.paths.package_root / PACKAGE, root / PACKAGE)
+    for target, text in exports.items():
+        path = target_path(root, target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        provenance[target] = "student"
+    reference_used = []
+    for prerequisite in with_prerequisites(course.modules, info)[:-1]:
+        for target in prerequisite.exports:
+            if provenance.get(target) == "student" and target_path(root, target).exists():
+                continue
+            shutil.copyfile(target_path(course.paths.package_root, target), target_path(root, target))
+            provenance[target] = "reference"
+            reference_used.append(target)
+    provenance_path.write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
+    return StudentPackage(root, tuple(exports), tuple(reference_used))
+
+
+def _copy_package_inits(reference: Path, destination: Path) -> None:
+    for init in reference.rglob("__init__.py"):
+        target = destination / init.relative_to(reference)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(init, target)
