@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One command for a fresh machine: install, build the course, and run the first module's tests.
+set -euo pipefail
+cd "$(dirname "$0")"
+echo "==> installing into .venv"
+bash scripts/install.sh
+echo "==> exporting the reference package (tinytorch/) and building source/ and release/"
+.venv/bin/tito export --all
+.venv/bin/tito release --all
+.venv/bin/tito module status
+first=$(.venv/bin/python -c "from tito.course import Course; print(Course.load().modules[0].name)")
+echo "==> running the tests of the first module ($first)"
+.venv/bin/tito test "$first" -q

@@ -1,0 +1,140 @@
+"""Linux isolation for the sandbox child: namespaces, private mounts and an unprivileged uid.
+
+Everything here is best effort and reported: `probe_isolation()` tells the grader what is available,
+and the grader prints it, so nobody believes in protection that is not there.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import subprocess
+from dataclasses import dataclass
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWPID = 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+NAMESPACES = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID
+SANDBOX_UID_BASE = 61000
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+class IsolationError(OSError):
+    pass
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise IsolationError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(
+        _libc.mount(
+            source.encode(), target.encode(), fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags), data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def hide_paths(paths: list[str], readable: list[str], scratch_bytes: int) -> None:
+    """In a fresh mount namespace: a private /proc, an empty locked tmpfs over each hidden path, a new /tmp,
+    and the `readable` folders (the Python installation) reachable by an unprivileged uid."""
+    mount("none", "/", None, MS_REC | MS_PRIVATE)
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for path in paths:
+        if os.path.isdir(path):
+            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=000")
+    for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(scratch):
+            mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=1777")
+    for path in readable:
+        _make_reachable(path)
+
+
+def _make_reachable(path: str) -> None:
+    """If a closed folder (say /root, mode 700) lies above `path`, cover it with an open tmpfs holding only
+    the branch that leads to `path`, so an unprivileged uid can read `path` and nothing else there."""
+    parts = os.path.abspath(path).split(os.sep)[1:]
+    for depth in range(1, len(parts)):
+        closed = os.sep + os.path.join(*parts[:depth])
+        if os.stat(closed).st_mode & 0o001:
+            continue
+        branch = os.path.join(closed, parts[depth])
+        keep = "/tmp/.tito-keep"
+        os.makedirs(keep, exist_ok=True)
+        mount(branch, keep, None, MS_BIND | MS_REC)
+        mount("tmpfs", closed, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=755")
+        os.makedirs(branch)
+        mount(keep, branch, None, MS_BIND | MS_REC)
+        _libc.umount2(keep.encode(), 2)  # MNT_DETACH
+        os.rmdir(keep)
+        return
+
+
+def hidden_folders(roots: list[str], keep: list[str]) -> list[str]:
+    """The folders to cover so that `roots` are unreadable, except the branches that hold a `keep` path
+    (a virtual environment inside the course checkout must stay readable)."""
+    keep = [os.path.abspath(path) for path in keep]
+    hidden: list[str] = []
+    for root in map(os.path.abspath, roots):
+        if not os.path.isdir(root):
+            continue
+        inside = [path for path in keep if path == root or path.startswith(root + os.sep)]
+        if not inside:
+            hidden.append(root)
+        elif root not in inside:
+            children = [os.path.join(root, name) for name in sorted(os.listdir(root))]
+            hidden += hidden_folders([child for child in children if os.path.isdir(child)], inside)
+    return hidden
+
+
+def drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What this machine lets the sandbox do."""
+
+    namespaces: bool
+    separate_uid: bool
+    reason: str
+
+    def describe(self) -> str:
+        if self.namespaces and self.separate_uid:
+            return (
+                "isolation: private PID, network and mount namespaces; hidden tests, solutions and other "
+                "submissions are unmounted; submissions run as unprivileged uids"
+            )
+        return f"isolation: REDUCED ({self.reason}); see docs/grading-security.md"
+
+
+def probe_isolation() -> Isolation:
+    """Try the namespaces once, in a throwaway child, the same way the sandbox will use them."""
+    if os.geteuid() != 0:
+        return Isolation(False, False, "the grader is not running as root: no namespaces, no separate uid, "
+                                       "submissions share the grader's user and network")
+    try:
+        done = subprocess.run(
+            ["unshare", "--mount", "--pid", "--net", "--ipc", "--fork", "true"], capture_output=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Isolation(False, True, f"namespaces unavailable ({error}); network access is not blocked")
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip()
+        return Isolation(False, True, f"namespaces unavailable ({detail}); network access is not blocked")
+    return Isolation(True, True, "")

@@ -1,0 +1,104 @@
+"""What runs inside the sandbox child: isolate, load the submission's package, answer probe calls.
+
+The zygote imports this module before it forks, so the child needs no file from the course to run it.
+Messages are JSON lines on a socket of their own; the submission's stdout and stderr go to a pipe
+the grader only displays.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+import types
+
+from tito.grading.probes import call_probe, describe_exception
+from tito.grading.wire import dumps
+from tito.sandbox.isolation import drop_privileges, hide_paths
+from tito.sandbox.limits import apply_rlimits
+
+PROTOCOL_FD = 3
+
+
+def run_child(config: dict, proto_fd: int, out_fd: int) -> None:
+    """Isolate this process, then serve the grader until it hangs up. Never returns."""
+    try:
+        if config["namespaces"]:
+            hide_paths(config["hide"], config["readable"], config["limits"]["scratch_bytes"])
+        _own_fds(proto_fd, out_fd)
+        if config["uid"] is not None:
+            drop_privileges(config["uid"])
+        apply_rlimits(config["limits"])
+        for number in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(number, signal.SIG_DFL)
+        workdir = tempfile.mkdtemp(prefix="submission-", dir="/tmp" if config["namespaces"] else None)
+        os.chdir(workdir)
+        os.environ.clear()
+        os.environ.update({"HOME": workdir, "TMPDIR": workdir, "OPENBLAS_NUM_THREADS": "1", "LANG": "C.UTF-8"})
+        sys.path[:] = config["sys_path"]
+    except BaseException as error:  # noqa: BLE001 - report and stop; nothing has run yet
+        os.write(PROTOCOL_FD if _is_open(PROTOCOL_FD) else proto_fd,
+                 dumps({"ok": False, "error": {"type": "SandboxSetup", "message": repr(error), "where": ""}}))
+        os._exit(70)
+    serve(workdir)
+    os._exit(0)
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def _own_fds(proto_fd: int, out_fd: int) -> None:
+    """Protocol on fd 3, output on 1 and 2, /dev/null on 0, every other descriptor closed."""
+    os.dup2(proto_fd, PROTOCOL_FD)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.closerange(PROTOCOL_FD + 1, 65536)
+
+
+def serve(workdir: str) -> None:
+    sock = socket.socket(fileno=PROTOCOL_FD)
+    reader = sock.makefile("rb")
+    setup = json.loads(reader.readline())
+    package = os.path.join(workdir, "package")
+    for relative, text in setup["files"].items():
+        path = os.path.join(package, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    sys.path.insert(0, package)
+    importlib.invalidate_caches()
+    probes = types.ModuleType("probes")
+    probes.__file__ = "<probes>"
+    exec(compile(setup["probes"], "<probes>", "exec"), probes.__dict__)  # noqa: S102 - trusted suite code
+    sock.sendall(dumps(_load(setup["targets"])))
+    for line in reader:
+        request = json.loads(line)
+        response = call_probe(probes, request["probe"], request["kwargs"])
+        response["id"] = request["id"]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sock.sendall(dumps(response))
+
+
+def _load(targets: list[str]) -> dict:
+    """Import the submission's package modules once, so import-time problems are reported on their own."""
+    try:
+        for target in targets:
+            importlib.import_module(f"tinytorch.{target}")
+        return {"ok": True, "value": None}
+    except BaseException as error:  # noqa: BLE001 - the submission may raise anything at import
+        return {"ok": False, "error": describe_exception(error)}
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
