@@ -12,8 +12,9 @@ from nbformat import NotebookNode
 
 from tito.course import Course
 from tito.errors import TitoError
-from tito.export import PACKAGE, render_exports, target_path
+from tito.export import render_exports, target_path
 from tito.modules import ModuleInfo, with_prerequisites
+from tito.package import package_texts
 
 PROVENANCE = "provenance.json"
 
@@ -78,30 +79,27 @@ def student_exports(notebook: NotebookNode, info: ModuleInfo, origin: str) -> di
 
 
 def build_student_package(course: Course, info: ModuleInfo, exports: dict[str, str]) -> StudentPackage:
-    """Write the student's exports into the workspace package; fill missing prerequisites from the reference."""
+    """Write the student's exports into the workspace package; prerequisites the student has not completed
+    come from the reference package."""
     root = package_root(course)
     provenance_path = root / PROVENANCE
     provenance = json.loads(provenance_path.read_text()) if provenance_path.exists() else {}
-    _copy_package_inits(course.paths.package_root / PACKAGE, root / PACKAGE)
-    for target, text in exports.items():
-        path = target_path(root, target)
+    own = {
+        target: target_path(root, target).read_text(encoding="utf-8")
+        for target, who in provenance.items()
+        if who == "student" and target not in exports and target_path(root, target).exists()
+    }
+    for relative, text in package_texts(course, info, exports, own).items():
+        path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        provenance[target] = "student"
-    reference_used = []
-    for prerequisite in with_prerequisites(course.modules, info)[:-1]:
-        for target in prerequisite.exports:
-            if provenance.get(target) == "student" and target_path(root, target).exists():
-                continue
-            shutil.copyfile(target_path(course.paths.package_root, target), target_path(root, target))
-            provenance[target] = "reference"
-            reference_used.append(target)
+    reference_used = [
+        target
+        for prerequisite in with_prerequisites(course.modules, info)[:-1]
+        for target in prerequisite.exports
+        if target not in own
+    ]
+    provenance.update({target: "student" for target in exports})
+    provenance.update({target: "reference" for target in reference_used})
     provenance_path.write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
     return StudentPackage(root, tuple(exports), tuple(reference_used))
-
-
-def _copy_package_inits(reference: Path, destination: Path) -> None:
-    for init in reference.rglob("__init__.py"):
-        target = destination / init.relative_to(reference)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(init, target)

@@ -1,0 +1,64 @@
+"""A module's hidden suite: `autograder/NN_name/` with `probes.py` and pytest files."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tito.course import Course
+from tito.errors import TitoError
+from tito.grading.probes import PROBES_FILE
+from tito.modules import ModuleInfo
+from tito.export import target_path
+from tito.package import package_texts
+
+
+@dataclass(frozen=True)
+class HiddenSuite:
+    course: Course
+    module: ModuleInfo
+    folder: Path
+
+    @classmethod
+    def for_module(cls, course: Course, module: ModuleInfo) -> "HiddenSuite":
+        folder = course.paths.autograder / module.slug
+        if not (folder / PROBES_FILE).is_file():
+            raise TitoError(f"{course.relative(folder)} has no {PROBES_FILE}: module {module.name} has no hidden suite")
+        return cls(course, module, folder)
+
+    @classmethod
+    def for_folder(cls, folder: Path) -> "HiddenSuite":
+        """The suite a test file lives in (autograder/NN_name/), found from the folder alone."""
+        folder = folder.resolve()
+        course = Course.load(folder.parent.parent)
+        return cls.for_module(course, course.module(folder.name))
+
+    @property
+    def probes_source(self) -> str:
+        return (self.folder / PROBES_FILE).read_text(encoding="utf-8")
+
+    def reference_package(self) -> dict[str, str]:
+        """The package a perfect submission would have: the reference files, as `relative path -> text`."""
+        module_files = {
+            target: target_path(self.course.paths.package_root, target).read_text(encoding="utf-8")
+            for target in self.module.exports
+        }
+        return package_texts(self.course, self.module, module_files)
+
+    def fingerprint(self) -> str:
+        """Changes whenever the suite, the reference package or tito's grading code changes."""
+        digest = hashlib.sha256()
+        tito_grading = Path(__file__).resolve().parent
+        files = sorted(self.folder.rglob("*.py")) + sorted((self.course.paths.package_root / "tinytorch").rglob("*.py"))
+        files += sorted(tito_grading.rglob("*.py")) + sorted(tito_grading.parent.joinpath("sandbox").rglob("*.py"))
+        for path in files:
+            digest.update(path.as_posix().encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def hidden_paths(course: Course) -> list[Path]:
+    """What a sandboxed submission must never read: the course checkout (except a virtualenv inside it)."""
+    return [course.paths.root]
+
