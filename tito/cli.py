@@ -136,7 +136,7 @@ def module_complete(
     console.print(f"Auto-graded: {report.earned:g}/{report.possible:g} points ({passed} of {len(report.tests)} tests passed)")
     for answer in report.written:
         state = "answered" if answer.answered else "not answered yet"
-        console.print(f"Written answer {answer.grade_id} ({answer.points:g} points, graded by hand): {state}")
+        console.print(f"Written answer {answer.grade_id} ({answer.max_points:g} points, graded by hand): {state}")
     if not report.all_passed:
         raise typer.Exit(1)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tito import cells as C
 from tito.course import Course
 from tito.errors import TitoError
+from tito.grading.prepare import written_answers
+from tito.grading.result import WrittenAnswer
 from tito.modules import ModuleInfo
 from tito.pytest_runner import PASSED, TestResult, run_tests
 from tito.release import MANIFEST_NAME
@@ -35,13 +35,6 @@ class TestOutcome:
     @property
     def earned(self) -> float:
         return self.points if self.outcome == PASSED else 0.0
-
-
-@dataclass(frozen=True)
-class WrittenAnswer:
-    grade_id: str
-    points: float
-    answered: bool
 
 
 @dataclass
@@ -82,7 +75,7 @@ def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_T
     package = build_student_package(course, info, exports)
     manifest = load_manifest(course, info)
     report = CompletionReport(module=info, notebook=path, package=package)
-    report.written = _written_answers(notebook, manifest)
+    report.written = written_answers(notebook, manifest)
     problem = _compile_problem(exports)
     if problem is None:
         run = run_tests(
@@ -134,17 +127,3 @@ def _short(result: TestResult) -> str:
         return f"skipped (a skipped test earns no points): {result.message}"
     message = result.message or result.details
     return message.strip()
-
-
-def _written_answers(notebook, manifest: dict) -> list[WrittenAnswer]:
-    by_id = {C.grade_id(cell): cell for cell in notebook.cells if C.grade_id(cell)}
-    answers = []
-    for cell in manifest["cells"]:
-        if cell["kind"] != "written":
-            continue
-        student_cell = by_id.get(cell["grade_id"])
-        answered = student_cell is not None and (
-            hashlib.sha256(student_cell.source.encode("utf-8")).hexdigest() != cell["source_sha256"]
-        ) and bool(student_cell.source.strip())
-        answers.append(WrittenAnswer(cell["grade_id"], cell["points"], answered))
-    return answers

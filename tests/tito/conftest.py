@@ -10,6 +10,7 @@ import pytest
 from tito.course import Course
 
 COURSE_TEMPLATE = Path(__file__).parent / "course"
+collect_ignore = ["course"]  # a course template, collected only inside the copies the tests make
 
 
 @pytest.fixture

@@ -1,0 +1,132 @@
+"""Run a hidden suite for many submissions in one pytest session.
+
+Collecting the suite and importing its modules happens once per worker; each submission then runs every
+collected test through pytest's own run protocol, with `student` bound to that submission's sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import nbformat
+import pytest
+from _pytest.runner import runtestprotocol
+
+from tito.grading import fixtures
+from tito.grading.job import GradingJob
+from tito.grading.prepare import prepare_submission
+from tito.grading.probes import SubmissionError
+from tito.grading.result import ERROR, GRADED, TAMPERED, SubmissionResult, TestVerdict
+from tito.grading.suite import HiddenSuite
+from tito.package import package_texts
+from tito.release import MANIFEST_NAME
+from tito.sandbox.client import Sandbox
+
+
+def test_points(item) -> float:
+    marker = item.get_closest_marker("points")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"hidden test {item.nodeid} has no @pytest.mark.points(n)")
+    return float(marker.args[0])
+
+
+class SuiteRunner:
+    """A pytest plugin whose test loop grades each job in turn instead of running the tests once."""
+
+    def __init__(self, suite: HiddenSuite, sandbox: Sandbox, jobs: Iterable[GradingJob],
+                 emit: Callable[[SubmissionResult], None]):
+        self.suite = suite
+        self.sandbox = sandbox
+        self.jobs = jobs
+        self.emit = emit
+        release = suite.course.paths.release / suite.module.slug
+        self.release_nb = nbformat.read(release / suite.module.notebook_name, as_version=4)
+        self.manifest = json.loads((release / MANIFEST_NAME).read_text())
+        self.collection_failed = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        if session.testsfailed:
+            self.collection_failed = True
+            raise session.Interrupted("the hidden suite could not be collected")
+        for item in session.items:
+            test_points(item)
+        for job in self.jobs:
+            self.emit(self.grade(session.items, job))
+        return True
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        if call.excinfo is not None and call.when == "call":
+            item._tito_excinfo = call.excinfo
+
+    # -- one submission --------------------------------------------------------------------------
+    def grade(self, items: list, job: GradingJob) -> SubmissionResult:
+        result = SubmissionResult(
+            student=job.student, status=GRADED, max_score=sum(test_points(item) for item in items),
+            name=job.name, email=job.email, submitted_at=job.submitted_at, source=job.source, key=job.key,
+        )
+        try:
+            data = Path(job.path).read_bytes()
+        except OSError as error:
+            return self._unusable(result, items, f"the submitted file could not be read ({error.strerror})")
+        module = self.suite.module
+        prepared = prepare_submission(data, self.release_nb, self.manifest, module.exports, f"{job.student}'s notebook")
+        result.written = prepared.written
+        result.notes = list(prepared.tampering) + list(prepared.notes)
+        if prepared.problem:
+            return self._unusable(result, items, prepared.problem)
+        files = package_texts(self.suite.course, module, prepared.exports)
+        session = self.sandbox.session(files, self.suite.probes_source, list(module.exports))
+        try:
+            if session.load_error is not None:
+                message = f"your code could not be loaded: {session.load_error}"
+                result.tests = [TestVerdict(item.name, test_points(item), 0.0, False, message) for item in items]
+                result.notes.append(message)
+            else:
+                fixtures.activate(session)
+                result.tests = [self._run(item) for item in items]
+        finally:
+            fixtures.deactivate()
+            session.close()
+            result.output = session.output()
+        result.notes += session.events
+        result.status = TAMPERED if prepared.tampering else GRADED
+        return result
+
+    def _unusable(self, result: SubmissionResult, items: list, problem: str) -> SubmissionResult:
+        result.status = ERROR
+        result.problem = problem
+        result.tests = [TestVerdict(item.name, test_points(item), 0.0, False, problem) for item in items]
+        return result
+
+    def _run(self, item) -> TestVerdict:
+        item._tito_excinfo = None
+        item._initrequest()
+        reports = runtestprotocol(item, nextitem=None, log=False)
+        points = test_points(item)
+        passed = all(report.passed for report in reports) and any(report.when == "call" for report in reports)
+        if passed:
+            return TestVerdict(item.name, points, points, True, "")
+        return TestVerdict(item.name, points, 0.0, False, _message(item, reports))
+
+
+def _message(item, reports) -> str:
+    """What the student reads: the check's own message, never the hidden test's source."""
+    if any(report.skipped for report in reports):
+        return "this check was skipped, which counts as failed"
+    excinfo = getattr(item, "_tito_excinfo", None)
+    if excinfo is None:
+        failed = next((report for report in reports if report.failed), None)
+        when = failed.when if failed is not None else "?"
+        return f"the grader could not run this check (failure during {when}); please tell your instructor"
+    error = excinfo.value
+    if isinstance(error, SubmissionError):
+        return str(error)
+    if isinstance(error, AssertionError):
+        text = str(error).split("\nassert ")[0].strip()
+        return text if text and not text.startswith("assert ") else "a hidden check failed"
+    return f"the check could not complete: {type(error).__name__}: {error}"
