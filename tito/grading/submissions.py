@@ -51,7 +51,7 @@ def find_submissions(location: Path, notebook_name: str, scratch: Path) -> list[
         location = _unzip(location, scratch / "unzipped")
     if not location.is_dir():
         raise TitoError(f"{location} is neither a folder nor a .zip of submissions")
-    root = _single_top_folder(location)
+    root = location if (location / "submitted").is_dir() else _single_top_folder(location, notebook_name)
     if (root / "submitted").is_dir():
         root = root / "submitted"
         found = _nbgrader_layout(root, notebook_name)
@@ -70,16 +70,12 @@ def find_submissions(location: Path, notebook_name: str, scratch: Path) -> list[
     return [by_student[student] for student in sorted(by_student)]
 
 
-def _single_top_folder(folder: Path) -> Path:
-    """Zips often wrap everything in one folder; look inside it."""
+def _single_top_folder(folder: Path, notebook_name: str) -> Path:
+    """Zips often wrap everything in one folder; look inside it (unless it is one student's folder)."""
     entries = [entry for entry in folder.iterdir() if entry.name not in _IGNORED]
-    if len(entries) == 1 and entries[0].is_dir() and not _looks_like_student_folder(entries[0]):
+    if len(entries) == 1 and entries[0].is_dir() and not (entries[0] / notebook_name).is_file():
         return entries[0]
     return folder
-
-
-def _looks_like_student_folder(folder: Path) -> bool:
-    return any(entry.is_file() and entry.suffix == ".ipynb" for entry in folder.iterdir())
 
 
 def _nbgrader_layout(submitted: Path, notebook_name: str) -> list[Submission]:

@@ -1,0 +1,129 @@
+"""Finding submissions in the layouts instructors get them in."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tito.errors import TitoError
+from tito.grading.submissions import apply_roster, find_submissions, read_roster, safe_id
+
+NB = "optimizers.ipynb"
+
+
+def touch(path: Path, text: str = "{}") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def found(location: Path, tmp_path: Path) -> list[tuple[str, str]]:
+    return [(s.student, s.source) for s in find_submissions(location, NB, tmp_path / "scratch")]
+
+
+def test_a_folder_of_notebooks(tmp_path):
+    """Is each `<student>.ipynb` one student, including files that are not notebooks?"""
+    folder = tmp_path / "class"
+    touch(folder / "alice.ipynb")
+    touch(folder / "bob.ipynb")
+    touch(folder / "carol.txt")
+    touch(folder / ".DS_Store")
+    assert found(folder, tmp_path) == [("alice", "alice.ipynb"), ("bob", "bob.ipynb"), ("carol", "carol.txt")]
+
+
+def test_a_folder_of_folders(tmp_path):
+    """Does a student's folder yield the module's notebook even when other notebooks are there?"""
+    folder = tmp_path / "class"
+    touch(folder / "alice" / "scratch.ipynb")
+    touch(folder / "alice" / NB)
+    touch(folder / "bob" / "work" / "mine.ipynb")
+    assert found(folder, tmp_path) == [("alice", f"alice/{NB}"), ("bob", "bob/work/mine.ipynb")]
+
+
+def test_an_nbgrader_course(tmp_path):
+    """Is nbgrader's submitted/<student>/<assignment>/<notebook> layout read, with its timestamps?"""
+    course = tmp_path / "course"
+    touch(course / "submitted" / "alice" / "03_optimizers" / NB)
+    touch(course / "submitted" / "alice" / "03_optimizers" / "timestamp.txt", "2026-11-20 10:00:00 UTC")
+    touch(course / "submitted" / "bob" / "03_optimizers" / NB)
+    submissions = find_submissions(course, NB, tmp_path / "scratch")
+    assert [(s.student, s.submitted_at) for s in submissions] == [("alice", "2026-11-20 10:00:00 UTC"), ("bob", "")]
+
+
+def test_an_lms_zip(tmp_path):
+    """Does a Canvas-style bulk zip give the login as student id, and keep the zip's entry time?"""
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(zipfile.ZipInfo("alice_123_456_optimizers.ipynb", (2026, 11, 20, 9, 30, 0)), "{}")
+        bundle.writestr(zipfile.ZipInfo("bob_LATE_124_457_optimizers-1.ipynb", (2026, 11, 21, 9, 30, 0)), "{}")
+    submissions = find_submissions(archive, NB, tmp_path / "scratch")
+    assert [(s.student, s.submitted_at) for s in submissions] == [
+        ("alice", "2026-11-20 09:30:00 UTC"), ("bob", "2026-11-21 09:30:00 UTC")
+    ]
+
+
+def test_a_gradescope_export(tmp_path):
+    """Are Gradescope's submission folders mapped to students through submission_metadata.yml?"""
+    export = tmp_path / "export"
+    touch(export / "submission_1" / NB)
+    touch(export / "submission_2" / NB)
+    touch(export / "submission_metadata.yml", (
+        "submission_1:\n  :submitters:\n  - :name: Alice A\n    :sid: a100\n    :email: a@x.edu\n"
+        "  :created_at: 2026-11-20 10:00:00\n"
+        "submission_2:\n  :submitters:\n  - :name: Bob B\n    :sid: b200\n    :email: b@x.edu\n"
+    ))
+    submissions = find_submissions(export, NB, tmp_path / "scratch")
+    assert [(s.student, s.name, s.email) for s in submissions] == [("a100", "Alice A", "a@x.edu"), ("b200", "Bob B", "b@x.edu")]
+
+
+def test_a_zip_wrapping_one_folder(tmp_path):
+    """Is a zip whose content sits in one top folder looked into?"""
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("class/alice.ipynb", "{}")
+        bundle.writestr("class/bob.ipynb", "{}")
+    assert [s for s, _ in found(archive, tmp_path)] == ["alice", "bob"]
+
+
+@pytest.mark.parametrize("name", ["../evil.ipynb", "/abs/evil.ipynb"])
+def test_unsafe_zip_entries_are_refused(tmp_path, name):
+    """Does a zip that would write outside its folder stop the run with a clear message?"""
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(name, "{}")
+    with pytest.raises(TitoError, match="unsafe entry"):
+        find_submissions(archive, NB, tmp_path / "scratch")
+
+
+def test_two_submissions_for_one_student_is_an_error(tmp_path):
+    """Are two files that map to the same student id reported rather than one silently dropped?"""
+    folder = tmp_path / "class"
+    touch(folder / "alice.ipynb")
+    touch(folder / "alice_1_2_optimizers.ipynb")
+    with pytest.raises(TitoError, match="two submissions for student 'alice'"):
+        find_submissions(folder, NB, tmp_path / "scratch")
+
+
+def test_ids_are_made_safe_for_file_names():
+    """Can no student id escape the output folder or break a CSV?"""
+    assert safe_id("../../etc/passwd") == "etc_passwd"
+    assert safe_id("Ana María, 3") == "Ana_Mar_a_3"
+    assert safe_id("") == "unnamed"
+
+
+def test_the_roster_adds_names_and_missing_students(tmp_path):
+    """Does the roster fill in names/emails and mark students who submitted nothing?"""
+    folder = tmp_path / "class"
+    touch(folder / "alice.ipynb")
+    roster = touch(tmp_path / "roster.csv", "Student_ID,Name,Email\nalice,Alice A,a@x.edu\nzoe,Zoe Z,z@x.edu\n")
+    submissions = apply_roster(find_submissions(folder, NB, tmp_path / "s"), read_roster(roster))
+    assert [(s.student, s.name, s.path is None) for s in submissions] == [("alice", "Alice A", False), ("zoe", "Zoe Z", True)]
+
+
+def test_a_roster_without_ids_is_an_error(tmp_path):
+    """Is a roster with no id column rejected with the accepted names listed?"""
+    roster = touch(tmp_path / "roster.csv", "name,email\nA,a@x\n")
+    with pytest.raises(TitoError, match="needs an id column"):
+        read_roster(roster)
