@@ -165,6 +165,81 @@ def test(
     raise typer.Exit(run_pytest(course, paths, list(ctx.args)))
 
 
+class _GradeGroup(typer.core.TyperGroup):
+    """`tito grade MODULE SUBMISSIONS` runs the grader; `tito grade gradescope|manual ...` are subcommands."""
+
+    def parse_args(self, ctx, args):
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+grade_app = typer.Typer(cls=_GradeGroup, help="Grade a class with a module's hidden suite.", no_args_is_help=True)
+app.add_typer(grade_app, name="grade")
+
+
+@grade_app.command("run")
+def grade_run(
+    module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
+    submissions: Path = typer.Argument(..., help="A folder, an nbgrader course, or a .zip of submissions."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: grades/MODULE)."),
+    roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with id, name, email; absent students are listed as missing."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel workers (default: number of cores)."),
+    force: bool = typer.Option(False, "--force", help="Regrade everything, even unchanged submissions."),
+    executor: str = typer.Option("local", "--executor", help="local (process pool) or dask."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask."),
+    test_timeout: float = typer.Option(20.0, "--test-timeout", help="Seconds one hidden test may wait on the submission."),
+    submission_timeout: float = typer.Option(120.0, "--submission-timeout", help="Seconds one submission may take in all."),
+) -> None:
+    """Grade every submission: CSV, Gradescope JSON, HTML feedback, nbgrader gradebook and a summary figure."""
+    import os
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from tito.grading.grade import grade_class
+    from tito.grading.reports import summary_text, write_all
+    from tito.sandbox.isolation import probe_isolation
+    from tito.sandbox.limits import Limits
+
+    course = _course()
+    info = course.module(module)
+    out_dir = out or course.paths.root / "grades" / info.name
+    workers = jobs or os.cpu_count() or 1
+    limits = Limits(call_seconds=test_timeout, submission_seconds=submission_timeout,
+                    cpu_seconds=int(submission_timeout) + 5)
+    console.print(probe_isolation().describe(), highlight=False)
+    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("grading", total=None)
+        run = grade_class(
+            course, info, submissions, out_dir, roster=roster, workers=workers, force=force, executor=executor,
+            scheduler=scheduler, limits=limits,
+            on_start=lambda total: progress.update(task, total=total),
+            on_result=lambda result: progress.advance(task),
+        )
+    written = write_all(run.results, out_dir, course=course, module=info, tests=run.tests)
+    console.print(f"graded {run.regraded} submission(s), reused {run.reused} unchanged result(s)")
+    console.print(summary_text(run.results), highlight=False)
+    console.print(f"outputs in {out_dir}: " + ", ".join(sorted({path.relative_to(out_dir).parts[0] for path in written})))
+
+
+@grade_app.command("gradescope")
+def grade_gradescope(
+    module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the zip (default: grades/MODULE-autograder.zip)."),
+) -> None:
+    """Build a Gradescope autograder zip (setup.sh, run_autograder) that runs this module's hidden suite."""
+    from tito.grading.reports.gradescope import build_autograder_zip
+
+    course = _course()
+    info = course.module(module)
+    destination = out or course.paths.root / "grades" / f"{info.name}-autograder.zip"
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    build_autograder_zip(course.paths.root, info.slug, info.name, destination)
+    console.print(f"wrote {destination}")
+
+
 def main() -> None:
     try:
         app()

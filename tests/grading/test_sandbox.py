@@ -32,8 +32,8 @@ def run(name, **kwargs):
 def sandbox(tmp_path_factory):
     secret_dir = tmp_path_factory.mktemp("secret")
     (secret_dir / "hidden_test.py").write_text("EXPECTED = 42\n")
-    here = Path(__file__).resolve().parent  # outside /tmp: hidden by an empty mount, not by the fresh /tmp
-    box = Sandbox(Limits(call_seconds=3, submission_seconds=30, memory_bytes=1024**3), hide=[secret_dir, here])
+    checkout = Path(__file__).resolve().parents[2]  # outside /tmp: hidden by an empty mount, as in grading
+    box = Sandbox(Limits(call_seconds=3, submission_seconds=30, memory_bytes=1024**3), hide=[secret_dir, checkout])
     box.secret_dir = secret_dir
     yield box
     box.close()
@@ -193,3 +193,15 @@ def test_a_leftover_process_dies_with_its_submission(sandbox):
     second = load(sandbox, "def f():\n    time.sleep(0.3)\n    return os.path.exists('/tmp/marker')\n")
     assert second.run(name="f") is False  # a fresh /tmp, and the daemon is gone
     second.close()
+
+
+@needs_isolation
+def test_only_numpy_is_importable_beside_the_standard_library(sandbox):
+    """Can a submission import torch or pytest from the grader's environment? (No: only numpy is there.)"""
+    session = load(sandbox, "def f(module):\n    __import__(module)\n    return module\n"
+                            "def lazy():\n    import numpy.polynomial, json, decimal\n    return 'ok'\n")
+    assert session.run(name="lazy") == "ok"
+    for name in ("torch", "pytest", "tito.grading.checks", "sklearn"):
+        with pytest.raises(SubmissionRaised, match="ModuleNotFoundError"):
+            session.run(name="f", module=name)
+    session.close()

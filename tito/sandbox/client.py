@@ -30,6 +30,15 @@ def _python_folders() -> list[str]:
     return sorted({str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix, *_site_paths())})
 
 
+def _numpy_only() -> dict[str, list[str]]:
+    """site-packages folder -> the entries the sandbox may see there: numpy and its bundled libraries."""
+    site = Path(numpy.__file__).resolve().parent.parent
+    if (site / "os.py").exists():  # numpy inside the standard library folder: nothing to trim
+        return {}
+    names = sorted(entry.name for entry in site.iterdir() if entry.name == "numpy" or entry.name.startswith(("numpy.", "numpy-")))
+    return {str(site): names}
+
+
 def _site_paths() -> list[str]:
     """Where numpy lives, for the child's sys.path (the child does not process site-packages' .pth files)."""
     numpy_parent = str(Path(numpy.__file__).resolve().parent.parent)
@@ -131,7 +140,7 @@ class Sandbox:
 
     def child_config(self) -> dict:
         return {"namespaces": self.isolation.namespaces, "uid": self.uid, "hide": self.hide,
-                "readable": self.readable, "limits": self.limits.as_dict()}
+                "readable": self.readable, "packages": _numpy_only(), "limits": self.limits.as_dict()}
 
     def close(self) -> None:
         self.zygote.close()

@@ -48,9 +48,10 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str | 
     )
 
 
-def hide_paths(paths: list[str], readable: list[str], scratch_bytes: int) -> None:
+def hide_paths(paths: list[str], readable: list[str], packages: dict[str, list[str]], scratch_bytes: int) -> None:
     """In a fresh mount namespace: a private /proc, an empty locked tmpfs over each hidden path, a new /tmp,
-    and the `readable` folders (the Python installation) reachable by an unprivileged uid."""
+    the `readable` folders (the Python installation) reachable by an unprivileged uid, and in each
+    site-packages folder of `packages` only the listed entries (numpy), so nothing else installed can be used."""
     mount("none", "/", None, MS_REC | MS_PRIVATE)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     for path in paths:
@@ -60,27 +61,40 @@ def hide_paths(paths: list[str], readable: list[str], scratch_bytes: int) -> Non
         if os.path.isdir(scratch):
             mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=1777")
     for path in readable:
-        _make_reachable(path)
+        closed = _closed_ancestor(path)
+        if closed is not None:
+            branch = os.path.join(closed, os.path.relpath(path, closed).split(os.sep)[0])
+            show_only(closed, [branch])
+    for folder, names in packages.items():
+        show_only(folder, [os.path.join(folder, name) for name in names])
 
 
-def _make_reachable(path: str) -> None:
-    """If a closed folder (say /root, mode 700) lies above `path`, cover it with an open tmpfs holding only
-    the branch that leads to `path`, so an unprivileged uid can read `path` and nothing else there."""
+def _closed_ancestor(path: str) -> str | None:
+    """The highest folder above `path` that others may not enter (say /root, mode 700), if any."""
     parts = os.path.abspath(path).split(os.sep)[1:]
     for depth in range(1, len(parts)):
-        closed = os.sep + os.path.join(*parts[:depth])
-        if os.stat(closed).st_mode & 0o001:
-            continue
-        branch = os.path.join(closed, parts[depth])
-        keep = "/tmp/.tito-keep"
-        os.makedirs(keep, exist_ok=True)
-        mount(branch, keep, None, MS_BIND | MS_REC)
-        mount("tmpfs", closed, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=755")
+        folder = os.sep + os.path.join(*parts[:depth])
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+def show_only(folder: str, branches: list[str]) -> None:
+    """Cover `folder` with an open, empty tmpfs and put back only `branches` (paths directly inside it)."""
+    keep_root = "/tmp/.tito-keep"
+    kept = []
+    for index, branch in enumerate(branches):
+        if os.path.exists(branch):
+            keep = os.path.join(keep_root, str(index))
+            os.makedirs(keep, exist_ok=True)
+            mount(branch, keep, None, MS_BIND | MS_REC)
+            kept.append((keep, branch))
+    mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+    for keep, branch in kept:
         os.makedirs(branch)
         mount(keep, branch, None, MS_BIND | MS_REC)
         _libc.umount2(keep.encode(), 2)  # MNT_DETACH
         os.rmdir(keep)
-        return
 
 
 def hidden_folders(roots: list[str], keep: list[str]) -> list[str]:

@@ -28,7 +28,7 @@ def run_child(config: dict, proto_fd: int, out_fd: int) -> None:
     """Isolate this process, then serve the grader until it hangs up. Never returns."""
     try:
         if config["namespaces"]:
-            hide_paths(config["hide"], config["readable"], config["limits"]["scratch_bytes"])
+            hide_paths(config["hide"], config["readable"], config["packages"], config["limits"]["scratch_bytes"])
         _own_fds(proto_fd, out_fd)
         if config["uid"] is not None:
             drop_privileges(config["uid"])
