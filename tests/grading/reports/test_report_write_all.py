@@ -1,0 +1,78 @@
+"""write_all: every output of a grading run into one folder."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tito.grading.reports import write_all
+from tito.grading.reports.common import ReportError, safe_student_id
+from tito.grading.result import SubmissionResult
+
+TEXT_SUFFIXES = {".csv", ".json", ".html", ".ipynb", ".txt", ".py"}
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.suffix in TEXT_SUFFIXES}
+
+
+def test_every_output_is_written_and_a_rerun_gives_the_same_bytes(written_course, report_course, class_factory, tests,
+                                                                  tmp_path):
+    """Are all outputs under out_dir, returned as paths, and byte-identical after writing again?"""
+    first, paths = written_course
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    paths = [out / path.relative_to(first) for path in paths]
+    names = {path.relative_to(out).as_posix() for path in paths}
+    assert all(path.is_file() for path in paths)
+    assert {"grades.csv", "summary.txt", "summary.png", "gradebook.db", "nbgrader_config.py",
+            "results/eve@example.com.json", "feedback/dan.html", "manual/question-memory.html", "manual/scores.csv",
+            "source/03_optimizers/optimizers.ipynb", "autograded/mallory/03_optimizers/optimizers.ipynb"} <= names
+    assert len([name for name in names if name.startswith("results/")]) == 6
+    assert len([name for name in names if name.startswith("autograded/")]) == 5     # not dan: no submission
+    assert json.loads((out / "results" / "ada.json").read_text())["score"] == 12.5
+    before = snapshot(out)
+    course, module = report_course
+    write_all(list(reversed(class_factory())), out, course=course, module=module, tests=tests)
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("student", ["../etc", "a/b", "..", ".", "", "name with space", "é"])
+def test_unsafe_student_ids_are_refused(student):
+    """Is an id that could escape its folder or is not [A-Za-z0-9._@-] refused, never rewritten?"""
+    with pytest.raises(ReportError, match="cannot name a file"):
+        safe_student_id(student)
+
+
+def test_nothing_is_written_when_one_id_is_unsafe(class_factory, report_course, tmp_path):
+    """Does write_all check every id before writing anything?"""
+    course, module = report_course
+    results = class_factory() + [SubmissionResult("../x", "missing", 12.5)]
+    with pytest.raises(ReportError, match="'../x'"):
+        write_all(results, tmp_path / "out", course=course, module=module)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_student_twice_is_refused(class_factory, report_course, tmp_path):
+    """Would a second result for one student overwrite the first? No: it is refused."""
+    course, module = report_course
+    results = class_factory() + [SubmissionResult("ada", "missing", 12.5)]
+    with pytest.raises(ReportError, match="'ada' has more than one result"):
+        write_all(results, tmp_path / "out", course=course, module=module)
+
+
+def test_a_module_without_a_release_manifest_is_refused(class_factory, report_course, tmp_path):
+    """Without release/NN_name/manifest.json, is the user told to run `tito release`?"""
+    course, module = report_course
+    other = type(module)(**{**module.__dict__, "name": "losses", "number": 5})
+    with pytest.raises(ReportError, match="release/05_losses/manifest.json does not exist; run `tito release losses`"):
+        write_all(class_factory(), tmp_path / "out", course=course, module=other)
+
+
+def test_tests_are_read_off_the_results_when_not_given(class_factory, tests):
+    """Without the suite's list, are the tests and points taken from the results in first-seen order?"""
+    from tito.grading.reports.common import hidden_tests
+
+    assert hidden_tests(class_factory()) == tests

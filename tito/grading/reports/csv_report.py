@@ -1,0 +1,47 @@
+"""`grades.csv`: one row per student, one column per hidden test, for spreadsheets and LMS imports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from tito.grading.reports.common import (
+    by_student,
+    check_tests_known,
+    number,
+    one_line,
+    write_text,
+)
+from tito.grading.result import SubmissionResult
+
+FIXED_COLUMNS = ("student", "name", "email", "status", "score", "max_score")
+TRAILING_COLUMNS = ("submitted_at", "notes")
+
+
+def grades_csv(results: Sequence[SubmissionResult], test_names: Sequence[str]) -> str:
+    """The class's grades as CSV text, students sorted by id.
+
+    A test column holds the points earned (`4`, `0`); it is empty when the test did not run for that
+    student (a missing submission, or one that could not be graded). `notes` joins the problem and the
+    notes with `; `, each cut to one short line.
+    """
+    check_tests_known(results, test_names)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*FIXED_COLUMNS, *test_names, *TRAILING_COLUMNS])
+    for result in by_student(results):
+        earned = {verdict.name: number(verdict.points) for verdict in result.tests}
+        notes = ([result.problem] if result.problem else []) + list(result.notes)
+        writer.writerow([
+            result.student, result.name, result.email, result.status,
+            number(result.score), number(result.max_score),
+            *(earned.get(name, "") for name in test_names),
+            result.submitted_at, "; ".join(one_line(note) for note in notes),
+        ])
+    return buffer.getvalue()
+
+
+def write_grades_csv(results: Sequence[SubmissionResult], test_names: Sequence[str], path: Path) -> Path:
+    return write_text(path, grades_csv(results, test_names))

@@ -1,0 +1,285 @@
+"""nbgrader's side: `gradebook.db` plus the `source/` and `autograded/` notebooks formgrader shows.
+
+The hidden suite, not the notebook, decides the auto-graded points, so the gradebook's notebook is one
+tito writes: one locked, graded code cell per hidden test (its grade_id is the test's name, its points the
+test's) and one graded markdown answer cell per written question of the release manifest (hand graded).
+`nbgrader export` then reports each student's auto-graded total, and formgrader lets graders score the
+written answers. The database is filled through `nbgrader.api.Gradebook`, the way nbgrader's own
+`SaveCells` and `SaveAutoGrades` preprocessors fill it; manual scores already in it are kept.
+
+Layout, with the output folder as nbgrader's course root (`nbgrader export` and formgrader run there):
+
+    gradebook.db
+    source/<assignment>/<notebook>.ipynb
+    autograded/<student>/<assignment>/<notebook>.ipynb     (students who submitted)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from tito.grading.reports.common import (
+    Question,
+    ReportError,
+    by_student,
+    check_tests_known,
+    number,
+    safe_name,
+    safe_student_id,
+    write_text,
+)
+from tito.grading.result import ERROR, MISSING, TAMPERED, SubmissionResult
+
+DB_NAME = "gradebook.db"
+CONFIG_NAME = "nbgrader_config.py"
+CONFIG_TEXT = """\
+# Written by `tito grade`: this folder is an nbgrader course root (gradebook.db, source/, autograded/).
+# Run `nbgrader export` or start formgrader here. tito never overwrites this file once it exists.
+c = get_config()  # noqa: F821
+"""
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+UNANSWERED = "YOUR ANSWER HERE"
+_GRADE_ID = re.compile(r"[A-Za-z0-9_-]+")
+_NOT_IN_GRADE_ID = re.compile(r"[^A-Za-z0-9_-]")   # what nbgrader leaves in a markdown answer cell of the student's copy
+
+
+def _nbgrader_meta(grade_id: str, points: float, *, solution: bool) -> dict:
+    return {
+        "schema_version": 3, "grade": True, "solution": solution, "locked": not solution,
+        "task": False, "grade_id": grade_id, "points": points,
+    }
+
+
+def _cell_id(text: str, index: int) -> str:
+    return text if len(text) <= 64 else f"cell-{index}"
+
+
+def _test_source(name: str, points: float) -> str:
+    return f"# Hidden test `{name}` ({number(points)} points), run by `tito grade` in its sandbox."
+
+
+def grading_notebook(module_title: str, tests: Mapping[str, float], questions: Sequence[Question],
+                     answers: Mapping[str, str] | None = None) -> NotebookNode:
+    """The notebook the gradebook describes: a cell per hidden test and per written question.
+
+    Without `answers` it is the source version; with them (grade_id -> markdown), a student's copy.
+    """
+    from nbgrader.utils import compute_checksum
+
+    _check_grade_ids(tests, questions)
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
+    cells = [nbformat.v4.new_markdown_cell(
+        f"# {module_title}\n\nThe hidden tests `tito grade` ran (auto-graded) and the written answers (graded by hand)."
+    )]
+    cells[0].id = "header"
+    for name, points in tests.items():
+        cell = nbformat.v4.new_code_cell(_test_source(name, points))
+        cell.metadata["nbgrader"] = _nbgrader_meta(grade_id_of_test(name), float(points), solution=False)
+        cells.append(cell)
+    for question in questions:
+        prompt = nbformat.v4.new_markdown_cell(
+            f"### Written answer `{question.grade_id}` ({number(question.max_points)} points, graded by hand)"
+        )
+        prompt.id = _cell_id(f"{question.grade_id}-prompt", len(cells))
+        cells.append(prompt)
+        text = UNANSWERED if answers is None else answers.get(question.grade_id, "") or UNANSWERED
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata["nbgrader"] = _nbgrader_meta(question.grade_id, question.max_points, solution=True)
+        cells.append(cell)
+    for index, cell in enumerate(cells):
+        meta = cell.metadata.get("nbgrader")
+        if meta:
+            cell.id = _cell_id(meta["grade_id"], index)
+            # the checksum of the source version, as `nbgrader generate_assignment` records it
+            source_cell = nbformat.from_dict({**cell, "source": UNANSWERED}) if meta["solution"] else cell
+            meta["checksum"] = compute_checksum(source_cell)
+    notebook.cells = cells
+    return notebook
+
+
+def autograded_notebook(result: SubmissionResult, module_title: str, tests: Mapping[str, float],
+                        questions: Sequence[Question]) -> NotebookNode:
+    """A student's copy for formgrader: each test cell shows its outcome as output, each answer cell holds
+    the student's answer, and a report cell shows the status, the notes and the notebook's own output."""
+    answers = {answer.grade_id: answer.answer for answer in result.written if answer.answered}
+    notebook = grading_notebook(module_title, tests, questions, answers)
+    verdicts = {grade_id_of_test(verdict.name): verdict for verdict in result.tests}
+    test_ids = {grade_id_of_test(name) for name in tests}
+    not_run = f"not run: {result.problem}" if result.problem else f"not run (status {result.status})"
+    for cell in notebook.cells:
+        name = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or name not in test_ids:
+            continue
+        verdict = verdicts.get(name)
+        if verdict is None:
+            text, stream = not_run, "stderr"
+        elif verdict.passed:
+            text, stream = f"passed: {number(verdict.points)} / {number(verdict.max_points)}", "stdout"
+        else:
+            text, stream = f"failed: {verdict.message}" if verdict.message else "failed", "stderr"
+        cell.outputs = [nbformat.v4.new_output("stream", name=stream, text=text + "\n")]
+    report_lines = [f"status: {result.status}",
+                    f"auto-graded: {number(result.score)} / {number(result.max_score)}"]
+    if result.problem:
+        report_lines.append(f"could not grade: {result.problem}")
+    report_lines += [f"note: {note}" for note in result.notes]
+    if result.output:
+        report_lines += ["", "the notebook's output:", result.output]
+    report = nbformat.v4.new_code_cell("# What `tito grade` reported for this submission")
+    report.id = "tito-report"
+    report.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\n".join(report_lines) + "\n")]
+    notebook.cells.insert(1, report)
+    return notebook
+
+
+def grade_id_of_test(test_name: str) -> str:
+    """The grade_id of a hidden test's cell: its name, with what nbgrader does not allow in a grade_id
+    (a parametrized test's `[a-0.5]`) turned into `_`."""
+    return _NOT_IN_GRADE_ID.sub("_", test_name)
+
+
+def _check_grade_ids(tests: Mapping[str, float], questions: Sequence[Question]) -> None:
+    names = [grade_id_of_test(name) for name in tests] + [question.grade_id for question in questions]
+    for name in names:
+        if not _GRADE_ID.fullmatch(name):
+            raise ReportError(f"{name!r} cannot be an nbgrader grade_id: only letters, digits, _ and - are allowed")
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ReportError(f"grade_id(s) used twice in the gradebook notebook: {', '.join(duplicates)}")
+
+
+@contextlib.contextmanager
+def _alembic_on_path():
+    """nbgrader runs `alembic` to stamp a new database; find it next to this interpreter when PATH does not."""
+    if shutil.which("alembic"):
+        yield
+        return
+    saved = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = saved
+
+
+def _split_name(name: str) -> dict[str, str]:
+    parts = name.strip().rsplit(" ", 1)
+    if not parts[0]:
+        return {}
+    return {"first_name": parts[0], "last_name": parts[1]} if len(parts) == 2 else {"first_name": parts[0]}
+
+
+def _timestamp(text: str):
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(text) if text else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assignment: str, notebook: str,
+                     tests: Mapping[str, float], questions: Sequence[Question]) -> Path:
+    """Create or update `db_path`: the assignment, its notebook's grade cells, the students, a submission for
+    each student who submitted, and the auto score of every hidden test (0 for tests that did not run).
+    Written answers get no score; they wait for a grader, whose scores are kept on later imports."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    check_tests_known(results, list(tests))
+    _check_grade_ids(tests, questions)
+    wanted_grades = {grade_id_of_test(name): ("code", float(points)) for name, points in tests.items()}
+    wanted_grades |= {q.grade_id: ("markdown", q.max_points) for q in questions}
+    wanted_solutions = {q.grade_id for q in questions}
+    source = grading_notebook("", tests, questions)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with _alembic_on_path(), warnings.catch_warnings(), Gradebook(f"sqlite:///{db_path.resolve()}") as gradebook:
+        # nbgrader's add_submission builds rows before adding them; SQLAlchemy 2 warns, harmlessly
+        warnings.filterwarnings("ignore", message=".*not in session, add operation along.*")
+        gradebook.update_or_create_assignment(assignment)
+        try:
+            existing = gradebook.find_notebook(notebook, assignment)
+        except MissingEntry:
+            existing = None
+        if existing is not None:
+            same = ({cell.name for cell in existing.grade_cells} == set(wanted_grades)
+                    and {cell.name for cell in existing.solution_cells} == wanted_solutions)
+            if not same:
+                if existing.submissions:
+                    raise ReportError(
+                        f"{db_path} already grades {assignment}/{notebook} with other cells and has submissions; "
+                        "move it away to start a new gradebook"
+                    )
+                gradebook.remove_notebook(notebook, assignment)
+                existing = None
+        if existing is None:
+            gradebook.add_notebook(notebook, assignment, kernelspec=json.dumps(KERNELSPEC))
+        for name, (cell_type, points) in wanted_grades.items():
+            gradebook.update_or_create_grade_cell(name, notebook, assignment, max_score=points, cell_type=cell_type)
+        for name in wanted_solutions:
+            gradebook.update_or_create_solution_cell(name, notebook, assignment)
+        for cell in source.cells:
+            meta = cell.metadata.get("nbgrader")
+            if meta:
+                gradebook.update_or_create_source_cell(
+                    meta["grade_id"], notebook, assignment, cell_type=cell.cell_type,
+                    locked=meta["locked"], source=cell.source, checksum=meta["checksum"],
+                )
+
+        for result in by_student(results):
+            student = safe_student_id(result.student)
+            details = _split_name(result.name) | ({"email": result.email} if result.email else {})
+            gradebook.update_or_create_student(student, **details)
+            if result.status == MISSING:
+                continue
+            stamp = _timestamp(result.submitted_at)
+            gradebook.update_or_create_submission(assignment, student, **({"timestamp": stamp} if stamp else {}))
+            earned = {verdict.name: float(verdict.points) for verdict in result.tests}
+            for name in tests:
+                grade = gradebook.find_grade(grade_id_of_test(name), notebook, assignment, student)
+                grade.auto_score = earned.get(name, 0.0)
+                grade.needs_manual_grade = grade.manual_score is not None
+            answered = {answer.grade_id for answer in result.written if answer.answered}
+            for question in questions:
+                grade = gradebook.find_grade(question.grade_id, notebook, assignment, student)
+                grade.auto_score = None
+                grade.needs_manual_grade = grade.manual_score is None
+                comment = gradebook.find_comment(question.grade_id, notebook, assignment, student)
+                comment.auto_comment = None if question.grade_id in answered else "No response."
+            if result.status in (TAMPERED, ERROR):
+                gradebook.find_submission_notebook(notebook, assignment, student).flagged = True
+            gradebook.db.commit()
+    return db_path
+
+
+def write_nbgrader_course(results: Sequence[SubmissionResult], course_dir: Path, *, assignment: str,
+                          notebook: str, module_title: str, tests: Mapping[str, float],
+                          questions: Sequence[Question]) -> list[Path]:
+    """`gradebook.db`, the source notebook and each submitter's autograded notebook under `course_dir`,
+    plus a minimal `nbgrader_config.py` when the folder has none."""
+    safe_name(assignment, "assignment")
+    safe_name(notebook, "notebook name")
+    config = course_dir / CONFIG_NAME
+    if not config.exists():
+        write_text(config, CONFIG_TEXT)
+    paths = [config, import_gradebook(results, course_dir / DB_NAME, assignment=assignment, notebook=notebook,
+                              tests=tests, questions=questions)]
+    source = grading_notebook(module_title, tests, questions)
+    paths.append(write_text(course_dir / "source" / assignment / f"{notebook}.ipynb", nbformat.writes(source) + "\n"))
+    for result in by_student(results):
+        if result.status == MISSING:
+            continue
+        graded = autograded_notebook(result, module_title, tests, questions)
+        path = course_dir / "autograded" / safe_student_id(result.student) / assignment / f"{notebook}.ipynb"
+        paths.append(write_text(path, nbformat.writes(graded) + "\n"))
+    return paths

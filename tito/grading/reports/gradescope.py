@@ -1,0 +1,153 @@
+"""Gradescope: `results.json` for one submission, and the autograder zip that produces it on Gradescope."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import stat
+import zipfile
+from pathlib import Path
+
+from tito.grading.reports.common import ReportError, number, write_text
+from tito.grading.result import SubmissionResult
+
+# What a course copy needs to install tito and grade: nothing students' work, no tests, no caches.
+COURSE_ITEMS = ("pyproject.toml", "README.md", "tito", "tinytorch", "modules", "release", "autograder")
+_SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis", ".DS_Store", ".git"}
+_SKIPPED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+COURSE_IN_ZIP = "course"        # Gradescope unpacks the zip into /autograder/source/
+
+
+def gradescope_results(result: SubmissionResult) -> dict:
+    """The submission in Gradescope's results.json schema (no execution time, so the same result gives the
+    same file). Outputs are plain text, so a message holding markup is shown as written."""
+    tests = [
+        {
+            "name": verdict.name,
+            "score": verdict.points,
+            "max_score": verdict.max_points,
+            "status": "passed" if verdict.passed else "failed",
+            "output": verdict.message,
+            "output_format": "text",
+            "visibility": "visible",
+        }
+        for verdict in result.tests
+    ]
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "output": _overall_output(result),
+        "output_format": "text",
+        "tests": tests,
+    }
+
+
+def _overall_output(result: SubmissionResult) -> str:
+    passed = sum(verdict.passed for verdict in result.tests)
+    lines = [(f"Status: {result.status}. Score: {number(result.score)} / {number(result.max_score)}"
+              f" ({passed} of {len(result.tests)} hidden tests passed).")]
+    if result.problem:
+        lines.append(f"Could not grade: {result.problem}")
+    lines += [f"Note: {note}" for note in result.notes]
+    for answer in result.written:
+        state = "answered" if answer.answered else "not answered"
+        lines.append(f"Written answer {answer.grade_id} ({number(answer.max_points)} points): {state}, graded by hand.")
+    if result.output:
+        lines += ["", "Your notebook's output:", result.output]
+    return "\n".join(lines)
+
+
+def gradescope_json(result: SubmissionResult) -> str:
+    return json.dumps(gradescope_results(result), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_gradescope_results(result: SubmissionResult, path: Path) -> Path:
+    return write_text(path, gradescope_json(result))
+
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when the autograder image is built.
+set -euo pipefail
+apt-get update
+apt-get install -y --no-install-recommends python3 python3-venv python3-pip
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install --upgrade pip
+/autograder/venv/bin/pip install /autograder/source/{course}
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for each submission: /autograder/submission holds the student's notebook.
+set -uo pipefail
+source /autograder/venv/bin/activate
+export TITO_ROOT=/autograder/source/{course}
+cd "$TITO_ROOT"
+rm -rf /tmp/tito-out
+tito grade {module} /autograder/submission --out /tmp/tito-out --jobs 1
+status=$?
+shopt -s nullglob
+found=(/tmp/tito-out/results/*.json)
+if [ "${{#found[@]}}" -ne 1 ]; then
+    echo "tito grade (exit $status) wrote ${{#found[@]}} result files, expected exactly one" >&2
+    exit 1
+fi
+mkdir -p /autograder/results
+cp "${{found[0]}}" /autograder/results/results.json
+"""
+
+
+def autograder_scripts(module_name: str) -> dict[str, str]:
+    """The two scripts at the top of the zip, by name."""
+    return {
+        "setup.sh": SETUP_SH.format(course=COURSE_IN_ZIP),
+        "run_autograder": RUN_AUTOGRADER.format(course=COURSE_IN_ZIP, module=shlex.quote(module_name)),
+    }
+
+
+def course_files(course_root: Path) -> list[Path]:
+    """The files of the checkout the autograder installs and grades with, sorted, relative to the root."""
+    files: list[Path] = []
+    for item in COURSE_ITEMS:
+        path = course_root / item
+        if path.is_file():
+            files.append(Path(item))
+        elif path.is_dir():
+            files += [
+                found.relative_to(course_root) for found in path.rglob("*")
+                if found.is_file() and not _skipped(found.relative_to(course_root))
+            ]
+    return sorted(files, key=lambda path: path.as_posix())
+
+
+def _skipped(relative: Path) -> bool:
+    return any(part in _SKIPPED_NAMES or part.endswith(_SKIPPED_SUFFIXES) for part in relative.parts)
+
+
+def build_autograder_zip(course_root: Path, module_slug: str, module_name: str, destination: Path) -> Path:
+    """Write a Gradescope autograder zip for one module: `setup.sh`, `run_autograder` and `course/`.
+
+    The zip is deterministic: entries sorted, fixed timestamps, modes 755 for scripts and executables and
+    644 otherwise. The module must have its folder and its hidden suite in the checkout.
+    """
+    course_root = Path(course_root)
+    for needed in ("pyproject.toml", f"modules/{module_slug}/module.yaml", f"autograder/{module_slug}"):
+        if not (course_root / needed).exists():
+            raise ReportError(f"cannot build the Gradescope zip: {course_root / needed} does not exist")
+    entries: list[tuple[str, bytes, bool]] = [
+        (name, text.encode("utf-8"), True) for name, text in autograder_scripts(module_name).items()
+    ]
+    for relative in course_files(course_root):
+        path = course_root / relative
+        executable = bool(path.stat().st_mode & stat.S_IXUSR)
+        entries.append((f"{COURSE_IN_ZIP}/{relative.as_posix()}", path.read_bytes(), executable))
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data, executable in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, so the modes below are honoured
+            info.external_attr = ((0o100755 if executable else 0o100644) & 0xFFFF) << 16
+            archive.writestr(info, data)
+    return destination
