@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tito.grading.probes import InProcessProbes, load_probes_module
-from tito.grading.suite import HiddenSuite, hidden_paths
+from tito.grading.suite import HiddenSuite, hidden_paths, use_reference_package
 
 _references: dict[Path, InProcessProbes] = {}
 _reference_sessions: dict[Path, object] = {}
@@ -25,6 +25,7 @@ def deactivate() -> None:
 def reference_for(folder: Path) -> InProcessProbes:
     folder = folder.resolve()
     if folder not in _references:
+        use_reference_package(HiddenSuite.for_folder(folder).course.paths.package_root)
         name = f"tito_probes_{folder.name}"
         _references[folder] = InProcessProbes(load_probes_module(folder / "probes.py", name))
     return _references[folder]

@@ -58,6 +58,21 @@ class HiddenSuite:
         return digest.hexdigest()
 
 
+def use_reference_package(package_root: Path) -> None:
+    """Make `import tinytorch` in this (trusted) process mean the course's reference package."""
+    import sys
+
+    root = str(package_root.resolve())
+    loaded = sys.modules.get("tinytorch")
+    if loaded is not None:
+        location = Path(getattr(loaded, "__file__", "") or ".").resolve()
+        if root not in map(str, location.parents):
+            raise TitoError(f"tinytorch is already imported from {location}, not from the course at {root}")
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+
+
 def hidden_paths(course: Course) -> list[Path]:
     """What a sandboxed submission must never read: the course checkout (except a virtualenv inside it)."""
     return [course.paths.root]

@@ -17,7 +17,7 @@ import pytest
 from tito.course import Course
 from tito.grading.job import GradingConfig, GradingJob
 from tito.grading.runner import SuiteRunner
-from tito.grading.suite import HiddenSuite, hidden_paths
+from tito.grading.suite import HiddenSuite, hidden_paths, use_reference_package
 from tito.sandbox.client import Sandbox
 from tito.sandbox.limits import Limits
 
@@ -26,6 +26,7 @@ READY = {"ready": True}
 
 def serve(config: GradingConfig, jobs_in, results_out, slot: int) -> int:
     course = Course.load(Path(config.course_root))
+    use_reference_package(course.paths.package_root)
     suite = HiddenSuite.for_module(course, course.module(config.module))
     sandbox = Sandbox(Limits(**config.limits), hide=[*hidden_paths(course), *map(Path, config.hide)], slot=slot)
 

@@ -1,0 +1,128 @@
+"""`tito grade` end to end on a small class of the test course: outputs, determinism, resuming, executors."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tito.grading.grade import grade_class
+from tito.grading.reports import write_all
+from tito.sandbox.limits import Limits
+
+LIMITS = Limits(call_seconds=3, submission_seconds=20)
+
+
+def solution_edit(notebook, old: str, new: str):
+    edited = copy.deepcopy(notebook)
+    for cell in edited.cells:
+        if cell.get("id") == "add-one":
+            cell.source = cell.source.replace(old, new)
+    return edited
+
+
+@pytest.fixture(scope="module")
+def small_class(tmp_path_factory, alpha_notebooks) -> Path:
+    """Five submissions: right, untouched, off by one, exits, and not a notebook."""
+    release, answered = alpha_notebooks
+    folder = tmp_path_factory.mktemp("class")
+    nbformat.write(answered, folder / "alice.ipynb")
+    nbformat.write(release, folder / "bob.ipynb")
+    nbformat.write(solution_edit(answered, "+ 1", "+ 2"), folder / "carol.ipynb")
+    nbformat.write(solution_edit(answered, "return np.asarray(x) + 1", "raise SystemExit(0)"), folder / "dave.ipynb")
+    (folder / "erin.ipynb").write_text("this is not a notebook")
+    return folder
+
+
+def scores(run) -> dict[str, tuple[str, float]]:
+    return {result.student: (result.status, result.score) for result in run.results}
+
+
+EXPECTED = {
+    "alice": ("graded", 15.0),
+    "bob": ("graded", 0.0),
+    "carol": ("graded", 9.0),  # off by one fails the values; the float32 check still passes
+    "dave": ("graded", 5.0),
+    "erin": ("error", 0.0),
+}
+
+
+def test_a_class_is_graded_with_the_right_scores(graded_course, small_class, tmp_path):
+    """Does each kind of submission get exactly the points it earned?"""
+    run = grade_class(graded_course, graded_course.module("alpha"), small_class, tmp_path / "out", limits=LIMITS)
+    assert scores(run) == EXPECTED
+    carol = next(r for r in run.results if r.student == "carol")
+    assert "add_one on a 2x2 matrix" in carol.tests[0].message
+
+
+def test_outputs_are_identical_whatever_the_number_of_jobs(graded_course, small_class, tmp_path):
+    """Do one and two workers write byte-identical CSV and JSON?"""
+    outputs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        run = grade_class(graded_course, graded_course.module("alpha"), small_class, out, workers=jobs, limits=LIMITS)
+        write_all(run.results, out, course=graded_course, module=graded_course.module("alpha"), tests=run.tests)
+        outputs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.suffix in (".csv", ".json") and ".cache" not in p.parts})
+    assert outputs[0] == outputs[1]
+    assert {Path("grades.csv"), *(Path("results") / f"{s}.json" for s in EXPECTED)} <= set(outputs[0])
+
+
+def test_a_rerun_reuses_unchanged_results_and_regrades_changed_ones(graded_course, small_class, tmp_path):
+    """Is a second run skipping unchanged submissions, regrading an edited one, and --force regrading all?"""
+    folder = tmp_path / "class"
+    shutil.copytree(small_class, folder)
+    out = tmp_path / "out"
+    module = graded_course.module("alpha")
+    first = grade_class(graded_course, module, folder, out, limits=LIMITS)
+    assert (first.regraded, first.reused) == (5, 0)
+    shutil.copyfile(folder / "alice.ipynb", folder / "bob.ipynb")
+    second = grade_class(graded_course, module, folder, out, limits=LIMITS)
+    assert (second.regraded, second.reused) == (1, 4)
+    assert scores(second)["bob"] == ("graded", 15.0)
+    forced = grade_class(graded_course, module, folder, out, limits=LIMITS, force=True)
+    assert (forced.regraded, forced.reused) == (5, 0)
+
+
+def test_the_roster_marks_missing_students(graded_course, small_class, tmp_path):
+    """Is a student on the roster without a submission listed as missing with 0?"""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,email\nalice,Alice,a@x.edu\nzed,Zed,z@x.edu\n")
+    run = grade_class(graded_course, graded_course.module("alpha"), small_class, tmp_path / "out", roster=roster, limits=LIMITS)
+    assert scores(run)["zed"] == ("missing", 0.0)
+    assert next(r for r in run.results if r.student == "alice").name == "Alice"
+
+
+def test_the_cli_grades_a_zip_and_writes_every_output(graded_course, small_class, tmp_path):
+    """Does `tito grade alpha class.zip` write the CSV, JSON, HTML, gradebook and summary, and print a summary?"""
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in sorted(small_class.iterdir()):
+            bundle.write(path, f"download/{path.name}")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "tito.cli", "--root", str(graded_course.paths.root), "grade", "alpha", str(archive),
+         "--out", str(out), "--jobs", "2", "--test-timeout", "3"],
+        capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "students: 5 (graded 4, tampered 0, error 1, missing 0)" in done.stdout
+    for name in ("grades.csv", "summary.png", "gradebook.db", "results/alice.json", "feedback/erin.html"):
+        assert (out / name).is_file(), name
+    assert "not a notebook" in (out / "feedback" / "erin.html").read_text()
+
+
+def test_the_dask_executor_gives_the_same_grades(graded_course, small_class, tmp_path):
+    """Does `--executor dask` on a LocalCluster grade the same way as the local pool?"""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = grade_class(
+            graded_course, graded_course.module("alpha"), small_class, tmp_path / "out",
+            executor="dask", scheduler=cluster.scheduler_address, limits=LIMITS,
+        )
+    assert scores(run) == EXPECTED
