@@ -1,0 +1,379 @@
+"""Probes for the optimizers module's hidden suite. They run inside the sandbox, next to the submission.
+
+Every probe builds its inputs from a seed, drives the package through its public API and returns plain data:
+parameter values as ndarrays (in their own dtype), learning rates as floats, and bools or short strings
+describing behaviour. Results are keyed by what they are ("after step 3", "parameter 1, shape (5,)") so that
+a failed comparison in the grader names the step and the parameter.
+"""
+
+import math
+
+import numpy as np
+
+from tinytorch.core import optimizers
+from tinytorch.core.autograd import Variable
+
+OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop")
+SCHEDULERS = ("StepLR", "ExponentialLR", "CosineAnnealingLR")
+DESCENT = "gradient_descent_step"
+
+
+# -- helpers (names starting with _ cannot be called as probes) ----------------------------------------------
+
+def _shape_key(index, shape):
+    return f"parameter {index}, shape {tuple(shape)}"
+
+
+def _number(value):
+    """A float for anything numeric with one element; otherwise the name of its type, so the grader shows it."""
+    if isinstance(value, (bool, np.bool_)):
+        return f"a {type(value).__name__}"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        return float(value.reshape(()))
+    return f"a {type(value).__name__}"
+
+
+def _initial_values(rng, shapes, dtype):
+    return [rng.standard_normal(tuple(shape)).astype(dtype) for shape in shapes]
+
+
+def _gradients(rng, shapes, steps, dtype, scales=None, zero_steps=0):
+    """steps x parameters gradient arrays; drawn the same way whatever the optimizer does with them."""
+    scales = scales or [1.0] * len(shapes)
+    schedule = []
+    for step in range(1, steps + 1):
+        row = [(scale * rng.standard_normal(tuple(shape))).astype(dtype) for shape, scale in zip(shapes, scales)]
+        if step <= zero_steps:
+            row = [np.zeros_like(gradient) for gradient in row]
+        schedule.append(row)
+    return schedule
+
+
+def _has_gradient(index, step, sparse, frozen):
+    """Parameters in `frozen` never get a gradient; those in `sparse` get one on even steps only."""
+    return index not in frozen and not (index in sparse and step % 2 == 1)
+
+
+def _stepper(name, parameters, hyper):
+    """(an object with step(), the optimizer or None) for an optimizer class or gradient_descent_step."""
+    if name == DESCENT:
+        learning_rate = hyper["learning_rate"]
+
+        class Descent:
+            learning_rate = 0.0
+
+            def step(self):
+                for parameter in parameters:
+                    optimizers.gradient_descent_step(parameter, self.learning_rate)
+
+        descent = Descent()
+        descent.learning_rate = learning_rate
+        return descent, None
+    optimizer = getattr(optimizers, name)(parameters, **hyper)
+    return optimizer, optimizer
+
+
+def _set_gradients(parameters, row, step, sparse, frozen):
+    for index, (parameter, gradient) in enumerate(zip(parameters, row)):
+        if _has_gradient(index, step, sparse, frozen):
+            parameter.grad = Variable(gradient.copy(), requires_grad=False)
+        else:
+            parameter.grad = None
+
+
+def _values(parameters, shapes):
+    return {
+        _shape_key(index, shape): np.array(parameter.data.data, copy=True)
+        for index, (parameter, shape) in enumerate(zip(parameters, shapes))
+    }
+
+
+def _norm_type(norm_type):
+    return math.inf if norm_type == "inf" else float(norm_type)
+
+
+def _describe_error(error, argument):
+    return {
+        "raised": type(error).__name__,
+        "is a ValueError": isinstance(error, ValueError),
+        "names the argument": argument in str(error),
+    }
+
+
+# -- optimizers -------------------------------------------------------------------------------------------
+
+def trajectory(optimizer, hyper, shapes, steps, seed, dtype="float64", scales=None, sparse=(), frozen=(),
+               zero_steps=0, rates=None, checkpoints=(1, 2)):
+    """Run `optimizer` (a class name or "gradient_descent_step") on seeded parameters and random gradients.
+
+    `rates[k]`, when given and not None, is written to the optimizer's learning_rate before step k + 1 (as a
+    scheduler would). Returns the parameter values after each checkpoint step and after the last step.
+    """
+    rng = np.random.default_rng(seed)
+    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, dtype)]
+    gradients = _gradients(rng, shapes, steps, dtype, scales, zero_steps)
+    stepper, _ = _stepper(optimizer, parameters, hyper)
+    wanted = sorted({k for k in checkpoints if k <= steps} | {steps})
+    result = {}
+    for step, row in enumerate(gradients, start=1):
+        if rates is not None and rates[step - 1] is not None:
+            stepper.learning_rate = rates[step - 1]
+        _set_gradients(parameters, row, step, set(sparse), set(frozen))
+        stepper.step()
+        if step in wanted:
+            result[f"after step {step}"] = _values(parameters, shapes)
+    return result
+
+
+def repeated_gradient(optimizer, hyper, shapes, steps, seed):
+    """Set each gradient once and call step() `steps` times, as when gradients are not recomputed."""
+    rng = np.random.default_rng(seed)
+    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
+    for parameter, gradient in zip(parameters, _gradients(rng, shapes, 1, "float64")[0]):
+        parameter.grad = Variable(gradient, requires_grad=False)
+    stepper, _ = _stepper(optimizer, parameters, hyper)
+    result = {}
+    for step in range(1, steps + 1):
+        stepper.step()
+        result[f"after step {step}"] = _values(parameters, shapes)
+    return result
+
+
+def in_place(optimizer, hyper, shapes, steps, seed):
+    """Whether each parameter keeps its ndarray (same object, updated in place) and each gradient is left as it was."""
+    rng = np.random.default_rng(seed)
+    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
+    arrays = [parameter.data.data for parameter in parameters]
+    initial = [array.copy() for array in arrays]
+    stepper, _ = _stepper(optimizer, parameters, hyper)
+    gradient_kept = True
+    for row in _gradients(rng, shapes, steps, "float64"):
+        for parameter, gradient in zip(parameters, row):
+            parameter.grad = Variable(gradient.copy(), requires_grad=False)
+        stepper.step()
+        gradient_kept = gradient_kept and all(
+            parameter.grad is not None and np.array_equal(parameter.grad.data.data, gradient)
+            for parameter, gradient in zip(parameters, row)
+        )
+    result = {}
+    for index, (parameter, array, start, shape) in enumerate(zip(parameters, arrays, initial, shapes)):
+        now = parameter.data.data
+        result[_shape_key(index, shape)] = {
+            "same array": now is array,
+            "shares memory": isinstance(now, np.ndarray) and np.shares_memory(now, array),
+            "changed": not np.array_equal(array, start),
+        }
+    result["gradients unchanged"] = bool(gradient_kept)
+    return result
+
+
+def float32_run(optimizer, hyper, shapes, steps, seed):
+    """Dtypes after `steps` steps on float32 parameters: the parameters' and every array in the optimizer's state."""
+    rng = np.random.default_rng(seed)
+    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float32")]
+    stepper, opt = _stepper(optimizer, parameters, hyper)
+    for step, row in enumerate(_gradients(rng, shapes, steps, "float32"), start=1):
+        _set_gradients(parameters, row, step, set(), set())
+        stepper.step()
+    not_float32 = []
+    state = getattr(opt, "state", None) if opt is not None else None
+    if isinstance(state, dict):
+        for index in sorted(state, key=str):
+            buffers = state[index]
+            if not isinstance(buffers, dict):
+                continue
+            for name in sorted(buffers, key=str):
+                value = buffers[name]
+                if isinstance(value, (np.ndarray, np.floating)) and value.dtype != np.float32:
+                    not_float32.append(f"state[{index!r}][{name!r}] is {value.dtype}")
+    return {
+        "parameter dtypes": [str(p.data.data.dtype) for p in parameters],
+        "state arrays that are not float32": not_float32,
+    }
+
+
+def resumed(optimizer, hyper, shapes, before, after, seed, sparse=()):
+    """Save with state_dict() after `before` steps, keep going, then load the checkpoint into a fresh optimizer
+    on parameters holding the saved values and take the same `after` steps. Returns the resumed run's values."""
+    rng = np.random.default_rng(seed)
+    start = _initial_values(rng, shapes, "float64")
+    gradients = _gradients(rng, shapes, before + after, "float64")
+    first = [Variable(value.copy(), requires_grad=True) for value in start]
+    original = getattr(optimizers, optimizer)(first, **hyper)
+    for step, row in enumerate(gradients[:before], start=1):
+        _set_gradients(first, row, step, set(sparse), set())
+        original.step()
+    checkpoint = original.state_dict()
+    saved = [p.data.data.copy() for p in first]
+    for step, row in enumerate(gradients[before:], start=before + 1):  # the checkpoint must not follow these
+        _set_gradients(first, row, step, set(sparse), set())
+        original.step()
+    second = [Variable(value, requires_grad=True) for value in saved]
+    fresh = getattr(optimizers, optimizer)(second, **hyper)
+    fresh.load_state_dict(checkpoint)
+    result = {}
+    for step, row in enumerate(gradients[before:], start=before + 1):
+        _set_gradients(second, row, step, set(sparse), set())
+        fresh.step()
+        result[f"after step {step}"] = _values(second, shapes)
+    return result
+
+
+def zero_grad(optimizer, hyper, shapes, seed):
+    """Whether each gradient is cleared (None, or all zeros) by optimizer.zero_grad() after a step."""
+    rng = np.random.default_rng(seed)
+    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
+    made = getattr(optimizers, optimizer)(parameters, **hyper)
+    _set_gradients(parameters, _gradients(rng, shapes, 1, "float64")[0], 2, set(), set())
+    made.step()
+    made.zero_grad()
+    return {
+        _shape_key(index, shape): parameter.grad is None or not np.any(parameter.grad.data.data)
+        for index, (parameter, shape) in enumerate(zip(parameters, shapes))
+    }
+
+
+def construction(kind, settings, argument):
+    """Build an optimizer or scheduler, or call a clipping function, with `settings`; report what was raised."""
+    if kind not in OPTIMIZERS + SCHEDULERS + ("clip_gradients", "clip_gradients_by_value"):
+        raise KeyError(kind)  # a bug in the suite, not the submission's
+    parameters = [Variable(np.ones(3), requires_grad=True)]
+    parameters[0].grad = Variable(np.full(3, 2.0), requires_grad=False)
+    settings = {name: _norm_type(value) if name == "norm_type" else value for name, value in settings.items()}
+    try:
+        if kind in OPTIMIZERS:
+            getattr(optimizers, kind)(parameters, **settings)
+        elif kind in SCHEDULERS:
+            getattr(optimizers, kind)(optimizers.SGD(parameters, learning_rate=0.1), **settings)
+        else:
+            getattr(optimizers, kind)(parameters, **settings)
+    except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
+        return _describe_error(error, argument)
+    return {"raised": None, "is a ValueError": False, "names the argument": False}
+
+
+# -- clipping ---------------------------------------------------------------------------------------------
+
+def _clip_setup(shapes, scales, seed, missing):
+    rng = np.random.default_rng(seed)
+    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
+    for index, (parameter, gradient) in enumerate(zip(parameters, _gradients(rng, shapes, 1, "float64", scales)[0])):
+        if index not in missing:
+            parameter.grad = Variable(gradient, requires_grad=False)
+    arrays = [None if p.grad is None else p.grad.data.data for p in parameters]
+    return parameters, arrays
+
+
+def _clip_report(parameters, arrays, shapes, returned):
+    gradients, kept, without = {}, {}, []
+    for index, (parameter, array, shape) in enumerate(zip(parameters, arrays, shapes)):
+        key = _shape_key(index, shape)
+        if parameter.grad is None:
+            without.append(key)
+        else:
+            gradients[key] = np.array(parameter.grad.data.data, copy=True)
+            kept[key] = parameter.grad.data.data is array
+    return {"returned": returned, "gradients": gradients, "gradient arrays kept": kept,
+            "parameters without gradient": without}
+
+
+def clip(shapes, scales, max_norm, seed, norm_type=None, missing=()):
+    """clip_gradients on seeded gradients; `norm_type` None means the default, "inf" means math.inf."""
+    parameters, arrays = _clip_setup(shapes, scales, seed, set(missing))
+    if norm_type is None:
+        total = optimizers.clip_gradients(parameters, max_norm)
+    else:
+        total = optimizers.clip_gradients(parameters, max_norm, norm_type=_norm_type(norm_type))
+    report = _clip_report(parameters, arrays, shapes, _number(total))
+    report["returns a float"] = isinstance(total, float)
+    return report
+
+
+def clip_by_value(shapes, scales, clip_value, seed, missing=()):
+    parameters, arrays = _clip_setup(shapes, scales, seed, set(missing))
+    returned = optimizers.clip_gradients_by_value(parameters, clip_value)
+    return _clip_report(parameters, arrays, shapes, None if returned is None else f"a {type(returned).__name__}")
+
+
+# -- schedulers -------------------------------------------------------------------------------------------
+
+def _scheduler(name, settings, learning_rate):
+    optimizer = optimizers.SGD([Variable(np.zeros(2), requires_grad=True)], learning_rate=learning_rate)
+    return optimizer, getattr(optimizers, name)(optimizer, **settings)
+
+
+def _rates(optimizer, scheduler):
+    return {
+        "optimizer.learning_rate": _number(optimizer.learning_rate),
+        "get_lr()": _number(scheduler.get_lr()),
+        "get_last_lr()": _number(scheduler.get_last_lr()),
+    }
+
+
+def schedule(scheduler, settings, learning_rate, epochs):
+    """The rates after 0, 1, ..., `epochs` calls of step(): the optimizer's and the scheduler's own report."""
+    optimizer, made = _scheduler(scheduler, settings, learning_rate)
+    seen = {"optimizer.learning_rate": {}, "get_lr()": {}, "get_last_lr()": {}}
+    for calls in range(epochs + 1):
+        if calls:
+            made.step()
+        for name, value in _rates(optimizer, made).items():
+            seen[name][f"after {calls} call{'' if calls == 1 else 's'} of step()"] = value
+    return seen
+
+
+def schedule_resumed(scheduler, settings, learning_rate, before, after):
+    """Save the scheduler's state_dict() after `before` calls, keep going, then load it into a fresh scheduler on a
+    fresh optimizer and call step() `after` times. Returns the resumed optimizer's rates."""
+    _, made = _scheduler(scheduler, settings, learning_rate)
+    for _ in range(before):
+        made.step()
+    checkpoint = made.state_dict()
+    for _ in range(after):  # the checkpoint must not follow these
+        made.step()
+    fresh_optimizer, fresh = _scheduler(scheduler, settings, learning_rate)
+    fresh.load_state_dict(checkpoint)
+    rates = {f"right after load_state_dict (epoch {before})": _number(fresh_optimizer.learning_rate)}
+    for calls in range(before + 1, before + after + 1):
+        fresh.step()
+        rates[f"epoch {calls}"] = _number(fresh_optimizer.learning_rate)
+    return rates
+
+
+# -- training ---------------------------------------------------------------------------------------------
+
+def train(optimizer, hyper, epochs, seed, scheduler=None, scheduler_settings=None, max_grad_norm=None):
+    """train_simple_model on a seeded linear regression (features scaled 0.2, 1 and 3)."""
+    rng = np.random.default_rng(seed)
+    inputs = rng.standard_normal((48, 3)) * np.array([0.2, 1.0, 3.0])
+    targets = inputs @ rng.standard_normal((3, 1)) + 0.5 + 0.05 * rng.standard_normal((48, 1))
+    weights = Variable(np.zeros((3, 1)), requires_grad=True)
+    bias = Variable(np.zeros(1), requires_grad=True)
+
+    def loss_function():
+        errors = inputs @ weights + bias - targets
+        return (errors * errors).mean()
+
+    made = getattr(optimizers, optimizer)([weights, bias], **hyper)
+    made_scheduler = None
+    if scheduler is not None:
+        made_scheduler = getattr(optimizers, scheduler)(made, **(scheduler_settings or {}))
+    history = optimizers.train_simple_model([weights, bias], made, loss_function, epochs,
+                                            scheduler=made_scheduler, max_grad_norm=max_grad_norm)
+    result = {"weights": np.array(weights.data.data, copy=True), "bias": np.array(bias.data.data, copy=True),
+              "optimizer.learning_rate at the end": _number(made.learning_rate)}
+    entries, lengths = {}, {}
+    for name in ("losses", "learning_rates", "gradient_norms"):
+        values = getattr(history, name, None)
+        if not isinstance(values, list):
+            result[name] = f"history.{name} is a {type(values).__name__}, not a list"
+            entries[name], lengths[name] = [], None
+            continue
+        result[name] = {f"epoch {epoch}": _number(value) for epoch, value in enumerate(values)}
+        entries[name] = sorted({type(value).__name__ for value in values})
+        lengths[name] = len(values)
+    result["entry types"] = entries
+    result["lengths"] = lengths
+    return result

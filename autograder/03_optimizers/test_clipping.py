@@ -1,0 +1,79 @@
+"""Hidden tests: clip_gradients (global norm, torch's clip_grad_norm_) and clip_gradients_by_value."""
+
+import pytest
+
+from tito.grading.checks import assert_close, assert_equal, assert_true
+
+SHAPES = [[], [4], [2, 3]]  # a scalar, a vector and a matrix
+SCALES = [1.0, 10.0, 0.1]
+RTOL, ATOL = 1e-9, 1e-12
+
+
+def _compare(got, expected, what, rtol=RTOL, atol=ATOL):
+    assert_close(got["returned"], expected["returned"],
+                 f"{what}: the value returned (the global norm before clipping)", rtol=rtol, atol=atol)
+    assert_equal(got["parameters without gradient"], expected["parameters without gradient"],
+                 f"{what}: parameters whose grad is None afterwards")
+    assert_close(got["gradients"], expected["gradients"], f"{what}: the gradients afterwards", rtol=rtol, atol=atol)
+
+
+@pytest.mark.points(3)
+def test_clip_gradients_over_the_threshold(student, reference):
+    case = dict(shapes=SHAPES, scales=SCALES, max_norm=2.5, seed=60)
+    got = student.clip(**case)
+    _compare(got, reference.clip(**case),
+             "clip_gradients(parameters, max_norm=2.5) with a global 2-norm far above 2.5 (every gradient is "
+             "multiplied by max_norm / (total + 1e-6))")
+    assert_true(got["returns a float"], "clip_gradients should return the norm as a Python float")
+
+
+@pytest.mark.points(2)
+def test_clip_gradients_under_the_threshold(student, reference):
+    case = dict(shapes=SHAPES, scales=SCALES, max_norm=1000.0, seed=61)
+    _compare(student.clip(**case), reference.clip(**case),
+             "clip_gradients(parameters, max_norm=1000.0) with a global norm below 1000 (the gradients must stay "
+             "exactly as they were)", rtol=1e-15, atol=0.0)
+
+
+@pytest.mark.points(2)
+def test_clip_gradients_inf_norm(student, reference):
+    case = dict(shapes=SHAPES, scales=SCALES, max_norm=3.0, seed=62, norm_type="inf")
+    _compare(student.clip(**case), reference.clip(**case),
+             "clip_gradients(parameters, max_norm=3.0, norm_type=math.inf) (the norm is the largest absolute entry)")
+    case = dict(shapes=SHAPES, scales=SCALES, max_norm=100.0, seed=63, norm_type="inf")
+    _compare(student.clip(**case), reference.clip(**case),
+             "clip_gradients(parameters, max_norm=100.0, norm_type=math.inf), under the threshold",
+             rtol=1e-15, atol=0.0)
+
+
+@pytest.mark.points(1)
+def test_clip_gradients_other_norms_and_missing_gradients(student, reference):
+    case = dict(shapes=SHAPES, scales=SCALES, max_norm=0.5, seed=64, norm_type="1.0", missing=[1])
+    _compare(student.clip(**case), reference.clip(**case),
+             "clip_gradients(parameters, max_norm=0.5, norm_type=1.0) where parameter 1 has grad None (skip it)")
+    case = dict(shapes=SHAPES, scales=SCALES, max_norm=0.5, seed=65, missing=[0])
+    _compare(student.clip(**case), reference.clip(**case),
+             "clip_gradients(parameters, max_norm=0.5) where parameter 0 has grad None (skip it)")
+    case = dict(shapes=SHAPES, scales=SCALES, max_norm=1.0, seed=66, missing=[0, 1, 2])
+    _compare(student.clip(**case), reference.clip(**case),
+             "clip_gradients(parameters, max_norm=1.0) where no parameter has a gradient (the norm is 0.0)")
+
+
+@pytest.mark.points(1)
+def test_clip_gradients_changes_gradients_in_place(student):
+    got = student.clip(shapes=SHAPES, scales=SCALES, max_norm=2.5, seed=60)
+    for key, kept in got["gradient arrays kept"].items():
+        assert_true(kept, f"clip_gradients replaced the gradient array of {key}; scale p.grad.data.data in place "
+                          "(with *=)")
+
+
+@pytest.mark.points(1)
+def test_clip_gradients_by_value(student, reference):
+    case = dict(shapes=SHAPES, scales=SCALES, clip_value=0.5, seed=67, missing=[1])
+    got, expected = student.clip_by_value(**case), reference.clip_by_value(**case)
+    what = "clip_gradients_by_value(parameters, 0.5) where parameter 1 has grad None"
+    assert_equal(got["returned"], expected["returned"], f"{what}: the value returned")
+    _compare(dict(got, returned=0.0), dict(expected, returned=0.0), what, rtol=1e-15, atol=0.0)
+    for key, kept in got["gradient arrays kept"].items():
+        assert_true(kept, f"{what}: the gradient array of {key} was replaced; clip it in place "
+                          "(np.clip(..., out=...))")

@@ -1,0 +1,74 @@
+"""Hidden tests: StepLR, ExponentialLR and CosineAnnealingLR, after every number of step() calls."""
+
+import pytest
+
+from tito.grading.checks import assert_close
+
+RTOL, ATOL = 1e-9, 1e-14
+
+
+def _name(scheduler, settings, learning_rate):
+    arguments = ", ".join(f"{key}={value!r}" for key, value in settings.items())
+    return f"{scheduler}(optimizer, {arguments}) on an optimizer with learning_rate {learning_rate}"
+
+
+def _compare_rates(student, reference, scheduler, settings, learning_rate, epochs, what=""):
+    case = dict(scheduler=scheduler, settings=settings, learning_rate=learning_rate, epochs=epochs)
+    assert_close(student.schedule(**case)["optimizer.learning_rate"],
+                 reference.schedule(**case)["optimizer.learning_rate"],
+                 f"{_name(scheduler, settings, learning_rate)}{what}: optimizer.learning_rate", rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.points(2)
+def test_step_lr(student, reference):
+    _compare_rates(student, reference, "StepLR", {"step_size": 3, "gamma": 0.5}, 0.1, epochs=12,
+                   what=" (the rate drops on every step_size-th call)")
+    _compare_rates(student, reference, "StepLR", {"step_size": 1, "gamma": 0.9}, 0.05, epochs=6)
+    _compare_rates(student, reference, "StepLR", {"step_size": 4}, 0.2, epochs=12, what=" (default gamma 0.1)")
+
+
+@pytest.mark.points(2)
+def test_exponential_lr(student, reference):
+    _compare_rates(student, reference, "ExponentialLR", {"gamma": 0.8}, 0.1, epochs=15)
+
+
+@pytest.mark.points(3)
+def test_cosine_annealing_lr_first_period(student, reference):
+    _compare_rates(student, reference, "CosineAnnealingLR", {"T_max": 10, "eta_min": 0.001}, 0.1, epochs=10,
+                   what=" for the first T_max calls")
+
+
+@pytest.mark.points(2)
+def test_cosine_annealing_lr_beyond_t_max(student, reference):
+    for t_max, eta_min, learning_rate in ((4, 0.01, 0.1), (1, 0.0, 0.5), (7, 0.002, 0.03)):
+        _compare_rates(student, reference, "CosineAnnealingLR", {"T_max": t_max, "eta_min": eta_min},
+                       learning_rate, epochs=3 * t_max,
+                       what=" up to 3 * T_max calls (past T_max the rate climbs back up, like torch's)")
+
+
+@pytest.mark.points(1)
+def test_cosine_annealing_lr_default_eta_min(student, reference):
+    _compare_rates(student, reference, "CosineAnnealingLR", {"T_max": 6}, 0.1, epochs=18,
+                   what=" (default eta_min 0: the rate reaches 0 and climbs back)")
+
+
+@pytest.mark.points(1)
+def test_schedulers_report_their_rate(student, reference):
+    for scheduler, settings in (("StepLR", {"step_size": 2, "gamma": 0.5}), ("ExponentialLR", {"gamma": 0.7}),
+                                ("CosineAnnealingLR", {"T_max": 3, "eta_min": 0.01})):
+        case = dict(scheduler=scheduler, settings=settings, learning_rate=0.1, epochs=7)
+        got, expected = student.schedule(**case), reference.schedule(**case)
+        for method in ("get_lr()", "get_last_lr()"):
+            assert_close(got[method], expected[method], f"{_name(scheduler, settings, 0.1)}: {method}",
+                         rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.points(2)
+def test_scheduler_state_dict_round_trip(student, reference):
+    for scheduler, settings, before, after in (("StepLR", {"step_size": 3, "gamma": 0.5}, 4, 6),
+                                               ("ExponentialLR", {"gamma": 0.8}, 3, 4),
+                                               ("CosineAnnealingLR", {"T_max": 5, "eta_min": 0.01}, 7, 8)):
+        case = dict(scheduler=scheduler, settings=settings, learning_rate=0.1, before=before, after=after)
+        assert_close(student.schedule_resumed(**case), reference.schedule_resumed(**case),
+                     f"{_name(scheduler, settings, 0.1)}: state_dict() saved after {before} calls, loaded into a "
+                     f"fresh scheduler, {after} more calls; optimizer.learning_rate", rtol=RTOL, atol=ATOL)

@@ -1,0 +1,84 @@
+"""Hidden tests: impossible hyperparameters are refused with a ValueError that names the argument."""
+
+import pytest
+
+from tito.grading.checks import assert_true
+
+
+def _call(kind, settings):
+    # norm_type travels as a string ("inf" cannot cross as JSON); show it as the number it stands for
+    shown = {key: float(value) if key == "norm_type" else value for key, value in settings.items()}
+    arguments = ", ".join(f"{key}={value!r}" for key, value in shown.items())
+    first = "optimizer" if kind in ("StepLR", "ExponentialLR", "CosineAnnealingLR") else "parameters"
+    return f"{kind}({first}, {arguments})"
+
+
+def _check(student, reference, kind, settings, argument):
+    expected = reference.construction(kind=kind, settings=settings, argument=argument)
+    got = student.construction(kind=kind, settings=settings, argument=argument)
+    call = _call(kind, settings)
+    if expected["raised"] is None:
+        assert_true(got["raised"] is None, f"{call} is valid and should not raise, but it raised {got['raised']}")
+        return
+    assert_true(got["is a ValueError"], f"{call} should raise a ValueError; "
+                + ("it raised nothing" if got["raised"] is None else f"it raised {got['raised']}"))
+    assert_true(got["names the argument"], f"{call} raised a ValueError whose message does not name {argument!r}")
+
+
+INVALID_OPTIMIZER_SETTINGS = [
+    ("SGD", {"learning_rate": -0.1}, "learning_rate"),
+    ("SGD", {"momentum": -0.5}, "momentum"),
+    ("SGD", {"weight_decay": -1e-4}, "weight_decay"),
+    ("SGD", {"nesterov": True}, "nesterov"),
+    ("SGD", {"momentum": 0.9, "dampening": 0.1, "nesterov": True}, "nesterov"),
+    ("Adam", {"learning_rate": -1e-3}, "learning_rate"),
+    ("Adam", {"beta1": 1.0}, "beta1"),
+    ("Adam", {"beta2": -0.1}, "beta2"),
+    ("Adam", {"epsilon": -1e-8}, "epsilon"),
+    ("Adam", {"weight_decay": -0.1}, "weight_decay"),
+    ("AdamW", {"weight_decay": -0.01}, "weight_decay"),
+    ("AdamW", {"beta2": 1.5}, "beta2"),
+    ("RMSprop", {"learning_rate": -0.01}, "learning_rate"),
+    ("RMSprop", {"alpha": -0.5}, "alpha"),
+    ("RMSprop", {"epsilon": -1.0}, "epsilon"),
+    ("RMSprop", {"momentum": -0.1}, "momentum"),
+    ("RMSprop", {"weight_decay": -0.1}, "weight_decay"),
+]
+
+VALID_BOUNDARY_SETTINGS = [
+    ("SGD", {"learning_rate": 0.0}, "learning_rate"),
+    ("SGD", {"momentum": 0.9, "nesterov": True}, "nesterov"),
+    ("SGD", {"momentum": 0.9, "dampening": 1.0}, "dampening"),
+    ("Adam", {"beta1": 0.0, "epsilon": 0.0}, "beta1"),
+    ("AdamW", {"weight_decay": 0.0, "amsgrad": True}, "weight_decay"),
+    ("RMSprop", {"alpha": 0.0, "centered": True, "momentum": 0.0}, "alpha"),
+    ("clip_gradients", {"max_norm": 0.0}, "max_norm"),
+    ("clip_gradients_by_value", {"clip_value": 0.0}, "clip_value"),
+]
+
+INVALID_OTHER_ARGUMENTS = [
+    ("clip_gradients", {"max_norm": -1.0}, "max_norm"),
+    ("clip_gradients", {"max_norm": 1.0, "norm_type": "-1"}, "norm_type"),
+    ("clip_gradients_by_value", {"clip_value": -0.5}, "clip_value"),
+    ("StepLR", {"step_size": 0}, "step_size"),
+    ("ExponentialLR", {"gamma": -0.5}, "gamma"),
+    ("CosineAnnealingLR", {"T_max": 0}, "T_max"),
+]
+
+
+@pytest.mark.points(1)
+def test_optimizers_reject_invalid_hyperparameters(student, reference):
+    for kind, settings, argument in INVALID_OPTIMIZER_SETTINGS:
+        _check(student, reference, kind, settings, argument)
+
+
+@pytest.mark.points(1)
+def test_boundary_values_are_accepted(student, reference):
+    for kind, settings, argument in VALID_BOUNDARY_SETTINGS:
+        _check(student, reference, kind, settings, argument)
+
+
+@pytest.mark.points(1)
+def test_clipping_and_schedulers_reject_invalid_arguments(student, reference):
+    for kind, settings, argument in INVALID_OTHER_ARGUMENTS:
+        _check(student, reference, kind, settings, argument)
