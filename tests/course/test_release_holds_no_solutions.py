@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import nbformat
 
 from tito import cells as C
@@ -27,16 +29,17 @@ def secret_and_visible_lines(notebook) -> tuple[set[str], set[str]]:
     return secret - {""}, visible
 
 
-def release_lines(course, module) -> set[str]:
+def release_text(course, module) -> str:
+    """Everything in release/NN_name/, in order, each line stripped of its indentation."""
     folder = course.paths.release / module.slug
-    lines = set()
     student = nbformat.read(folder / module.notebook_name, as_version=4)
-    for cell in student.cells:
-        lines.update(line.strip() for line in cell.source.split("\n"))
-    for other in folder.iterdir():
-        if other.suffix != ".ipynb":
-            lines.update(line.strip() for line in other.read_text().split("\n"))
-    return lines
+    texts = [cell.source for cell in student.cells]
+    texts += [other.read_text() for other in sorted(folder.iterdir()) if other.suffix != ".ipynb"]
+    return "\n".join(line.strip() for text in texts for line in text.split("\n"))
+
+
+def release_lines(course, module) -> set[str]:
+    return set(release_text(course, module).split("\n"))
 
 
 def test_no_solution_or_hidden_test_line_is_released(course, module):
@@ -52,13 +55,23 @@ def test_no_solution_or_hidden_test_line_is_released(course, module):
 
 
 def test_nothing_from_the_autograder_is_released(course, module):
-    """Does no line of the hidden suite (beyond trivial ones) appear in release/?"""
+    """Is no hidden-suite file, and no hidden test's or probe's body, in release/?
+
+    Generic lines (`rng = np.random.default_rng(seed)`) and even test names may appear in both by
+    coincidence; what must not leak is the suite itself: its files and the code of its tests and probes.
+    """
     suite = course.paths.autograder / module.slug
     if not suite.is_dir():
         return
-    suite_lines = {
-        line.strip() for path in suite.rglob("*.py") for line in path.read_text().split("\n")
-        if len(line.strip()) > 30 and not line.strip().startswith(("import ", "from ", "#", '"""'))
-    }
-    leaked = sorted(suite_lines & release_lines(course, module))
-    assert not leaked, f"hidden-suite lines in release/{module.slug}: {leaked[:10]}"
+    released = release_text(course, module)
+    for path in suite.rglob("*.py"):
+        text = path.read_text()
+        tree = ast.parse(text)
+        bodies = {
+            node.name: "\n".join(line.strip() for line in ast.get_source_segment(text, node).split("\n")[1:])
+            for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+        }
+        assert bodies, f"{path.name} defines no tests or probes?"
+        leaked = sorted(name for name, body in bodies.items() if body.strip() and body.strip() in released)
+        assert not leaked, f"{path.name} leaks into release/{module.slug}: {leaked[:5]}"
