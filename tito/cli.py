@@ -188,8 +188,8 @@ def grade_run(
     force: bool = typer.Option(False, "--force", help="Regrade everything, even unchanged submissions."),
     executor: str = typer.Option("local", "--executor", help="local (process pool) or dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask."),
-    test_timeout: float = typer.Option(20.0, "--test-timeout", help="Seconds one hidden test may wait on the submission."),
-    submission_timeout: float = typer.Option(120.0, "--submission-timeout", help="Seconds one submission may take in all."),
+    test_timeout: float = typer.Option(10.0, "--test-timeout", help="Seconds one hidden test may wait on the submission."),
+    submission_timeout: float = typer.Option(300.0, "--submission-timeout", help="Seconds one submission may take in all."),
 ) -> None:
     """Grade every submission: CSV, Gradescope JSON, HTML feedback, nbgrader gradebook and a summary figure."""
     import os

@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    call_seconds: float = 20.0          # wall clock for one probe call (one test asks for one or a few)
-    submission_seconds: float = 120.0   # wall clock for the whole submission
-    cpu_seconds: int = 120              # RLIMIT_CPU
+    call_seconds: float = 10.0          # wall clock for one probe call (one test asks for one or a few)
+    submission_seconds: float = 300.0   # wall clock for the whole submission
+    cpu_seconds: int = 300              # RLIMIT_CPU, per sandbox child
     memory_bytes: int = 2 * 1024**3     # RLIMIT_AS
     file_bytes: int = 16 * 1024**2      # RLIMIT_FSIZE: the largest file the submission may write
     scratch_bytes: int = 64 * 1024**2   # size of the private /tmp (where namespaces are available)
