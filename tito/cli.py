@@ -240,6 +240,32 @@ def grade_gradescope(
     console.print(f"wrote {destination}")
 
 
+@grade_app.command("manual")
+def grade_manual(
+    module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The grading run's folder (default: grades/MODULE)."),
+    scores: Optional[Path] = typer.Option(None, "--scores", help="The filled-in manual/scores.csv to record."),
+) -> None:
+    """Hand grading: show where the written answers are, or record a TA's scores and write final_grades.csv."""
+    from tito.grading.manual_scores import apply_manual_scores
+    from tito.grading.reports.write import release_manifest
+
+    course = _course()
+    info = course.module(module)
+    out_dir = out or course.paths.root / "grades" / info.name
+    manual = out_dir / "manual"
+    if not manual.is_dir():
+        raise TitoError(f"{out_dir} has no manual/ folder: run `tito grade {info.name} SUBMISSIONS` first")
+    if scores is None:
+        for page in sorted(manual.glob("*.html")):
+            console.print(f"answers to grade: {page}")
+        console.print(f"fill in the scores in {manual / 'scores.csv'} (or use nbgrader's formgrader in {out_dir / 'nbgrader'}), "
+                      f"then run: tito grade manual {info.name} --scores {manual / 'scores.csv'}")
+        return
+    path = apply_manual_scores(out_dir, release_manifest(course, info), info.slug, info.name, scores)
+    console.print(f"recorded the scores in {out_dir / 'nbgrader' / 'gradebook.db'} and wrote {path}")
+
+
 def main() -> None:
     try:
         app()

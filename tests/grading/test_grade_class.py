@@ -112,7 +112,7 @@ def test_the_cli_grades_a_zip_and_writes_every_output(graded_course, small_class
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "students: 5 (graded 4, tampered 0, error 1, missing 0)" in done.stdout
-    for name in ("grades.csv", "summary.png", "gradebook.db", "results/alice.json", "feedback/erin.html"):
+    for name in ("grades.csv", "summary.png", "nbgrader/gradebook.db", "results/alice.json", "feedback/erin.html"):
         assert (out / name).is_file(), name
     assert "not a notebook" in (out / "feedback" / "erin.html").read_text()
 
@@ -126,3 +126,36 @@ def test_the_dask_executor_gives_the_same_grades(graded_course, small_class, tmp
             executor="dask", scheduler=cluster.scheduler_address, limits=LIMITS,
         )
     assert scores(run) == EXPECTED
+
+
+def test_hand_grading_scores_are_recorded_and_added_to_the_total(graded_course, small_class, tmp_path):
+    """Does `tito grade manual --scores` validate the TA's CSV, store it in the gradebook and total it up?"""
+    from nbgrader.api import Gradebook
+
+    out = tmp_path / "out"
+    module = graded_course.module("alpha")
+    run = grade_class(graded_course, module, small_class, out, limits=LIMITS)
+    write_all(run.results, out, course=graded_course, module=module, tests=run.tests)
+    template = (out / "manual" / "scores.csv").read_text().splitlines()
+    assert template[0] == "student,grade_id,max_points,score" and len(template) == 6
+    filled = [template[0]] + [line + ("4" if line.startswith("alice,") else "") for line in template[1:]]
+    scores = tmp_path / "scores.csv"
+    scores.write_text("\n".join(filled) + "\n")
+
+    def manual(path: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tito.cli", "--root", str(graded_course.paths.root), "grade", "manual", "alpha",
+             "--out", str(out), "--scores", str(path)], capture_output=True, text=True, env={"COLUMNS": "200"},
+        )
+
+    done = manual(scores)
+    assert done.returncode == 0, done.stdout + done.stderr
+    final = (out / "final_grades.csv").read_text().splitlines()
+    assert final[0] == "student,name,email,status,auto_score,why-add-one,total,max_total,ungraded_answers"
+    assert final[1] == "alice,,,graded,15,4,19,20,0"
+    assert final[2] == "bob,,,graded,0,,0,20,1"
+    with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}") as gradebook:
+        assert gradebook.find_grade("why-add-one", "alpha", "01_alpha", "alice").manual_score == 4
+    scores.write_text("\n".join([template[0], template[1] + "9"]) + "\n")
+    refused = manual(scores)
+    assert refused.returncode == 2 and "outside 0 to 5" in refused.stdout

@@ -27,11 +27,12 @@ def test_every_output_is_written_and_a_rerun_gives_the_same_bytes(written_course
     paths = [out / path.relative_to(first) for path in paths]
     names = {path.relative_to(out).as_posix() for path in paths}
     assert all(path.is_file() for path in paths)
-    assert {"grades.csv", "summary.txt", "summary.png", "gradebook.db", "nbgrader_config.py",
+    assert {"grades.csv", "summary.txt", "summary.png", "nbgrader/gradebook.db", "nbgrader/nbgrader_config.py",
             "results/eve@example.com.json", "feedback/dan.html", "manual/question-memory.html", "manual/scores.csv",
-            "source/03_optimizers/optimizers.ipynb", "autograded/mallory/03_optimizers/optimizers.ipynb"} <= names
+            "nbgrader/source/03_optimizers/optimizers.ipynb",
+            "nbgrader/autograded/mallory/03_optimizers/optimizers.ipynb"} <= names
     assert len([name for name in names if name.startswith("results/")]) == 6
-    assert len([name for name in names if name.startswith("autograded/")]) == 5     # not dan: no submission
+    assert len([name for name in names if name.startswith("nbgrader/autograded/")]) == 5     # not dan: no submission
     assert json.loads((out / "results" / "ada.json").read_text())["score"] == 12.5
     before = snapshot(out)
     course, module = report_course

@@ -26,6 +26,7 @@ from tito.grading.result import SubmissionResult
 from tito.modules import ModuleInfo
 
 MANIFEST_NAME = "manifest.json"
+NBGRADER_FOLDER = "nbgrader"
 
 
 def release_manifest(course: Course, module: ModuleInfo) -> dict:
@@ -50,7 +51,8 @@ def write_all(
     - `grades.csv`, `summary.txt`, `summary.png`
     - `results/<student>.json` (Gradescope's results.json schema) and `feedback/<student>.html`
     - `manual/<grade_id>.html` per written question and `manual/scores.csv` (the hand-grading template)
-    - nbgrader, with `out_dir` as the course root: `nbgrader_config.py` (only if absent), `gradebook.db`,
+    - nbgrader, with `out_dir/nbgrader` as the course root (so `nbgrader export` there writes its own
+      grades.csv without touching ours): `nbgrader_config.py` (only if absent), `gradebook.db`,
       `source/<slug>/<notebook>.ipynb`, `autograded/<student>/<slug>/<notebook>.ipynb`
 
     `tests` are the hidden tests with their points, in suite order (a mapping or `(name, points)` pairs);
@@ -77,6 +79,6 @@ def write_all(
         paths.append(write_gradescope_results(result, out_dir / "results" / f"{result.student}.json"))
         paths.append(write_feedback(result, module.title, out_dir / "feedback" / f"{result.student}.html"))
     paths += write_manual(ordered, manifest, out_dir / "manual")
-    paths += write_nbgrader_course(ordered, out_dir, assignment=module.slug, notebook=notebook,
+    paths += write_nbgrader_course(ordered, out_dir / NBGRADER_FOLDER, assignment=module.slug, notebook=notebook,
                                    module_title=module.title, tests=tests, questions=questions)
     return paths
