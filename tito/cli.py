@@ -147,22 +147,25 @@ def module_complete(
 )
 def test(
     ctx: typer.Context,
-    name: Optional[str] = typer.Argument(None, help="Module name (same as --module)."),
     module: Optional[str] = typer.Option(None, "--module", "-m", help="Module name, e.g. optimizers."),
     all_modules: bool = typer.Option(False, "--all", help="Run the whole test suite."),
 ) -> None:
-    """Run the project's tests for a module (or all) with pytest; extra arguments go to pytest."""
+    """Run the project's tests for a module (`tito test NAME`) or all of them; other arguments go to pytest."""
     from tito.testing import all_test_paths, module_test_paths, run_pytest
 
     course = _course()
-    if name and module and name != module:
-        raise TitoError("give the module once, either as an argument or with --module")
-    if all_modules and not (name or module):
+    extra = list(ctx.args)
+    if extra and not extra[0].startswith("-") and not all_modules:
+        if module is not None:
+            raise TitoError("give the module once, either as an argument or with --module")
+        module = extra.pop(0)
+    if all_modules and module:
+        raise TitoError("give a module name or --all, not both")
+    if all_modules:
         paths = all_test_paths(course)
     else:
-        info = course.select(name or module, all_modules)[0]
-        paths = module_test_paths(course, info)
-    raise typer.Exit(run_pytest(course, paths, list(ctx.args)))
+        paths = module_test_paths(course, course.select(module, False)[0])
+    raise typer.Exit(run_pytest(course, paths, extra))
 
 
 class _GradeGroup(typer.core.TyperGroup):

@@ -170,3 +170,14 @@ def test_complete_before_start_says_what_to_do(built_course):
     done = tito(built_course, "module", "complete", "01")
     assert done.returncode == 2
     assert "run `tito module start alpha` first" in done.stdout
+
+
+def test_tito_test_passes_pytests_exit_status_through(built_course):
+    """Does `tito test NAME` exit 0 when the module's tests pass and 1 when one fails?"""
+    assert tito(built_course, "test", "alpha", "-q").returncode == 0
+    assert tito(built_course, "test", "--module", "01", "-q").returncode == 0
+    package_file = built_course.paths.root / "tinytorch" / "core" / "alpha.py"
+    package_file.write_text(package_file.read_text().replace("+ 1", "+ 2"))
+    failed = tito(built_course, "test", "alpha", "-q")
+    assert failed.returncode == 1
+    assert "test_add_one" in failed.stdout
