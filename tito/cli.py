@@ -251,7 +251,7 @@ def grade_manual(
 ) -> None:
     """Hand grading: show where the written answers are, or record a TA's scores and write final_grades.csv."""
     from tito.grading.manual_scores import apply_manual_scores
-    from tito.grading.reports.write import release_manifest
+    from tito.release import load_manifest
 
     course = _course()
     info = course.module(module)
@@ -265,7 +265,7 @@ def grade_manual(
         console.print(f"fill in the scores in {manual / 'scores.csv'} (or use nbgrader's formgrader in {out_dir / 'nbgrader'}), "
                       f"then run: tito grade manual {info.name} --scores {manual / 'scores.csv'}")
         return
-    path = apply_manual_scores(out_dir, release_manifest(course, info), info.slug, info.name, scores)
+    path = apply_manual_scores(out_dir, load_manifest(course, info), info.slug, info.name, scores)
     console.print(f"recorded the scores in {out_dir / 'nbgrader' / 'gradebook.db'} and wrote {path}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from tito.grading.prepare import written_answers
 from tito.grading.result import WrittenAnswer
 from tito.modules import ModuleInfo
 from tito.pytest_runner import PASSED, TestResult, run_tests
-from tito.release import MANIFEST_NAME
+from tito.release import load_manifest
 from tito.workspace import (
     StudentPackage,
     build_student_package,
@@ -57,13 +56,6 @@ class CompletionReport:
     @property
     def all_passed(self) -> bool:
         return self.problem is None and all(test.outcome == PASSED for test in self.tests)
-
-
-def load_manifest(course: Course, info: ModuleInfo) -> dict:
-    path = course.paths.release / info.slug / MANIFEST_NAME
-    if not path.is_file():
-        raise TitoError(f"{course.relative(path)} is missing; the instructor must run `tito release {info.name}`")
-    return json.loads(path.read_text())
 
 
 def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_TIMEOUT) -> CompletionReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -10,11 +11,20 @@ from tito.build.manifest import manifest_text, release_manifest
 from tito.build.notebooks import release_notebook, source_notebook
 from tito.build.public_tests import public_test_file
 from tito.course import Course
+from tito.errors import TitoError
 from tito.export import write_if_changed
 from tito.modules import ModuleInfo
 from tito.validate import load_module_source
 
 MANIFEST_NAME = "manifest.json"
+
+
+def load_manifest(course: Course, info: ModuleInfo) -> dict:
+    """The checksum manifest of a module's release (`release/NN_name/manifest.json`)."""
+    path = course.paths.release / info.slug / MANIFEST_NAME
+    if not path.is_file():
+        raise TitoError(f"{course.relative(path)} is missing; run `tito release {info.name}` first")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def build_outputs(course: Course, info: ModuleInfo) -> dict[Path, str]:

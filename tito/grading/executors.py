@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 import queue
-import select
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable
 
 from tito.errors import TitoError
 from tito.grading.job import GradingConfig, GradingJob
 from tito.grading.result import ERROR, SubmissionResult
+from tito.sandbox.lines import LineReader, MessageTooLarge
 
 STARTUP_SECONDS = 120.0
 MARGIN_SECONDS = 60.0
@@ -45,7 +44,7 @@ class WorkerHandle:
         os.close(results_write)
         self._jobs = os.fdopen(jobs_write, "w", encoding="utf-8")
         self._results = results_read
-        self._buffer = b""
+        self._reader = LineReader(results_read)
         ready = self._read_line(STARTUP_SECONDS)
         if ready is None or json.loads(ready) != {"ready": True}:
             stderr = self._stop()
@@ -69,20 +68,11 @@ class WorkerHandle:
         return SubmissionResult.from_dict(json.loads(line))
 
     def _read_line(self, timeout: float) -> bytes | None:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self._results], [], [], remaining)
-            if not ready:
-                return None
-            chunk = os.read(self._results, 1 << 20)
-            if not chunk:
-                return None
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
+        """The worker's next line, or None if it ended or said nothing for `timeout` seconds."""
+        try:
+            return self._reader.readline(timeout)
+        except (TimeoutError, MessageTooLarge):
+            return None
 
     def _stop(self) -> str:
         """Kill the worker and everything it started (its zygote and sandboxes); return its stderr."""

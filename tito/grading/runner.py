@@ -6,7 +6,6 @@ collected test through pytest's own run protocol, with `student` bound to that s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from tito.grading.probes import SubmissionError
 from tito.grading.result import ERROR, GRADED, TAMPERED, SubmissionResult, TestVerdict
 from tito.grading.suite import HiddenSuite
 from tito.package import package_texts
-from tito.release import MANIFEST_NAME
+from tito.release import load_manifest
 from tito.sandbox.client import Sandbox
 
 
@@ -43,7 +42,7 @@ class SuiteRunner:
         self.emit = emit
         release = suite.course.paths.release / suite.module.slug
         self.release_nb = nbformat.read(release / suite.module.notebook_name, as_version=4)
-        self.manifest = json.loads((release / MANIFEST_NAME).read_text())
+        self.manifest = load_manifest(suite.course, suite.module)
         self.collection_failed = False
 
     @pytest.hookimpl(tryfirst=True)
@@ -59,7 +58,7 @@ class SuiteRunner:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
-        outcome = yield
+        yield
         if call.excinfo is not None and call.when == "call":
             item._tito_excinfo = call.excinfo
 

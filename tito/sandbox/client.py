@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -20,9 +19,9 @@ from tito.grading.probes import SubmissionCrashed, SubmissionError, SubmissionTi
 from tito.grading.wire import WireError, dumps, loads
 from tito.sandbox.isolation import SANDBOX_UID_BASE, Isolation, hidden_folders, probe_isolation
 from tito.sandbox.limits import Limits
+from tito.sandbox.lines import LineReader, MessageTooLarge
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
-MAX_MESSAGE = 64 * 1024 * 1024
 
 
 def _python_folders() -> list[str]:
@@ -166,7 +165,7 @@ class Session:
         pidfd, group, sock, out_read = self._sandbox.zygote.spawn(self._sandbox.child_config())
         self._outputs.append(OutputTap(out_read, self._sandbox.limits.output_bytes))
         self._child = (pidfd, group, sock)
-        self._reader = _LineReader(sock)
+        self._reader = LineReader(sock.fileno())
         try:
             sock.sendall(dumps(self._setup))
             response = self._receive(self._sandbox.limits.call_seconds, "loading your code")
@@ -239,7 +238,7 @@ class Session:
             self._kill()
             self.events.append(f"timed out while {doing}")
             raise SubmissionTimedOut(f"your code did not finish within {timeout:.0f} s while {doing}") from None
-        except WireError as error:
+        except MessageTooLarge as error:
             self._kill()
             raise SubmissionCrashed(f"your code broke the grader's channel ({error})") from None
         if line is None:
@@ -265,30 +264,3 @@ class Session:
         if probe.startswith("_"):
             raise AttributeError(probe)
         return lambda **kwargs: self.call(probe, kwargs)
-
-
-class _LineReader:
-    """Reads newline-terminated messages from a socket with a timeout and a size cap."""
-
-    def __init__(self, sock: socket.socket):
-        self._sock = sock
-        self._buffer = bytearray()
-
-    def readline(self, timeout: float) -> bytes | None:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self._sock], [], [], remaining)
-            if not ready:
-                raise TimeoutError
-            chunk = self._sock.recv(1 << 20)
-            if not chunk:
-                return None
-            self._buffer += chunk
-            if len(self._buffer) > MAX_MESSAGE:
-                raise WireError("message too large")
-        line, _, rest = bytes(self._buffer).partition(b"\n")
-        self._buffer = bytearray(rest)
-        return line

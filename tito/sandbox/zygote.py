@@ -20,7 +20,7 @@ def main() -> None:
     sys.path.extend(config["site_paths"])
     import numpy  # noqa: F401 - loaded once here, shared by every child
 
-    from tito.sandbox import isolation, runtime
+    from tito.sandbox import isolation, runtime  # noqa: F401 - runtime is what every child runs
 
     sys.path.remove(config["tito_root"])
     child_path = list(sys.path)

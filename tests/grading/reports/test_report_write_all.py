@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tito.errors import TitoError
 from tito.grading.reports import write_all
 from tito.grading.reports.common import ReportError, safe_student_id
 from tito.grading.result import SubmissionResult
@@ -68,7 +69,7 @@ def test_a_module_without_a_release_manifest_is_refused(class_factory, report_co
     """Without release/NN_name/manifest.json, is the user told to run `tito release`?"""
     course, module = report_course
     other = type(module)(**{**module.__dict__, "name": "losses", "number": 5})
-    with pytest.raises(ReportError, match="release/05_losses/manifest.json does not exist; run `tito release losses`"):
+    with pytest.raises(TitoError, match="release/05_losses/manifest.json is missing; run `tito release losses` first"):
         write_all(class_factory(), tmp_path / "out", course=course, module=other)
 
 

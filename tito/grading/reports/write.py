@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tito.course import Course
 from tito.grading.reports.common import (
-    ReportError,
     by_student,
     check_tests_known,
     hidden_tests,
@@ -24,17 +22,9 @@ from tito.grading.reports.manual import write_manual
 from tito.grading.reports.summary import summary_text, write_summary_png
 from tito.grading.result import SubmissionResult
 from tito.modules import ModuleInfo
+from tito.release import load_manifest
 
-MANIFEST_NAME = "manifest.json"
 NBGRADER_FOLDER = "nbgrader"
-
-
-def release_manifest(course: Course, module: ModuleInfo) -> dict:
-    """The module's release manifest (`release/NN_name/manifest.json`), which names its written answers."""
-    path = course.paths.release / module.slug / MANIFEST_NAME
-    if not path.is_file():
-        raise ReportError(f"{course.relative(path)} does not exist; run `tito release {module.name}` first")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def write_all(
@@ -66,7 +56,7 @@ def write_all(
     tests = dict(tests) if tests is not None else hidden_tests(ordered)
     test_names = list(tests)
     check_tests_known(ordered, test_names)
-    manifest = manifest if manifest is not None else release_manifest(course, module)
+    manifest = manifest if manifest is not None else load_manifest(course, module)
     questions = written_questions(manifest)
     notebook = Path(str(manifest.get("notebook") or module.notebook_name)).stem
 
