@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One command for a fresh machine: install, build the course, and run the first module's tests.
+# One command for a fresh machine: install, build the course, run the first module's tests,
+# and grade the small example class in examples/class/ with the optimizers module's hidden suite.
 set -euo pipefail
 cd "$(dirname "$0")"
 echo "==> installing into .venv"
@@ -11,3 +12,5 @@ echo "==> exporting the reference package (tinytorch/) and building source/ and 
 first=$(.venv/bin/python -c "from tito.course import Course; print(Course.load().modules[0].name)")
 echo "==> running the tests of the first module ($first)"
 .venv/bin/tito test "$first" -q
+echo "==> grading the example class (examples/class) into grades/optimizers/"
+.venv/bin/tito grade optimizers examples/class --roster examples/roster.csv --out grades/optimizers

@@ -1,0 +1,334 @@
+"""Probes for the tensor module's hidden suite. They run inside the sandbox, next to the submission.
+
+Each probe builds its operands from a seed, applies the submission's Tensor operations and returns plain data:
+result values as ndarrays in the dtype the Tensor holds (so the grader compares dtypes too), bools for "was an
+operand changed" or "is this the same array", and dtype names and shapes as strings and lists. A result that is
+not a Tensor holding an ndarray comes back as a sentence saying what it is, which the grader shows as is.
+"""
+
+import copy
+import operator
+import traceback
+
+import numpy as np
+
+from tinytorch.core.tensor import Tensor
+
+OPERATORS = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "@": operator.matmul,
+}
+COMPARISONS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+# -- helpers (names starting with _ cannot be called as probes) ----------------------------------------------
+
+def _describe(error):
+    """The exception's type and message, and the submission's own frames (never the probe's)."""
+    frames = []
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = frame.filename.replace("\\", "/")
+        if "/tinytorch/" in path:
+            where = path.rsplit("/tinytorch/", 1)[-1]
+            frames.append(f"\n  in {frame.name} ({where}, line {frame.lineno}): {frame.line}")
+    return f"{type(error).__name__}: {str(error)[:500]}" + "".join(frames[-3:])
+
+
+def _values(shape, dtype, seed, positive=False):
+    """Seeded numbers away from zero (safe to divide by); positive ones for a base of **; small ints for ints."""
+    generator = np.random.default_rng(seed)
+    shape = tuple(shape)
+    if np.dtype(dtype).kind in "iu":
+        return generator.integers(1, 5, size=shape).astype(dtype)
+    magnitude = generator.uniform(0.5, 2.0, size=shape)
+    sign = 1.0 if positive else generator.choice([-1.0, 1.0], size=shape)
+    return np.asarray(magnitude * sign, dtype=dtype)
+
+
+def _operand(spec, dtype, seed, positive):
+    """A Tensor, ndarray, nested list or Python number described by `spec` ({"kind": ..., "shape"/"value": ...})."""
+    kind = spec["kind"]
+    if kind == "number":
+        return spec["value"]
+    array = _values(spec["shape"], spec.get("dtype", dtype), seed, positive)
+    if kind == "tensor":
+        return Tensor(array)
+    if kind == "ndarray":
+        return array
+    if kind == "list":
+        return array.tolist()
+    raise KeyError(kind)  # a bug in the suite, not the submission's
+
+
+def _snapshot(value):
+    if isinstance(value, Tensor):
+        return np.array(value.data, copy=True)
+    return copy.deepcopy(value)
+
+
+def _same(value, before):
+    now = _snapshot(value)
+    if isinstance(before, np.ndarray):
+        return isinstance(now, np.ndarray) and now.shape == before.shape and bool(np.array_equal(now, before))
+    return now == before
+
+
+def _plain(result):
+    """A copy of the ndarray inside a Tensor result, or a sentence saying what came back instead."""
+    if not isinstance(result, Tensor):
+        return f"a {type(result).__name__}, not a Tensor"
+    data = result.data
+    if not isinstance(data, np.ndarray):
+        return f"a Tensor whose .data is a {type(data).__name__}, not an ndarray"
+    if data.dtype.kind not in "biuf":
+        return f"a Tensor of dtype {data.dtype}"
+    return np.array(data, copy=True)
+
+
+def _attempt(action, *arguments):
+    """_plain(action(*arguments)), or what it raised, so that one failing call does not hide the others."""
+    try:
+        return _plain(action(*arguments))
+    except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
+        return f"raised {_describe(error)}"
+
+
+def _raises(action):
+    """The name of the exception `action()` raises, or None."""
+    try:
+        action()
+    except Exception as error:  # noqa: BLE001 - we report which type the submission raised
+        return type(error).__name__
+    return None
+
+
+def _dtype_and_shape(result):
+    if not isinstance(result, Tensor) or not isinstance(result.data, np.ndarray):
+        return {"dtype": _plain(result), "shape": None}
+    return {"dtype": str(result.data.dtype), "shape": list(result.data.shape)}
+
+
+# -- many cases in one round trip ----------------------------------------------------------------------------
+
+RAISED = "your code raised"
+
+
+def each(probe, cases):
+    """Run the probe named `probe` once per case (a dict of its arguments), all in one call.
+
+    A case in which the submission raises gives {RAISED: what it raised, and where} in its place; the other
+    cases still run.
+    """
+    function = globals().get(probe)
+    if probe.startswith("_") or probe == "each" or not callable(function):
+        raise KeyError(probe)  # a bug in the suite, not the submission's
+    results = []
+    for case in cases:
+        try:
+            results.append(function(**case))
+        except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
+            results.append({RAISED: _describe(error)})
+    return results
+
+
+# -- construction and properties ------------------------------------------------------------------------------
+
+def construction():
+    """dtype, shape and values of Tensors built from numbers, lists, arrays and Tensors, with and without dtype."""
+    made = {
+        "Tensor(5)": lambda: Tensor(5),
+        "Tensor(2.5)": lambda: Tensor(2.5),
+        "Tensor([[1, 2, 3], [4, 5, 6]])": lambda: Tensor([[1, 2, 3], [4, 5, 6]]),
+        "Tensor([[1.0], [2.5]])": lambda: Tensor([[1.0], [2.5]]),
+        "Tensor([True, False, True])": lambda: Tensor([True, False, True]),
+        "Tensor(np.float32(1.5))": lambda: Tensor(np.float32(1.5)),
+        "Tensor(np.arange(6, dtype=np.int32))": lambda: Tensor(np.arange(6, dtype=np.int32)),
+        "Tensor(np.zeros((2, 0), dtype=np.float32))": lambda: Tensor(np.zeros((2, 0), dtype=np.float32)),
+        "Tensor([1, 2], dtype=np.float32)": lambda: Tensor([1, 2], dtype=np.float32),
+        "Tensor(np.ones(3), dtype=np.float32)": lambda: Tensor(np.ones(3), dtype=np.float32),
+        "Tensor(2.75, dtype=np.float32)": lambda: Tensor(2.75, dtype=np.float32),
+        "Tensor(Tensor(np.ones(2, dtype=np.float32)))": lambda: Tensor(Tensor(np.ones(2, dtype=np.float32))),
+        "Tensor(Tensor([1, 2]), dtype=np.float64)": lambda: Tensor(Tensor([1, 2]), dtype=np.float64),
+    }
+    result = {}
+    for call, make in made.items():
+        try:
+            tensor = make()
+        except Exception as error:  # noqa: BLE001
+            result[call] = {"dtype": f"raised {_describe(error)}", "shape": None, "values": None}
+            continue
+        result[call] = dict(_dtype_and_shape(tensor), values=_plain(tensor))
+    return result
+
+
+def sharing():
+    """Whether Tensors keep the arrays they are given (no copies), as the module asks."""
+    array = np.arange(6.0).reshape(2, 3)
+    tensor = Tensor(array)
+    float32 = np.ones(4, dtype=np.float32)
+    kept = Tensor(float32, dtype=np.float32)
+    wrapped = Tensor(tensor)
+    array[0, 0] = 42.0
+    return {
+        "Tensor(ndarray).data is the ndarray": tensor.data is array,
+        "Tensor(float32 ndarray, dtype=np.float32).data is the ndarray": kept.data is float32,
+        "Tensor(tensor).data is tensor.data": wrapped.data is tensor.data,
+        "a change to the ndarray shows in the Tensor": bool(np.asarray(tensor.data).flat[0] == 42.0),
+        "t.numpy() is t.data": tensor.numpy() is tensor.data,
+    }
+
+
+def properties(seed):
+    """shape, size, ndim, len, item and numpy of a few Tensors, with the Python types they come back as."""
+    values = _values((2, 3, 4), "float64", seed)
+    tensor = Tensor(values)
+    scalar = Tensor(np.float32(2.5))
+    single = Tensor([[7]])
+    return {
+        "shape": list(tensor.shape),
+        "shape type": type(tensor.shape).__name__,
+        "size": tensor.size,
+        "ndim": tensor.ndim,
+        "len": len(tensor),
+        "dtype": str(tensor.dtype),
+        "shape of a scalar": list(scalar.shape),
+        "size of a scalar": scalar.size,
+        "item of a float32 scalar": scalar.item(),
+        "item type of a float32 scalar": type(scalar.item()).__name__,
+        "item of [[7]]": single.item(),
+        "item type of [[7]]": type(single.item()).__name__,
+        "item of a 24-element tensor": _raises(tensor.item),
+        "numpy()": _plain(Tensor(tensor.numpy())),
+        "numpy() type": type(tensor.numpy()).__name__,
+    }
+
+
+# -- arithmetic ------------------------------------------------------------------------------------------------
+
+def operate(op, left, right, dtype="float64", seed=0):
+    """left OP right for operands described by `left` and `right`; the base of ** is positive.
+
+    Returns the result's values (an ndarray in the result's dtype), whether each operand is unchanged after
+    the operation, and whether the result is a new object rather than one of the operands.
+    """
+    a = _operand(left, dtype, seed, positive=(op == "**"))
+    b = _operand(right, dtype, seed + 1, positive=False)
+    before = (_snapshot(a), _snapshot(b))
+    result = OPERATORS[op](a, b)
+    return {
+        "value": _plain(result),
+        "operands unchanged": _same(a, before[0]) and _same(b, before[1]),
+        "a new object": result is not a and result is not b,
+    }
+
+
+def negate(shape, dtype, seed):
+    tensor = Tensor(_values(shape, dtype, seed))
+    before = _snapshot(tensor)
+    result = -tensor
+    return {"value": _plain(result), "operands unchanged": _same(tensor, before), "a new object": result is not tensor}
+
+
+def float32_expression(seed):
+    """A chain of operations on float32 Tensors and Python numbers: every intermediate's dtype and the values."""
+    x = Tensor(_values((3, 4), "float32", seed, positive=True))
+    w = Tensor(_values((4, 2), "float32", seed + 1))
+    steps = {}
+    steps["x * 0.5"] = x * 0.5
+    steps["x * 0.5 + 1"] = steps["x * 0.5"] + 1
+    steps["(x * 0.5 + 1) ** 2"] = steps["x * 0.5 + 1"] ** 2
+    steps["3 * x"] = 3 * x
+    steps["x / 3"] = x / 3
+    steps["x - 0.25"] = x - 0.25
+    steps["x ** 0.5"] = x ** 0.5
+    steps["x @ w"] = x @ w
+    steps["(x @ w) / 7.0"] = steps["x @ w"] / 7.0
+    steps["((x @ w) / 7.0).mean(axis=0)"] = steps["(x @ w) / 7.0"].mean(axis=0)
+    steps["(3 * x).sum()"] = steps["3 * x"].sum()
+    steps["(x ** 0.5).max(axis=1, keepdims=True)"] = steps["x ** 0.5"].max(axis=1, keepdims=True)
+    steps["-x"] = -x
+    return {name: _plain(value) for name, value in steps.items()}
+
+
+def compare(op, left, right, seed):
+    """left OP right for a comparison, with integer-valued floats so that ties occur."""
+    generator = np.random.default_rng(seed)
+
+    def build(spec):
+        if spec["kind"] == "number":
+            return spec["value"]
+        array = generator.integers(0, 3, size=tuple(spec["shape"])).astype(np.float64)
+        return Tensor(array) if spec["kind"] == "tensor" else array
+
+    return _attempt(lambda: COMPARISONS[op](build(left), build(right)))
+
+
+# -- reductions and shape ----------------------------------------------------------------------------------
+
+def reduce(method, shape, dtype, seed, calls):
+    """`method` on a seeded Tensor for each call in `calls`: [axis, keepdims], or None for no arguments at all."""
+    tensor = Tensor(_values(shape, dtype, seed))
+    before = _snapshot(tensor)
+
+    def apply(call):
+        if call is None:
+            return getattr(tensor, method)()
+        axis, keepdims = call
+        return getattr(tensor, method)(axis=tuple(axis) if isinstance(axis, list) else axis, keepdims=keepdims)
+
+    results = [_attempt(apply, call) for call in calls]
+    return {"results": results, "unchanged": _same(tensor, before)}
+
+
+def reshapes(seed):
+    """reshape called with sizes as arguments, a tuple, a list, and -1, on a (2, 3, 4) Tensor."""
+    tensor = Tensor(_values((2, 3, 4), "float32", seed))
+    before = _snapshot(tensor)
+    calls = {
+        "t.reshape(6, 4)": lambda: tensor.reshape(6, 4),
+        "t.reshape((4, 6))": lambda: tensor.reshape((4, 6)),
+        "t.reshape([3, 8])": lambda: tensor.reshape([3, 8]),
+        "t.reshape(4, -1)": lambda: tensor.reshape(4, -1),
+        "t.reshape((-1,))": lambda: tensor.reshape((-1,)),
+        "t.reshape(-1)": lambda: tensor.reshape(-1),
+        "t.reshape(2, 1, 12)": lambda: tensor.reshape(2, 1, 12),
+        "t.reshape(24).reshape(2, 3, 4)": lambda: tensor.reshape(24).reshape(2, 3, 4),
+        "Tensor(5.0).reshape(1, 1)": lambda: Tensor(5.0).reshape(1, 1),
+    }
+    result = {call: _attempt(action) for call, action in calls.items()}
+    result["the original is unchanged"] = _same(tensor, before) and tuple(tensor.shape) == (2, 3, 4)
+    return result
+
+
+def transposes(seed):
+    """transpose with no arguments, a permutation as arguments, a tuple and a list; and .T."""
+    tensor = Tensor(_values((2, 3, 4), "float64", seed))
+    matrix = Tensor(_values((3, 5), "float32", seed + 1))
+    vector = Tensor(_values((4,), "float64", seed + 2))
+    before = _snapshot(tensor)
+    calls = {
+        "t.transpose()": lambda: tensor.transpose(),
+        "t.transpose(1, 0, 2)": lambda: tensor.transpose(1, 0, 2),
+        "t.transpose((2, 0, 1))": lambda: tensor.transpose((2, 0, 1)),
+        "t.transpose([0, 2, 1])": lambda: tensor.transpose([0, 2, 1]),
+        "t.transpose(0, 1, 2)": lambda: tensor.transpose(0, 1, 2),
+        "t.T": lambda: tensor.T,
+        "matrix.transpose()": lambda: matrix.transpose(),
+        "matrix.transpose(1, 0)": lambda: matrix.transpose(1, 0),
+        "matrix.T.T": lambda: matrix.T.T,
+        "vector.T": lambda: vector.T,
+    }
+    result = {call: _attempt(action) for call, action in calls.items()}
+    result["the original is unchanged"] = _same(tensor, before) and tuple(tensor.shape) == (2, 3, 4)
+    return result

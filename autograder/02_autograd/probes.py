@@ -1,0 +1,443 @@
+"""Probes for the autograd module's hidden suite. They run inside the sandbox, next to the submission.
+
+Each probe builds Variables from a seed, runs an expression forward and backward with the submission's code
+(the Tensor underneath is the reference one) and returns plain data: values and gradients as ndarrays in their
+own dtype, None for "no gradient", bools for yes/no questions, and names of exceptions. A value or gradient
+that is not what the module asks for (a Variable holding a Tensor holding an ndarray) comes back as a sentence
+saying what it is, which the grader shows as is.
+"""
+
+import traceback
+
+import numpy as np
+
+from tinytorch.core.autograd import Variable, topological_order, unbroadcast
+from tinytorch.core.tensor import Tensor
+
+# Every expression a test may ask for, by the text it is shown as; its inputs come in the order of its arguments.
+EXPRESSIONS = {
+    # arithmetic
+    "a + b": lambda a, b: a + b,
+    "a - b": lambda a, b: a - b,
+    "a * b": lambda a, b: a * b,
+    "a / b": lambda a, b: a / b,
+    "a ** b": lambda a, b: a ** b,
+    "-a": lambda a: -a,
+    "a ** 2": lambda a: a ** 2,
+    "a ** 3": lambda a: a ** 3,
+    "a ** 0.5": lambda a: a ** 0.5,
+    "a ** -1.5": lambda a: a ** -1.5,
+    "a ** 1": lambda a: a ** 1,
+    "a @ b": lambda a, b: a @ b,
+    # numbers on either side
+    "a + 2": lambda a: a + 2,
+    "2 + a": lambda a: 2 + a,
+    "a - 0.5": lambda a: a - 0.5,
+    "0.5 - a": lambda a: 0.5 - a,
+    "a * -3": lambda a: a * -3,
+    "-3 * a": lambda a: -3 * a,
+    "a / 4": lambda a: a / 4,
+    "4 / a": lambda a: 4 / a,
+    "2 ** a": lambda a: 2 ** a,
+    "0.5 ** a": lambda a: 0.5 ** a,
+    # a node reached along several paths
+    "a * b + a": lambda a, b: a * b + a,
+    "a * a": lambda a: a * a,
+    "a * a * a - a": lambda a: a * a * a - a,
+    "(a + b) * (a - b)": lambda a, b: (a + b) * (a - b),
+    "h = a * b; h * h + h.exp()": lambda a, b: _square_plus_exp(a * b),
+    "a @ a.T + a.sum(axis=1, keepdims=True)": lambda a: a @ a.T + a.sum(axis=1, keepdims=True),
+    # element-wise functions
+    "a.exp()": lambda a: a.exp(),
+    "a.log()": lambda a: a.log(),
+    "a.sqrt()": lambda a: a.sqrt(),
+    "a.relu()": lambda a: a.relu(),
+    "a.sigmoid()": lambda a: a.sigmoid(),
+    "a.tanh()": lambda a: a.tanh(),
+    # reductions
+    "a.sum()": lambda a: a.sum(),
+    "a.sum(axis=0)": lambda a: a.sum(axis=0),
+    "a.sum(axis=1, keepdims=True)": lambda a: a.sum(axis=1, keepdims=True),
+    "a.sum(axis=-1)": lambda a: a.sum(axis=-1),
+    "a.sum(axis=(0, 2))": lambda a: a.sum(axis=(0, 2)),
+    "a.sum(axis=(0, 2), keepdims=True)": lambda a: a.sum(axis=(0, 2), keepdims=True),
+    "a.mean()": lambda a: a.mean(),
+    "a.mean(axis=1)": lambda a: a.mean(axis=1),
+    "a.mean(axis=(0, 1), keepdims=True)": lambda a: a.mean(axis=(0, 1), keepdims=True),
+    "a.max()": lambda a: a.max(),
+    "a.max(axis=0)": lambda a: a.max(axis=0),
+    "a.max(axis=1, keepdims=True)": lambda a: a.max(axis=1, keepdims=True),
+    "a.max(axis=-1)": lambda a: a.max(axis=-1),
+    "a.max(axis=(0, 2))": lambda a: a.max(axis=(0, 2)),
+    "a.min()": lambda a: a.min(),
+    "a.min(axis=1)": lambda a: a.min(axis=1),
+    "a.min(axis=0, keepdims=True)": lambda a: a.min(axis=0, keepdims=True),
+    # shape
+    "a.reshape(6, 4)": lambda a: a.reshape(6, 4),
+    "a.reshape((4, -1))": lambda a: a.reshape((4, -1)),
+    "a.reshape([24])": lambda a: a.reshape([24]),
+    "a.reshape(2, 1, 12)": lambda a: a.reshape(2, 1, 12),
+    "a.transpose()": lambda a: a.transpose(),
+    "a.transpose(1, 0, 2)": lambda a: a.transpose(1, 0, 2),
+    "a.transpose((2, 0, 1))": lambda a: a.transpose((2, 0, 1)),
+    "a.transpose([1, 2, 0])": lambda a: a.transpose([1, 2, 0]),
+    "a.T": lambda a: a.T,
+    "a.reshape(4, 6).T * b": lambda a, b: a.reshape(4, 6).T * b,
+    # indexing
+    "a[1]": lambda a: a[1],
+    "a[-1]": lambda a: a[-1],
+    "a[:, 1]": lambda a: a[:, 1],
+    "a[1:3, ::2]": lambda a: a[1:3, ::2],
+    "a[np.array([0, 0, 2, 3, 0])]": lambda a: a[np.array([0, 0, 2, 3, 0])],
+    "a[np.array([0, 0, 1, 3]), np.array([2, 2, 0, 4])]": lambda a: a[np.array([0, 0, 1, 3]), np.array([2, 2, 0, 4])],
+    "a[a.data.data > 0]": lambda a: a[a.data.data > 0],
+    "a[Tensor(np.array([3, 1, 3]))]": lambda a: a[Tensor(np.array([3, 1, 3]))],
+    "a[np.arange(4), np.array([1, 0, 4, 4])]": lambda a: a[np.arange(4), np.array([1, 0, 4, 4])],
+    # compositions
+    "((x @ w + b).tanh() @ v).sigmoid().log().mean()": (
+        lambda x, w, b, v: ((x @ w + b).tanh() @ v).sigmoid().log().mean()
+    ),
+    "(a - a.max(axis=1, keepdims=True)).exp().sum(axis=1).log()": (
+        lambda a: (a - a.max(axis=1, keepdims=True)).exp().sum(axis=1).log()
+    ),
+    "((a * b).relu() + (a / b).sigmoid() ** 2).sum(axis=0) / 3": (
+        lambda a, b: ((a * b).relu() + (a / b).sigmoid() ** 2).sum(axis=0) / 3
+    ),
+}
+
+
+# -- helpers (names starting with _ cannot be called as probes) ----------------------------------------------
+
+def _square_plus_exp(h):
+    return h * h + h.exp()
+
+
+def _describe(error):
+    """The exception's type and message, and the submission's own frames (never the probe's)."""
+    frames = []
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = frame.filename.replace("\\", "/")
+        if "/tinytorch/" in path:
+            where = path.rsplit("/tinytorch/", 1)[-1]
+            frames.append(f"\n  in {frame.name} ({where}, line {frame.lineno}): {frame.line}")
+    return f"{type(error).__name__}: {str(error)[:500]}" + "".join(frames[-3:])
+
+
+def _values(shape, dtype, seed, positive=False, ties=False):
+    """Seeded numbers away from zero (safe to divide by or take the log of when positive); with `ties`,
+    small integers so that maxima repeat."""
+    generator = np.random.default_rng(seed)
+    shape = tuple(shape)
+    if ties:
+        return generator.integers(0, 3, size=shape).astype(dtype)
+    magnitude = generator.uniform(0.3, 2.0, size=shape)
+    sign = 1.0 if positive else generator.choice([-1.0, 1.0], size=shape)
+    return np.asarray(magnitude * sign, dtype=dtype)
+
+
+def _array(variable, what="the value"):
+    """A copy of the ndarray inside a Variable, or a sentence saying what came back instead."""
+    if not isinstance(variable, Variable):
+        return f"{what} is a {type(variable).__name__}, not a Variable"
+    tensor = variable.data
+    if not isinstance(tensor, Tensor):
+        return f"{what} is a Variable whose .data is a {type(tensor).__name__}, not a Tensor"
+    if not isinstance(tensor.data, np.ndarray) or tensor.data.dtype.kind not in "biuf":
+        return f"{what} is a Variable whose .data.data is not a numeric ndarray"
+    return np.array(tensor.data, copy=True)
+
+
+def _grad(variable):
+    """The gradient of a leaf as an ndarray, None when it has none, or a sentence saying what it is instead."""
+    if variable.grad is None:
+        return None
+    return _array(variable.grad, "the gradient (.grad)")
+
+
+def _flag(value):
+    """A bool as itself; anything else as a sentence (requires_grad must be a plain bool)."""
+    return value if isinstance(value, bool) else f"a {type(value).__name__}, not a bool"
+
+
+def _raised(action):
+    """The name of the exception `action()` raises, or None."""
+    try:
+        action()
+    except Exception as error:  # noqa: BLE001 - we report which type the submission raised
+        return type(error).__name__
+    return None
+
+
+class _Node:
+    """A bare graph node: topological_order may only rely on `_parents`."""
+
+    def __init__(self, name, parents):
+        self.name, self._parents = name, tuple(parents)
+
+
+# -- many cases in one round trip ----------------------------------------------------------------------------
+
+RAISED = "your code raised"
+
+
+def each(probe, cases):
+    """Run the probe named `probe` once per case (a dict of its arguments), all in one call.
+
+    A case in which the submission raises gives {RAISED: what it raised, and where} in its place; the other
+    cases still run.
+    """
+    function = globals().get(probe)
+    if probe.startswith("_") or probe == "each" or not callable(function):
+        raise KeyError(probe)  # a bug in the suite, not the submission's
+    results = []
+    for case in cases:
+        try:
+            results.append(function(**case))
+        except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
+            results.append({RAISED: _describe(error)})
+    return results
+
+
+# -- the two helpers ----------------------------------------------------------------------------------------
+
+def unbroadcast_cases(cases, seed):
+    """unbroadcast(grad, shape) for each [grad shape, shape] in `cases`, on seeded gradients."""
+    generator = np.random.default_rng(seed)
+    results = []
+    for grad_shape, shape in cases:
+        grad = generator.normal(size=tuple(grad_shape))
+        before = grad.copy()
+        try:
+            out = unbroadcast(grad, tuple(shape))
+        except Exception as error:  # noqa: BLE001
+            results.append({"value": f"raised {_describe(error)}", "grad unchanged": True})
+            continue
+        numeric = isinstance(out, (np.ndarray, np.generic)) and out.dtype.kind in "biuf"
+        value = np.array(out, copy=True) if numeric else f"a {type(out).__name__}, not an ndarray"
+        results.append({"value": value, "grad unchanged": bool(np.array_equal(grad, before))})
+    return results
+
+
+def topological(parents, root):
+    """The names topological_order(root) lists, for a graph given as {name: [parent names]}.
+
+    Nodes are made in the order of `parents`, whose parents must come earlier.
+    """
+    nodes = {}
+    for name, names in parents.items():
+        nodes[name] = _Node(name, [nodes[parent] for parent in names])
+    try:
+        order = topological_order(nodes[root])
+    except RecursionError:
+        return "RecursionError"
+    return [node.name if isinstance(node, _Node) else repr(node) for node in order]
+
+
+def chain_order(length):
+    """topological_order on a chain of `length` nodes, each the only parent of the next."""
+    node = _Node(0, ())
+    for index in range(1, length):
+        node = _Node(index, (node,))
+    try:
+        order = topological_order(node)
+    except RecursionError:
+        return "RecursionError"
+    return [item.name if isinstance(item, _Node) else -1 for item in order]
+
+
+# -- Variables ----------------------------------------------------------------------------------------------
+
+def construction():
+    """dtype, shape, requires_grad and starting grad of Variables built from each kind of value."""
+    float32 = np.ones(3, dtype=np.float32)
+    tensor = Tensor(np.arange(4.0))
+    made = {
+        "Variable(3)": lambda: Variable(3),
+        "Variable(2.5)": lambda: Variable(2.5),
+        "Variable([[1, 2, 3]])": lambda: Variable([[1, 2, 3]]),
+        "Variable([True, False])": lambda: Variable([True, False]),
+        "Variable(np.arange(4))": lambda: Variable(np.arange(4)),
+        "Variable(np.ones(3, dtype=np.float32))": lambda: Variable(float32),
+        "Variable(np.float32(1.5))": lambda: Variable(np.float32(1.5)),
+        "Variable(Tensor(np.arange(4.0)))": lambda: Variable(tensor),
+        "Variable(Tensor([1, 2]))": lambda: Variable(Tensor([1, 2])),
+        "Variable(Variable([1.0, 2.0]))": lambda: Variable(Variable([1.0, 2.0])),
+        "Variable([1.0, 2.0], requires_grad=False)": lambda: Variable([1.0, 2.0], requires_grad=False),
+    }
+    result = {}
+    for call, make in made.items():
+        try:
+            variable = make()
+        except Exception as error:  # noqa: BLE001
+            result[call] = f"raised {_describe(error)}"
+            continue
+        value = _array(variable)
+        result[call] = {
+            "value": value,
+            "dtype": str(value.dtype) if isinstance(value, np.ndarray) else value,
+            "requires_grad": _flag(variable.requires_grad),
+            "grad is None": variable.grad is None,
+        }
+    kept = Variable(float32)
+    result["a float ndarray is not copied"] = isinstance(kept.data, Tensor) and kept.data.data is float32
+    result["a Tensor of floats is not copied"] = Variable(tensor).data.data is tensor.data
+    return result
+
+
+def gradients(expression, shapes, seed, dtype="float64", positive=False, ties=False, kinds=None):
+    """Run EXPRESSIONS[expression] on seeded inputs, then backward with a seeded gradient of the output's shape.
+
+    `kinds[i]` says what input i is: "variable" (the default), "constant" (a Variable with requires_grad=False)
+    or "ndarray". Returns the output's value and each input's gradient (None when it has none).
+    """
+    kinds = kinds or ["variable"] * len(shapes)
+    arrays = [_values(shape, dtype, seed + index, positive, ties) for index, shape in enumerate(shapes)]
+    inputs = []
+    for array, kind in zip(arrays, kinds):
+        if kind == "ndarray":
+            inputs.append(array)
+        else:
+            inputs.append(Variable(array, requires_grad=(kind == "variable")))
+    with np.errstate(all="ignore"):
+        out = EXPRESSIONS[expression](*inputs)
+        value = _array(out, "the result")
+        if not isinstance(value, np.ndarray):
+            return {"value": value, "grads": [None] * len(inputs)}
+        out.backward(np.random.default_rng(seed + 100).normal(size=value.shape).astype(value.dtype))
+    return {"value": value, "grads": [_grad(v) if isinstance(v, Variable) else None for v in inputs]}
+
+
+def accumulation(seed):
+    """Gradients of leaves over several backward calls, and leaves that receive the same upstream array."""
+    w = Variable(_values((3, 2), "float64", seed))
+    result = {}
+    (w.tanh() * w).sum().backward()
+    result["w.grad after (w.tanh() * w).sum().backward()"] = _grad(w)
+    (w ** 2).sum().backward()
+    result["w.grad after also (w ** 2).sum().backward()"] = _grad(w)
+
+    a, b = Variable(_values((2, 3), "float64", seed + 1)), Variable(_values((2, 3), "float64", seed + 2))
+    (a + b).sum().backward()
+    (a + b).sum().backward()
+    (a * 3.0).sum().backward()
+    result["a.grad after (a + b).sum().backward() twice, then (a * 3).sum().backward()"] = _grad(a)
+    result["b.grad after (a + b).sum().backward() twice, then (a * 3).sum().backward()"] = _grad(b)
+    return result
+
+
+def zero_grad(seed):
+    w = Variable(_values((2, 3), "float64", seed))
+    (w * w).sum().backward()
+    w.zero_grad()
+    cleared = w.grad is None
+    (w * 3.0).sum().backward()
+    return {"grad is None after zero_grad()": cleared,
+            "w.grad after zero_grad() and (w * 3).sum().backward()": _grad(w)}
+
+
+def detach(seed):
+    """detach(): a leaf sharing the data that does not require (or pass on) gradients."""
+    w = Variable(_values((2, 3), "float64", seed))
+    frozen = w.detach()
+    hidden = (w * 2.0).exp()
+    cut = hidden.detach()
+    (w * frozen + cut * w).sum().backward()
+    return {
+        "w.detach() shares w's array": isinstance(frozen, Variable) and frozen.data.data is w.data.data,
+        "w.detach().requires_grad": _flag(frozen.requires_grad),
+        "w.detach() has no parents": len(frozen._parents) == 0,
+        "(w * 2).exp().detach().requires_grad": _flag(cut.requires_grad),
+        "w.detach().grad after backward": _grad(frozen),
+        "w.grad from (w * w.detach() + (w * 2).exp().detach() * w).sum()": _grad(w),
+        "the detached value": _array(cut),
+    }
+
+
+def explicit_gradient(seed):
+    """backward(gradient) from a non-scalar output, with seeded gradients given as ndarrays."""
+    generator = np.random.default_rng(seed + 100)
+    upstream, zeros = generator.normal(size=(2, 3)), np.zeros((2, 3))
+    result = {}
+    for name, gradient in (("a seeded (2, 3) ndarray", upstream), ("zeros", zeros)):
+        w = Variable(_values((2, 3), "float64", seed))
+        (w * w.tanh()).backward(gradient.copy())
+        result[f"w.grad after (w * w.tanh()).backward({name})"] = _grad(w)
+    w = Variable(_values((2, 3), "float64", seed))
+    hidden = (w * 2.0).exp()
+    hidden.sum(axis=1).backward(generator.normal(size=2))
+    result["w.grad after (w * 2).exp().sum(axis=1).backward(a seeded (2,) ndarray)"] = _grad(w)
+    w32 = Variable(_values((2, 3), "float32", seed))
+    (w32 * w32.tanh()).backward(upstream.copy())
+    result["float32 w.grad after (w * w.tanh()).backward(a float64 ndarray)"] = _grad(w32)
+    return result
+
+
+def implicit_gradient(seed):
+    """backward() without a gradient: refused for a (2, 3) output; ones for single-element outputs."""
+    w = Variable(_values((2, 3), "float64", seed))
+    result = {"raised": _raised(lambda: (w * 2.0).backward()), "grad after the refused call": _grad(w)}
+    w.zero_grad()
+    (w * w).sum().reshape(1, 1).backward()
+    result["w.grad after (w * w).sum().reshape(1, 1).backward()"] = _grad(w)
+    v = Variable(_values((), "float64", seed + 1))
+    (v.exp() * 3.0).backward()
+    result["v.grad after (v.exp() * 3).backward(), v a 0-d Variable"] = _grad(v)
+    return result
+
+
+def long_chain(kind, steps, seed):
+    """Forward and backward through a graph thousands of operations deep.
+
+    "chain": y = y * 1.0001 + 0.001 (two nodes a step); "ladder": y = y.tanh() * 0.5 + y * 0.5 (four nodes a
+    step, each y used twice, so a walk that visits every path would never end).
+    """
+    x = Variable(_values((3,), "float64", seed))
+    y = x
+    for _ in range(steps):
+        y = y * 1.0001 + 0.001 if kind == "chain" else y.tanh() * 0.5 + y * 0.5
+    try:
+        y.sum().backward()
+    except RecursionError:
+        return {"raised": "RecursionError", "value": None, "grad": None}
+    return {"raised": None, "value": _array(y), "grad": _grad(x)}
+
+
+def float32_case(seed):
+    """A float32 model next to Python numbers: every output float32, gradients float32 and right."""
+    generator = np.random.default_rng(seed)
+    w = Variable(generator.normal(size=(4, 3)).astype(np.float32))
+    b = Variable(generator.normal(size=3).astype(np.float32))
+    x = Variable(generator.normal(size=(5, 4)).astype(np.float32), requires_grad=False)
+    hidden = ((x @ w + b).sigmoid() * 0.5 - 1.0 / 3.0) ** 2
+    loss = hidden.mean() + 2.0 * w.tanh().sum() / 7 + (b.exp() * -1.5 + 1.0).max() + (w * w).sum().sqrt()
+    loss.backward()
+    mixed = Variable(np.ones(3, dtype=np.float32))
+    (mixed * np.array([1.0, 2.0, 3.0])).sum().backward()
+    return {
+        "hidden": _array(hidden),
+        "loss": _array(loss),
+        "w.grad": _grad(w),
+        "b.grad": _grad(b),
+        "x.grad (requires_grad=False)": _grad(x),
+        "grad of a float32 leaf multiplied by a float64 ndarray": _grad(mixed),
+    }
+
+
+def leaves_only(seed):
+    """After backward, only leaves that require gradients hold one; intermediate buffers are cleared."""
+    w = Variable(_values((2, 3), "float64", seed))
+    x = Variable(_values((2, 3), "float64", seed + 1), requires_grad=False)
+    hidden = w * x
+    activated = hidden.exp()
+    out = activated.sum()
+    out.backward()
+    nodes = {"w * x": hidden, "(w * x).exp()": activated, "(w * x).exp().sum()": out}
+    result = {f"{name}.grad is None": node.grad is None for name, node in nodes.items()}
+    result["no pending gradient left on any node"] = all(
+        getattr(node, "_pending_grad", None) is None for node in (w, x, hidden, activated, out)
+    )
+    result["x.grad (requires_grad=False)"] = _grad(x)
+    result["w.grad"] = _grad(w)
+    result["(x * 2).requires_grad"] = _flag((x * 2.0).requires_grad)
+    result["(w * x).requires_grad"] = _flag(hidden.requires_grad)
+    return result
