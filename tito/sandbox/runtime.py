@@ -78,11 +78,12 @@ def serve(workdir: str) -> None:
             handle.write(text)
     sys.path.insert(0, package)
     importlib.invalidate_caches()
-    probes = types.ModuleType("probes")
-    probes.__file__ = "<probes>"
-    exec(compile(setup["probes"], "<probes>", "exec"), probes.__dict__)  # noqa: S102 - trusted suite code
     owner = os.getpid()
     loaded = _load(setup["targets"])
+    probes = types.ModuleType("probes")
+    probes.__file__ = "<probes>"
+    if loaded["ok"]:  # the probes import the package, so they run only once it has loaded cleanly
+        loaded = _run_probes_module(setup["probes"], probes)
     _exit_if_forked(owner)
     sock.sendall(dumps(loaded))
     for line in reader:
@@ -93,6 +94,18 @@ def serve(workdir: str) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         sock.sendall(dumps(response))
+
+
+def _run_probes_module(source: str, probes: types.ModuleType) -> dict:
+    """Execute the suite's probes.py; whatever the package does while they import it is reported, not fatal."""
+    try:
+        exec(compile(source, "<probes>", "exec"), probes.__dict__)  # noqa: S102 - trusted suite code
+        return {"ok": True, "value": None}
+    except BaseException as error:  # noqa: BLE001 - the submission's code runs during these imports
+        return {"ok": False, "error": describe_exception(error)}
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
 
 
 def _exit_if_forked(owner: int) -> None:
