@@ -34,7 +34,9 @@ def encode(value, depth: int = 0):
     if isinstance(value, np.ndarray):
         if value.dtype.name not in ALLOWED_DTYPES:
             raise WireError(f"arrays of dtype {value.dtype} cannot be returned")
-        flat = [encode(item, depth + 1) for item in value.ravel().tolist()]
+        flat = value.ravel().tolist()
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            flat = [encode(item, depth + 1) for item in flat]
         return {ARRAY: {"dtype": value.dtype.name, "shape": list(value.shape), "data": flat}}
     if isinstance(value, np.generic):
         if value.dtype.name not in ALLOWED_DTYPES:
@@ -84,8 +86,12 @@ def _decode_array(spec, depth: int) -> np.ndarray:
     values = spec["data"]
     if type(values) is not list or len(values) != math.prod(shape):
         raise WireError("array data does not match its shape")
-    numbers = [_number(decode(item, depth + 1)) for item in values]
-    return np.array(numbers, dtype=dtype).reshape(shape)
+    if not all(type(item) in _NUMBER_TYPES for item in values):  # special floats travel tagged
+        values = [_number(decode(item, depth + 1)) for item in values]
+    try:
+        return np.array(values, dtype=dtype).reshape(shape)
+    except (OverflowError, ValueError, TypeError) as error:
+        raise WireError(f"array data does not fit dtype {dtype}: {error}") from None
 
 
 def _fields(spec, names: set[str]) -> dict:
@@ -100,8 +106,11 @@ def _dtype(name) -> np.dtype:
     return np.dtype(name)
 
 
+_NUMBER_TYPES = (bool, int, float)
+
+
 def _number(value):
-    if type(value) not in (bool, int, float):
+    if type(value) not in _NUMBER_TYPES:
         raise WireError("array items must be numbers")
     return value
 

@@ -17,6 +17,7 @@ Layout, with the output folder as nbgrader's course root (`nbgrader export` and 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import re
@@ -109,11 +110,17 @@ def grading_notebook(module_title: str, tests: Mapping[str, float], questions: S
 
 
 def autograded_notebook(result: SubmissionResult, module_title: str, tests: Mapping[str, float],
-                        questions: Sequence[Question]) -> NotebookNode:
+                        questions: Sequence[Question], source: NotebookNode | None = None) -> NotebookNode:
     """A student's copy for formgrader: each test cell shows its outcome as output, each answer cell holds
-    the student's answer, and a report cell shows the status, the notes and the notebook's own output."""
+    the student's answer, and a report cell shows the status, the notes and the notebook's own output.
+
+    `source` is `grading_notebook(module_title, tests, questions)`, passed in when writing many copies."""
     answers = {answer.grade_id: answer.answer for answer in result.written if answer.answered}
-    notebook = grading_notebook(module_title, tests, questions, answers)
+    notebook = copy.deepcopy(source if source is not None else grading_notebook(module_title, tests, questions))
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "markdown" and grade_id in answers and answers[grade_id]:
+            cell.source = answers[grade_id]
     verdicts = {grade_id_of_test(verdict.name): verdict for verdict in result.tests}
     test_ids = {grade_id_of_test(name) for name in tests}
     not_run = f"not run: {result.problem}" if result.problem else f"not run (status {result.status})"
@@ -128,7 +135,7 @@ def autograded_notebook(result: SubmissionResult, module_title: str, tests: Mapp
             text, stream = f"passed: {number(verdict.points)} / {number(verdict.max_points)}", "stdout"
         else:
             text, stream = f"failed: {verdict.message}" if verdict.message else "failed", "stderr"
-        cell.outputs = [nbformat.v4.new_output("stream", name=stream, text=text + "\n")]
+        cell.outputs = [_stream(stream, text + "\n")]
     report_lines = [f"status: {result.status}",
                     f"auto-graded: {number(result.score)} / {number(result.max_score)}"]
     if result.problem:
@@ -136,11 +143,18 @@ def autograded_notebook(result: SubmissionResult, module_title: str, tests: Mapp
     report_lines += [f"note: {note}" for note in result.notes]
     if result.output:
         report_lines += ["", "the notebook's output:", result.output]
-    report = nbformat.v4.new_code_cell("# What `tito grade` reported for this submission")
-    report.id = "tito-report"
-    report.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\n".join(report_lines) + "\n")]
+    report = nbformat.from_dict({
+        "cell_type": "code", "id": "tito-report", "metadata": {}, "execution_count": None,
+        "source": "# What `tito grade` reported for this submission",
+        "outputs": [_stream("stdout", "\n".join(report_lines) + "\n")],
+    })
     notebook.cells.insert(1, report)
     return notebook
+
+
+def _stream(name: str, text: str) -> NotebookNode:
+    """A stream output, built directly (nbformat's constructors validate every node, which adds up)."""
+    return nbformat.from_dict({"output_type": "stream", "name": name, "text": text})
 
 
 def grade_id_of_test(test_name: str) -> str:
@@ -195,6 +209,7 @@ def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assi
     each student who submitted, and the auto score of every hidden test (0 for tests that did not run).
     Written answers get no score; they wait for a grader, whose scores are kept on later imports."""
     from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy import text
 
     check_tests_known(results, list(tests))
     _check_grade_ids(tests, questions)
@@ -203,9 +218,14 @@ def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assi
     wanted_solutions = {q.grade_id for q in questions}
     source = grading_notebook("", tests, questions)
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    if not db_path.exists():
+        _create_database(db_path)
     with _alembic_on_path(), warnings.catch_warnings(), Gradebook(f"sqlite:///{db_path.resolve()}") as gradebook:
         # nbgrader's add_submission builds rows before adding them; SQLAlchemy 2 warns, harmlessly
         warnings.filterwarnings("ignore", message=".*not in session, add operation along.*")
+        # nbgrader commits after every row it creates; the file is rebuilt from the results on any rerun,
+        # so it need not be flushed to disk at each of those commits
+        gradebook.db.execute(text("PRAGMA synchronous = OFF"))
         gradebook.update_or_create_assignment(assignment)
         try:
             existing = gradebook.find_notebook(notebook, assignment)
@@ -244,22 +264,46 @@ def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assi
                 continue
             stamp = _timestamp(result.submitted_at)
             gradebook.update_or_create_submission(assignment, student, **({"timestamp": stamp} if stamp else {}))
+            submitted = gradebook.find_submission_notebook(notebook, assignment, student)
+            grades = {grade.name: grade for grade in submitted.grades}
+            comments = {comment.name: comment for comment in submitted.comments}
             earned = {verdict.name: float(verdict.points) for verdict in result.tests}
             for name in tests:
-                grade = gradebook.find_grade(grade_id_of_test(name), notebook, assignment, student)
+                grade = grades[grade_id_of_test(name)]
                 grade.auto_score = earned.get(name, 0.0)
                 grade.needs_manual_grade = grade.manual_score is not None
             answered = {answer.grade_id for answer in result.written if answer.answered}
             for question in questions:
-                grade = gradebook.find_grade(question.grade_id, notebook, assignment, student)
+                grade = grades[question.grade_id]
                 grade.auto_score = None
                 grade.needs_manual_grade = grade.manual_score is None
-                comment = gradebook.find_comment(question.grade_id, notebook, assignment, student)
-                comment.auto_comment = None if question.grade_id in answered else "No response."
+                comments[question.grade_id].auto_comment = None if question.grade_id in answered else "No response."
             if result.status in (TAMPERED, ERROR):
-                gradebook.find_submission_notebook(notebook, assignment, student).flagged = True
-            gradebook.db.commit()
+                submitted.flagged = True
+        gradebook.db.commit()
     return db_path
+
+
+def _create_database(db_path: Path) -> None:
+    """An empty gradebook, made the way `nbgrader.api.Gradebook` makes one (its tables, then the alembic
+    version), but reading the alembic head in this process instead of running the `alembic` command."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.api import Base
+    from nbgrader.dbutil import _temp_alembic_ini
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{db_path.resolve()}"
+    with _temp_alembic_ini(url) as alembic_ini:
+        head = ScriptDirectory.from_config(Config(alembic_ini)).get_current_head()
+    engine = create_engine(url, future=True)
+    try:
+        Base.metadata.create_all(bind=engine)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head})
+    finally:
+        engine.dispose()
 
 
 def write_nbgrader_course(results: Sequence[SubmissionResult], course_dir: Path, *, assignment: str,
@@ -279,7 +323,7 @@ def write_nbgrader_course(results: Sequence[SubmissionResult], course_dir: Path,
     for result in by_student(results):
         if result.status == MISSING:
             continue
-        graded = autograded_notebook(result, module_title, tests, questions)
+        graded = autograded_notebook(result, module_title, tests, questions, source)
         path = course_dir / "autograded" / safe_student_id(result.student) / assignment / f"{notebook}.ipynb"
         paths.append(write_text(path, nbformat.writes(graded) + "\n"))
     return paths
