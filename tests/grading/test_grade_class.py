@@ -159,3 +159,18 @@ def test_hand_grading_scores_are_recorded_and_added_to_the_total(graded_course, 
     scores.write_text("\n".join([template[0], template[1] + "9"]) + "\n")
     refused = manual(scores)
     assert refused.returncode == 2 and "outside 0 to 5" in refused.stdout
+
+
+def test_the_gradescope_autograder_zip_is_built_from_the_cli(graded_course, tmp_path):
+    """Does `tito grade gradescope alpha` write a zip with setup.sh, run_autograder and the course's suite?"""
+    destination = tmp_path / "alpha-autograder.zip"
+    done = subprocess.run(
+        [sys.executable, "-m", "tito.cli", "--root", str(graded_course.paths.root), "grade", "gradescope", "alpha",
+         "--out", str(destination)], capture_output=True, text=True, env={"COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    with zipfile.ZipFile(destination) as bundle:
+        names = set(bundle.namelist())
+        assert {"setup.sh", "run_autograder"} <= names
+        assert any(name.endswith("autograder/01_alpha/probes.py") for name in names)
+        assert "tito grade alpha /autograder/submission" in bundle.read("run_autograder").decode()
