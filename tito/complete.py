@@ -100,7 +100,8 @@ def _compile_problem(exports: dict[str, str]) -> str | None:
         try:
             compile(text, f"tinytorch/{target.replace('.', '/')}.py", "exec")
         except SyntaxError as error:
-            return f"your exported code for {target} does not compile: {error.msg} ({error.text or ''}".rstrip() + ")"
+            line = (error.text or "").strip()
+            return f"your exported code for {target} does not compile: {error.msg}" + (f" in `{line}`" if line else "")
     return None
 
 
