@@ -1,9 +1,13 @@
 """Probes for the tensor module's hidden suite. They run inside the sandbox, next to the submission.
 
 Each probe builds its operands from a seed, applies the submission's Tensor operations and returns plain data:
-result values as ndarrays in the dtype the Tensor holds (so the grader compares dtypes too), bools for "was an
-operand changed" or "is this the same array", and dtype names and shapes as strings and lists. A result that is
-not a Tensor holding an ndarray comes back as a sentence saying what it is, which the grader shows as is.
+result values as ndarrays in the dtype the Tensor holds (so the grader compares dtypes too), the operands as they
+are afterwards, values read through one name after a change made through another (to see whether an array is
+shared), and values returned as they are (so the grader sees a Python float for what it is). A result that is not
+a Tensor holding an ndarray comes back as a sentence saying what it is, which the grader shows as is.
+
+A probe returns observations, never verdicts ("unchanged?", "the same array?", "a float?"): code running next to
+the probe could change any such verdict, while the observations are compared with the reference's in the grader.
 """
 
 import copy
@@ -77,11 +81,24 @@ def _snapshot(value):
     return copy.deepcopy(value)
 
 
-def _same(value, before):
-    now = _snapshot(value)
-    if isinstance(before, np.ndarray):
-        return isinstance(now, np.ndarray) and now.shape == before.shape and bool(np.array_equal(now, before))
-    return now == before
+def _afterwards(result, operands):
+    """The operands as they are after the operation, once zeros have been written into the result's array: an
+    operator that changed an operand, or returned an operand (or a Tensor sharing its array), shows here."""
+    data = getattr(result, "data", None)
+    if isinstance(result, Tensor) and isinstance(data, np.ndarray) and data.flags.writeable:
+        data[...] = 0
+    return [_snapshot(operand) for operand in operands]
+
+
+def _as_sent(value):
+    """`value` itself when it crosses to the grader as it is (so that the grader sees its type), else a sentence."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) in (tuple, list):
+        return [_as_sent(item) for item in value]
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf":
+        return value
+    return f"a {type(value).__name__}"
 
 
 def _plain(result):
@@ -113,12 +130,6 @@ def _raises(action):
     return None
 
 
-def _dtype_and_shape(result):
-    if not isinstance(result, Tensor) or not isinstance(result.data, np.ndarray):
-        return {"dtype": _plain(result), "shape": None}
-    return {"dtype": str(result.data.dtype), "shape": list(result.data.shape)}
-
-
 # -- many cases in one round trip ----------------------------------------------------------------------------
 
 RAISED = "your code raised"
@@ -145,7 +156,7 @@ def each(probe, cases):
 # -- construction and properties ------------------------------------------------------------------------------
 
 def construction():
-    """dtype, shape and values of Tensors built from numbers, lists, arrays and Tensors, with and without dtype."""
+    """The arrays (values, in their dtype and shape) of Tensors built from numbers, lists, arrays and Tensors."""
     made = {
         "Tensor(5)": lambda: Tensor(5),
         "Tensor(2.5)": lambda: Tensor(2.5),
@@ -161,56 +172,58 @@ def construction():
         "Tensor(Tensor(np.ones(2, dtype=np.float32)))": lambda: Tensor(Tensor(np.ones(2, dtype=np.float32))),
         "Tensor(Tensor([1, 2]), dtype=np.float64)": lambda: Tensor(Tensor([1, 2]), dtype=np.float64),
     }
-    result = {}
-    for call, make in made.items():
-        try:
-            tensor = make()
-        except Exception as error:  # noqa: BLE001
-            result[call] = {"dtype": f"raised {_describe(error)}", "shape": None, "values": None}
-            continue
-        result[call] = dict(_dtype_and_shape(tensor), values=_plain(tensor))
-    return result
+    return {call: _attempt(make) for call, make in made.items()}
 
 
 def sharing():
-    """Whether Tensors keep the arrays they are given (no copies), as the module asks."""
+    """Tensors keep the arrays they are given (no copies): what each Tensor holds after the array it was given is
+    changed in place, and what a Tensor holds after the array t.numpy() returned is changed."""
     array = np.arange(6.0).reshape(2, 3)
     tensor = Tensor(array)
     float32 = np.ones(4, dtype=np.float32)
     kept = Tensor(float32, dtype=np.float32)
     wrapped = Tensor(tensor)
-    array[0, 0] = 42.0
-    return {
-        "Tensor(ndarray).data is the ndarray": tensor.data is array,
-        "Tensor(float32 ndarray, dtype=np.float32).data is the ndarray": kept.data is float32,
-        "Tensor(tensor).data is tensor.data": wrapped.data is tensor.data,
-        "a change to the ndarray shows in the Tensor": bool(np.asarray(tensor.data).flat[0] == 42.0),
-        "t.numpy() is t.data": tensor.numpy() is tensor.data,
+    array *= 3.0
+    float32 += 2.0
+    result = {
+        "t = Tensor(a), then a *= 3: t": _plain(tensor),
+        "t = Tensor(a, dtype=np.float32) for a float32 a, then a += 2: t": _plain(kept),
+        "Tensor(t), after t's array was multiplied by 3": _plain(wrapped),
     }
+    shown = tensor.numpy()
+    if isinstance(shown, np.ndarray):
+        shown -= 1.0
+    result["t after t.numpy() -= 1"] = _plain(tensor)
+    return result
 
 
 def properties(seed):
-    """shape, size, ndim, len, item and numpy of a few Tensors, with the Python types they come back as."""
+    """shape, size, ndim, len, dtype, item and numpy of a few Tensors, each as it comes back (the wire keeps Python
+    ints and floats, numpy scalars and arrays apart, so the grader sees their types)."""
     values = _values((2, 3, 4), "float64", seed)
     tensor = Tensor(values)
     scalar = Tensor(np.float32(2.5))
     single = Tensor([[7]])
+
+    def attempt(action):
+        try:
+            return _as_sent(action())
+        except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
+            return f"raised {_describe(error)}"
+
     return {
-        "shape": list(tensor.shape),
-        "shape type": type(tensor.shape).__name__,
-        "size": tensor.size,
-        "ndim": tensor.ndim,
-        "len": len(tensor),
-        "dtype": str(tensor.dtype),
-        "shape of a scalar": list(scalar.shape),
-        "size of a scalar": scalar.size,
-        "item of a float32 scalar": scalar.item(),
-        "item type of a float32 scalar": type(scalar.item()).__name__,
-        "item of [[7]]": single.item(),
-        "item type of [[7]]": type(single.item()).__name__,
-        "item of a 24-element tensor": _raises(tensor.item),
-        "numpy()": _plain(Tensor(tensor.numpy())),
-        "numpy() type": type(tensor.numpy()).__name__,
+        "t.shape": attempt(lambda: tensor.shape),
+        "t.shape + (1,) (a tuple)": attempt(lambda: tensor.shape + (1,)),
+        "t.size": attempt(lambda: tensor.size),
+        "t.ndim": attempt(lambda: tensor.ndim),
+        "len(t)": attempt(lambda: len(tensor)),
+        "an empty array of dtype t.dtype": attempt(lambda: np.empty(0, dtype=tensor.dtype)),
+        "Tensor(np.float32(2.5)).shape": attempt(lambda: scalar.shape),
+        "Tensor(np.float32(2.5)).size": attempt(lambda: scalar.size),
+        "Tensor(np.float32(2.5)).item() (a Python float)": attempt(scalar.item),
+        "Tensor([[7]]).item() (a Python int)": attempt(single.item),
+        "t.item() on 24 elements raises": _raises(tensor.item),
+        "t.numpy()": attempt(tensor.numpy),
     }
 
 
@@ -219,25 +232,21 @@ def properties(seed):
 def operate(op, left, right, dtype="float64", seed=0):
     """left OP right for operands described by `left` and `right`; the base of ** is positive.
 
-    Returns the result's values (an ndarray in the result's dtype), whether each operand is unchanged after
-    the operation, and whether the result is a new object rather than one of the operands.
+    Returns the result's values (an ndarray in the result's dtype) and the operands as they are afterwards (see
+    _afterwards: an operand that changed, or a result that shares an operand's array, shows there).
     """
     a = _operand(left, dtype, seed, positive=(op == "**"))
     b = _operand(right, dtype, seed + 1, positive=False)
-    before = (_snapshot(a), _snapshot(b))
     result = OPERATORS[op](a, b)
-    return {
-        "value": _plain(result),
-        "operands unchanged": _same(a, before[0]) and _same(b, before[1]),
-        "a new object": result is not a and result is not b,
-    }
+    value = _plain(result)
+    return {"value": value, "operands afterwards": _afterwards(result, [a, b])}
 
 
 def negate(shape, dtype, seed):
     tensor = Tensor(_values(shape, dtype, seed))
-    before = _snapshot(tensor)
     result = -tensor
-    return {"value": _plain(result), "operands unchanged": _same(tensor, before), "a new object": result is not tensor}
+    value = _plain(result)
+    return {"value": value, "operands afterwards": _afterwards(result, [tensor])}
 
 
 def float32_expression(seed):
@@ -279,7 +288,6 @@ def compare(op, left, right, seed):
 def reduce(method, shape, dtype, seed, calls):
     """`method` on a seeded Tensor for each call in `calls`: [axis, keepdims], or None for no arguments at all."""
     tensor = Tensor(_values(shape, dtype, seed))
-    before = _snapshot(tensor)
 
     def apply(call):
         if call is None:
@@ -288,13 +296,12 @@ def reduce(method, shape, dtype, seed, calls):
         return getattr(tensor, method)(axis=tuple(axis) if isinstance(axis, list) else axis, keepdims=keepdims)
 
     results = [_attempt(apply, call) for call in calls]
-    return {"results": results, "unchanged": _same(tensor, before)}
+    return {"results": results, "the tensor afterwards": _plain(tensor)}
 
 
 def reshapes(seed):
     """reshape called with sizes as arguments, a tuple, a list, and -1, on a (2, 3, 4) Tensor."""
     tensor = Tensor(_values((2, 3, 4), "float32", seed))
-    before = _snapshot(tensor)
     calls = {
         "t.reshape(6, 4)": lambda: tensor.reshape(6, 4),
         "t.reshape((4, 6))": lambda: tensor.reshape((4, 6)),
@@ -307,7 +314,7 @@ def reshapes(seed):
         "Tensor(5.0).reshape(1, 1)": lambda: Tensor(5.0).reshape(1, 1),
     }
     result = {call: _attempt(action) for call, action in calls.items()}
-    result["the original is unchanged"] = _same(tensor, before) and tuple(tensor.shape) == (2, 3, 4)
+    result["the original afterwards"] = _plain(tensor)
     return result
 
 
@@ -316,7 +323,6 @@ def transposes(seed):
     tensor = Tensor(_values((2, 3, 4), "float64", seed))
     matrix = Tensor(_values((3, 5), "float32", seed + 1))
     vector = Tensor(_values((4,), "float64", seed + 2))
-    before = _snapshot(tensor)
     calls = {
         "t.transpose()": lambda: tensor.transpose(),
         "t.transpose(1, 0, 2)": lambda: tensor.transpose(1, 0, 2),
@@ -330,5 +336,5 @@ def transposes(seed):
         "vector.T": lambda: vector.T,
     }
     result = {call: _attempt(action) for call, action in calls.items()}
-    result["the original is unchanged"] = _same(tensor, before) and tuple(tensor.shape) == (2, 3, 4)
+    result["the original afterwards"] = _plain(tensor)
     return result

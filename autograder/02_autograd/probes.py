@@ -2,9 +2,13 @@
 
 Each probe builds Variables from a seed, runs an expression forward and backward with the submission's code
 (the Tensor underneath is the reference one) and returns plain data: values and gradients as ndarrays in their
-own dtype, None for "no gradient", bools for yes/no questions, and names of exceptions. A value or gradient
-that is not what the module asks for (a Variable holding a Tensor holding an ndarray) comes back as a sentence
-saying what it is, which the grader shows as is.
+own dtype, None for "no gradient" (what .grad holds), and names of exceptions. A value or gradient that is not
+what the module asks for (a Variable holding a Tensor holding an ndarray) comes back as a sentence saying what it
+is, which the grader shows as is.
+
+A probe returns observations, never verdicts: "requires a gradient?" is seen through the gradient a backward pass
+gives, "shares the array?" through the values read after a change made through the other name, "left the
+gradient unchanged?" through the gradient itself. The grader compares them with the reference's.
 """
 
 import traceback
@@ -154,6 +158,15 @@ def _grad(variable):
     return _array(variable.grad, "the gradient (.grad)")
 
 
+def _as_sent(value):
+    """An array's (or number's) values as they are, or a sentence saying what it is."""
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf":
+        return np.array(value, copy=True)
+    if type(value) in (int, float):
+        return value
+    return f"a {type(value).__name__}"
+
+
 def _flag(value):
     """A bool as itself; anything else as a sentence (requires_grad must be a plain bool)."""
     return value if isinstance(value, bool) else f"a {type(value).__name__}, not a bool"
@@ -206,15 +219,14 @@ def unbroadcast_cases(cases, seed):
     results = []
     for grad_shape, shape in cases:
         grad = generator.normal(size=tuple(grad_shape))
-        before = grad.copy()
         try:
             out = unbroadcast(grad, tuple(shape))
         except Exception as error:  # noqa: BLE001
-            results.append({"value": f"raised {_describe(error)}", "grad unchanged": True})
+            results.append({"value": f"raised {_describe(error)}", "the gradient afterwards": grad})
             continue
         numeric = isinstance(out, (np.ndarray, np.generic)) and out.dtype.kind in "biuf"
         value = np.array(out, copy=True) if numeric else f"a {type(out).__name__}, not an ndarray"
-        results.append({"value": value, "grad unchanged": bool(np.array_equal(grad, before))})
+        results.append({"value": value, "the gradient afterwards": np.array(grad, copy=True)})
     return results
 
 
@@ -248,7 +260,9 @@ def chain_order(length):
 # -- Variables ----------------------------------------------------------------------------------------------
 
 def construction():
-    """dtype, shape, requires_grad and starting grad of Variables built from each kind of value."""
+    """The value (in its dtype) of Variables built from each kind of value, and the gradient each gets from a
+    backward pass of (v * 3).sum() (next to a helper leaf, so that the pass runs whether or not v requires a
+    gradient): 3s for a new Variable that requires gradients, None for one that does not."""
     float32 = np.ones(3, dtype=np.float32)
     tensor = Tensor(np.arange(4.0))
     made = {
@@ -272,15 +286,19 @@ def construction():
             result[call] = f"raised {_describe(error)}"
             continue
         value = _array(variable)
-        result[call] = {
-            "value": value,
-            "dtype": str(value.dtype) if isinstance(value, np.ndarray) else value,
-            "requires_grad": _flag(variable.requires_grad),
-            "grad is None": variable.grad is None,
-        }
-    kept = Variable(float32)
-    result["a float ndarray is not copied"] = isinstance(kept.data, Tensor) and kept.data.data is float32
-    result["a Tensor of floats is not copied"] = Variable(tensor).data.data is tensor.data
+        try:
+            helper = Variable(np.zeros(variable.shape), requires_grad=True)
+            (variable * 3.0 + helper).sum().backward()
+            grad = _grad(variable)
+        except Exception as error:  # noqa: BLE001
+            grad = f"raised {_describe(error)}"
+        result[call] = {"value": value, "grad after (v * 3).sum().backward()": grad}
+    shared, wrapped = np.ones(3, dtype=np.float32), Tensor(np.arange(4.0))
+    kept, kept_tensor = Variable(shared), Variable(wrapped)
+    shared *= 5.0
+    wrapped.data *= 3.0
+    result["v = Variable(a) for a float32 a, then a *= 5: v's value"] = _array(kept)
+    result["v = Variable(t) for a Tensor t of floats, then t.data *= 3: v's value"] = _array(kept_tensor)
     return result
 
 
@@ -329,28 +347,32 @@ def zero_grad(seed):
     w = Variable(_values((2, 3), "float64", seed))
     (w * w).sum().backward()
     w.zero_grad()
-    cleared = w.grad is None
+    cleared = _grad(w)
     (w * 3.0).sum().backward()
-    return {"grad is None after zero_grad()": cleared,
+    return {"w.grad after zero_grad()": cleared,
             "w.grad after zero_grad() and (w * 3).sum().backward()": _grad(w)}
 
 
 def detach(seed):
-    """detach(): a leaf sharing the data that does not require (or pass on) gradients."""
+    """detach(): a leaf sharing the data that does not require (or pass on) gradients.
+
+    Seen through gradients: a detached value that required gradients would get one, and one that kept its
+    parents would send more to w. Sharing is seen through the detached value after w's array is changed.
+    """
     w = Variable(_values((2, 3), "float64", seed))
     frozen = w.detach()
     hidden = (w * 2.0).exp()
     cut = hidden.detach()
     (w * frozen + cut * w).sum().backward()
-    return {
-        "w.detach() shares w's array": isinstance(frozen, Variable) and frozen.data.data is w.data.data,
-        "w.detach().requires_grad": _flag(frozen.requires_grad),
-        "w.detach() has no parents": len(frozen._parents) == 0,
-        "(w * 2).exp().detach().requires_grad": _flag(cut.requires_grad),
+    result = {
         "w.detach().grad after backward": _grad(frozen),
+        "(w * 2).exp().detach().grad after backward": _grad(cut),
         "w.grad from (w * w.detach() + (w * 2).exp().detach() * w).sum()": _grad(w),
         "the detached value": _array(cut),
     }
+    w.data.data[...] += 1.0
+    result["w.detach()'s value after 1 is added to w's array in place"] = _array(frozen)
+    return result
 
 
 def explicit_gradient(seed):
@@ -373,12 +395,15 @@ def explicit_gradient(seed):
 
 
 def implicit_gradient(seed):
-    """backward() without a gradient: refused for a (2, 3) output; ones for single-element outputs."""
+    """backward() without a gradient: refused for a (2, 3) output; ones for single-element outputs.
+
+    After the refused call, w.grad is read, then a valid backward pass runs without zero_grad(): a gradient the
+    refused call left behind adds to it.
+    """
     w = Variable(_values((2, 3), "float64", seed))
     result = {"raised": _raised(lambda: (w * 2.0).backward()), "grad after the refused call": _grad(w)}
-    w.zero_grad()
     (w * w).sum().reshape(1, 1).backward()
-    result["w.grad after (w * w).sum().reshape(1, 1).backward()"] = _grad(w)
+    result["w.grad after the refused call and (w * w).sum().reshape(1, 1).backward()"] = _grad(w)
     v = Variable(_values((), "float64", seed + 1))
     (v.exp() * 3.0).backward()
     result["v.grad after (v.exp() * 3).backward(), v a 0-d Variable"] = _grad(v)
@@ -432,10 +457,10 @@ def leaves_only(seed):
     out = activated.sum()
     out.backward()
     nodes = {"w * x": hidden, "(w * x).exp()": activated, "(w * x).exp().sum()": out}
-    result = {f"{name}.grad is None": node.grad is None for name, node in nodes.items()}
-    result["no pending gradient left on any node"] = all(
-        getattr(node, "_pending_grad", None) is None for node in (w, x, hidden, activated, out)
-    )
+    result = {f"{name}.grad": _grad(node) for name, node in nodes.items()}
+    for name, node in {"w": w, "x": x, **nodes}.items():
+        pending = getattr(node, "_pending_grad", None)
+        result[f"{name}._pending_grad"] = pending if pending is None else _as_sent(pending)
     result["x.grad (requires_grad=False)"] = _grad(x)
     result["w.grad"] = _grad(w)
     result["(x * 2).requires_grad"] = _flag((x * 2.0).requires_grad)

@@ -1,9 +1,16 @@
 """Probes for the optimizers module's hidden suite. They run inside the sandbox, next to the submission.
 
 Every probe builds its inputs from a seed, drives the package through its public API and returns plain data:
-parameter values as ndarrays (in their own dtype), learning rates as floats, and bools or short strings
-describing behaviour. Results are keyed by what they are ("after step 3", "parameter 1, shape (5,)") so that
-a failed comparison in the grader names the step and the parameter.
+parameter values as ndarrays (in their own dtype), learning rates as floats, and values returned by the
+submission as they are (so that the grader sees a Python float, a numpy scalar or a 0-d array for what it is).
+Results are keyed by what they are ("after step 3", "parameter 1, shape (5,)") so that a failed comparison in
+the grader names the step and the parameter.
+
+A probe returns observations, never verdicts: nothing here decides "in place?", "float32?" or "a float?".
+Code running next to the probe can change any such decision, so each property is observed through numbers
+the grader compares with the reference's (values read through the array a parameter held before the step,
+the state arrays in their own dtype, the returned value itself), and only computing the right numbers gives
+the right observation.
 """
 
 import math
@@ -32,6 +39,16 @@ def _number(value):
         return float(value)
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
         return float(value.reshape(()))
+    return f"a {type(value).__name__}"
+
+
+def _as_sent(value):
+    """`value` itself when it crosses to the grader as it is (None, a Python number, a numpy scalar or array of
+    numbers), so that the grader sees its type; otherwise a sentence naming its type, shown as is."""
+    if value is None or type(value) in (int, float):
+        return value
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "iuf":
+        return value
     return f"a {type(value).__name__}"
 
 
@@ -94,12 +111,18 @@ def _norm_type(norm_type):
     return math.inf if norm_type == "inf" else float(norm_type)
 
 
-def _describe_error(error, argument):
+def _gradient_values(parameters, shapes):
+    """Each parameter's gradient values, or None where it has none."""
     return {
-        "raised": type(error).__name__,
-        "is a ValueError": isinstance(error, ValueError),
-        "names the argument": argument in str(error),
+        _shape_key(index, shape): None if parameter.grad is None else np.array(parameter.grad.data.data, copy=True)
+        for index, (parameter, shape) in enumerate(zip(parameters, shapes))
     }
+
+
+def _through(arrays, shapes):
+    """Copies of the values of `arrays` (arrays some parameters held earlier), as they are now."""
+    return {_shape_key(index, shape): np.array(array, copy=True)
+            for index, (array, shape) in enumerate(zip(arrays, shapes))}
 
 
 # -- optimizers -------------------------------------------------------------------------------------------
@@ -142,56 +165,54 @@ def repeated_gradient(optimizer, hyper, shapes, steps, seed):
 
 
 def in_place(optimizer, hyper, shapes, steps, seed):
-    """Whether each parameter keeps its ndarray (same object, updated in place) and each gradient is left as it was."""
+    """The gradient is set once and step() called `steps` times (as when step() runs again without a new backward
+    pass). Returns two observations:
+
+    - "in place": after each step, the values read through the arrays the parameters held before the first step;
+      then, after 1 is added to each of those arrays, the parameters' values. An update in place writes into
+      those arrays (and the parameter still holds them); one that replaces parameter.data.data leaves them behind.
+    - "gradient kept": after each step, the parameters and their gradients. A step that changes the gradient
+      changes it for the steps after it too.
+    """
     rng = np.random.default_rng(seed)
     parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
     arrays = [parameter.data.data for parameter in parameters]
-    initial = [array.copy() for array in arrays]
+    for parameter, gradient in zip(parameters, _gradients(rng, shapes, 1, "float64")[0]):
+        parameter.grad = Variable(gradient, requires_grad=False)
     stepper, _ = _stepper(optimizer, parameters, hyper)
-    gradient_kept = True
-    for row in _gradients(rng, shapes, steps, "float64"):
-        for parameter, gradient in zip(parameters, row):
-            parameter.grad = Variable(gradient.copy(), requires_grad=False)
+    through, kept = {}, {}
+    for step in range(1, steps + 1):
         stepper.step()
-        gradient_kept = gradient_kept and all(
-            parameter.grad is not None and np.array_equal(parameter.grad.data.data, gradient)
-            for parameter, gradient in zip(parameters, row)
-        )
-    result = {}
-    for index, (parameter, array, start, shape) in enumerate(zip(parameters, arrays, initial, shapes)):
-        now = parameter.data.data
-        result[_shape_key(index, shape)] = {
-            "same array": now is array,
-            "shares memory": isinstance(now, np.ndarray) and np.shares_memory(now, array),
-            "changed": not np.array_equal(array, start),
-        }
-    result["gradients unchanged"] = bool(gradient_kept)
-    return result
+        through[f"after step {step}"] = _through(arrays, shapes)
+        kept[f"after step {step}"] = {"parameters": _values(parameters, shapes),
+                                      "gradients": _gradient_values(parameters, shapes)}
+    for array in arrays:
+        array += 1.0
+    through["the parameters, after 1 is added to those arrays"] = _values(parameters, shapes)
+    return {"in place": through, "gradient kept": kept}
 
 
 def float32_run(optimizer, hyper, shapes, steps, seed):
-    """Dtypes after `steps` steps on float32 parameters: the parameters' and every array in the optimizer's state."""
+    """`steps` steps on float32 parameters, then every floating array (or numpy scalar) in the optimizer's state,
+    as it is (in its own dtype: the grader compares dtypes and values with the reference's). The parameters'
+    own dtype is seen in trajectory(dtype="float32")."""
     rng = np.random.default_rng(seed)
     parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float32")]
     stepper, opt = _stepper(optimizer, parameters, hyper)
     for step, row in enumerate(_gradients(rng, shapes, steps, "float32"), start=1):
         _set_gradients(parameters, row, step, set(), set())
         stepper.step()
-    not_float32 = []
-    state = getattr(opt, "state", None) if opt is not None else None
-    if isinstance(state, dict):
-        for index in sorted(state, key=str):
-            buffers = state[index]
-            if not isinstance(buffers, dict):
-                continue
-            for name in sorted(buffers, key=str):
-                value = buffers[name]
-                if isinstance(value, (np.ndarray, np.floating)) and value.dtype != np.float32:
-                    not_float32.append(f"state[{index!r}][{name!r}] is {value.dtype}")
-    return {
-        "parameter dtypes": [str(p.data.data.dtype) for p in parameters],
-        "state arrays that are not float32": not_float32,
-    }
+    state = getattr(opt, "state", None) if opt is not None else {}
+    if not isinstance(state, dict):
+        return {"state": f"optimizer.state is a {type(state).__name__}"}
+    arrays = {}
+    for index in sorted(state, key=str):
+        buffers = state[index]
+        for name in sorted(buffers, key=str) if isinstance(buffers, dict) else ():
+            value = buffers[name]
+            if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind == "f":
+                arrays[f"state[{index!r}][{name!r}]"] = value.copy()
+    return {"state": arrays}
 
 
 def resumed(optimizer, hyper, shapes, before, after, seed, sparse=()):
@@ -222,21 +243,35 @@ def resumed(optimizer, hyper, shapes, before, after, seed, sparse=()):
 
 
 def zero_grad(optimizer, hyper, shapes, seed):
-    """Whether each gradient is cleared (None, or all zeros) by optimizer.zero_grad() after a step."""
+    """optimizer.zero_grad() after a step, seen through what it is for: the next backward pass.
+
+    The optimizer takes one step with learning_rate 0 (so its own arithmetic moves nothing), then zero_grad();
+    a backward pass of sum(p * c) for seeded c follows, and one step of SGD(learning_rate=0.1). Returns the
+    gradients after the backward pass and the parameters after the SGD step. A gradient that zero_grad() left
+    in place is added to by the backward pass, and the step goes further.
+    """
     rng = np.random.default_rng(seed)
     parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
-    made = getattr(optimizers, optimizer)(parameters, **hyper)
+    made = getattr(optimizers, optimizer)(parameters, **dict(hyper, learning_rate=0.0))
     _set_gradients(parameters, _gradients(rng, shapes, 1, "float64")[0], 2, set(), set())
     made.step()
     made.zero_grad()
-    return {
-        _shape_key(index, shape): parameter.grad is None or not np.any(parameter.grad.data.data)
-        for index, (parameter, shape) in enumerate(zip(parameters, shapes))
-    }
+    loss = None
+    for parameter, weights in zip(parameters, _gradients(rng, shapes, 1, "float64")[0]):
+        term = (parameter * Variable(weights, requires_grad=False)).sum()
+        loss = term if loss is None else loss + term
+    loss.backward()
+    gradients = _gradient_values(parameters, shapes)
+    optimizers.SGD(parameters, learning_rate=0.1).step()
+    return {"gradients after zero_grad() and a backward pass": gradients,
+            "parameters after one more step of SGD(learning_rate=0.1)": _values(parameters, shapes)}
 
 
-def construction(kind, settings, argument):
-    """Build an optimizer or scheduler, or call a clipping function, with `settings`; report what was raised."""
+def construction(kind, settings):
+    """Build an optimizer or scheduler, or call a clipping function, with `settings`; report what was raised.
+
+    The exception's classes (its type and the types it derives from) and message, or None: the grader decides.
+    """
     if kind not in OPTIMIZERS + SCHEDULERS + ("clip_gradients", "clip_gradients_by_value"):
         raise KeyError(kind)  # a bug in the suite, not the submission's
     parameters = [Variable(np.ones(3), requires_grad=True)]
@@ -250,8 +285,8 @@ def construction(kind, settings, argument):
         else:
             getattr(optimizers, kind)(parameters, **settings)
     except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
-        return _describe_error(error, argument)
-    return {"raised": None, "is a ValueError": False, "names the argument": False}
+        return {"raised": [cls.__name__ for cls in type(error).__mro__], "message": str(error)[:500]}
+    return {"raised": None, "message": None}
 
 
 # -- clipping ---------------------------------------------------------------------------------------------
@@ -267,16 +302,19 @@ def _clip_setup(shapes, scales, seed, missing):
 
 
 def _clip_report(parameters, arrays, shapes, returned):
-    gradients, kept, without = {}, {}, []
+    """The value returned (as it is), the gradients afterwards, and the values read through the gradient arrays
+    held before the call (clipping in place writes into them; replacing p.grad.data.data leaves them behind)."""
+    gradients, through, without = {}, {}, []
     for index, (parameter, array, shape) in enumerate(zip(parameters, arrays, shapes)):
         key = _shape_key(index, shape)
         if parameter.grad is None:
             without.append(key)
         else:
             gradients[key] = np.array(parameter.grad.data.data, copy=True)
-            kept[key] = parameter.grad.data.data is array
-    return {"returned": returned, "gradients": gradients, "gradient arrays kept": kept,
-            "parameters without gradient": without}
+        if array is not None:
+            through[key] = np.array(array, copy=True)
+    return {"returned": _as_sent(returned), "gradients": gradients,
+            "read through the gradient arrays held before the call": through, "parameters without gradient": without}
 
 
 def clip(shapes, scales, max_norm, seed, norm_type=None, missing=()):
@@ -286,15 +324,13 @@ def clip(shapes, scales, max_norm, seed, norm_type=None, missing=()):
         total = optimizers.clip_gradients(parameters, max_norm)
     else:
         total = optimizers.clip_gradients(parameters, max_norm, norm_type=_norm_type(norm_type))
-    report = _clip_report(parameters, arrays, shapes, _number(total))
-    report["returns a float"] = isinstance(total, float)
-    return report
+    return _clip_report(parameters, arrays, shapes, total)
 
 
 def clip_by_value(shapes, scales, clip_value, seed, missing=()):
     parameters, arrays = _clip_setup(shapes, scales, seed, set(missing))
     returned = optimizers.clip_gradients_by_value(parameters, clip_value)
-    return _clip_report(parameters, arrays, shapes, None if returned is None else f"a {type(returned).__name__}")
+    return _clip_report(parameters, arrays, shapes, returned)
 
 
 # -- schedulers -------------------------------------------------------------------------------------------
@@ -372,8 +408,8 @@ def train(optimizer, hyper, epochs, seed, scheduler=None, scheduler_settings=Non
             entries[name], lengths[name] = [], None
             continue
         result[name] = {f"epoch {epoch}": _number(value) for epoch, value in enumerate(values)}
-        entries[name] = sorted({type(value).__name__ for value in values})
+        entries[name] = [_as_sent(value) for value in values]  # as they are: the grader checks their types
         lengths[name] = len(values)
-    result["entry types"] = entries
+    result["entries"] = entries
     result["lengths"] = lengths
     return result

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tito.grading.checks import assert_close, assert_equal, assert_true
+from tito.grading.checks import assert_close
 
 SHAPES = [[], [5], [3, 4]]  # a scalar, a vector and a matrix
 RTOL, ATOL = 1e-9, 1e-12
@@ -79,24 +79,26 @@ def test_sgd_momentum_skips_missing_gradients(student, reference):
 @pytest.mark.points(1)
 def test_sgd_keeps_float32(student, reference):
     hyper = {"learning_rate": 0.05, "momentum": 0.9, "weight_decay": 0.01}
-    run = student.float32_run(optimizer="SGD", hyper=hyper, shapes=SHAPES, steps=3, seed=20)
-    assert_equal(run["parameter dtypes"], ["float32"] * 3, f"{_name(hyper)}: dtypes of float32 parameters")
-    assert_equal(run["state arrays that are not float32"], [],
-                 f"{_name(hyper)} on float32 parameters: state arrays that are not float32")
-    case = dict(optimizer="SGD", hyper=hyper, shapes=SHAPES, steps=10, seed=20, dtype="float32")
+    case = dict(optimizer="SGD", hyper=hyper, shapes=SHAPES, steps=3, seed=20)
+    assert_close(student.float32_run(**case)["state"], reference.float32_run(**case)["state"],
+                 f"{_name(hyper)} on float32 parameters, 3 steps: the arrays in optimizer.state, by the names the "
+                 "docstring gives (a float32 parameter's velocity is float32 too)", rtol=1e-4, atol=1e-6)
+    case = dict(case, steps=10, dtype="float32")
     assert_close(student.trajectory(**case), reference.trajectory(**case),
-                 f"{_name(hyper)} on float32 parameters, 10 steps", rtol=1e-4, atol=1e-6)
+                 f"{_name(hyper)} on float32 parameters, 10 steps (float32 parameters stay float32)",
+                 rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.points(1)
-def test_sgd_updates_in_place(student):
-    hyper = {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}
-    report = student.in_place(optimizer="SGD", hyper=hyper, shapes=SHAPES, steps=3, seed=21)
-    for key in ("parameter 0, shape ()", "parameter 1, shape (5,)", "parameter 2, shape (3, 4)"):
-        assert_true(report[key]["same array"] and report[key]["shares memory"],
-                    f"{_name(hyper)}: after step(), {key} holds a new array (parameter.data.data was replaced); "
-                    "update it in place (param -= ...)")
-        assert_true(report[key]["changed"], f"{_name(hyper)}: {key} did not change in 3 steps")
-    assert_true(report["gradients unchanged"],
-                f"{_name(hyper)} changed parameter.grad during step(); compute grad + weight_decay * param as a "
-                "new array instead of adding into the gradient")
+def test_sgd_updates_in_place(student, reference):
+    hyper = {"learning_rate": 0.05, "weight_decay": 0.1}
+    case = dict(optimizer="SGD", hyper=hyper, shapes=SHAPES, steps=3, seed=21)
+    got, expected = student.in_place(**case), reference.in_place(**case)
+    assert_close(got["in place"], expected["in place"],
+                 f"{_name(hyper)}, 3 steps: the values read through the array each parameter held before the first "
+                 "step (if they stayed behind, parameter.data.data holds a new array after step(): update it in "
+                 "place, param -= ...)", rtol=RTOL, atol=ATOL)
+    assert_close(got["gradient kept"], expected["gradient kept"],
+                 f"{_name(hyper)}, step() called 3 times with the same gradient: parameters and gradients after "
+                 "each step (a step that changes parameter.grad changes the steps after it: compute grad + "
+                 "weight_decay * param as a new array instead of adding into the gradient)", rtol=RTOL, atol=ATOL)

@@ -14,15 +14,23 @@ def _call(kind, settings):
 
 
 def _check(student, reference, kind, settings, argument):
-    expected = reference.construction(kind=kind, settings=settings, argument=argument)
-    got = student.construction(kind=kind, settings=settings, argument=argument)
+    """The probe reports what was raised (the exception's classes and message, or None); the verdict is made here.
+
+    These checks compare constants (a class name, a word in a message) that code running in the sandbox could
+    forge; they are worth 1 point each (see docs/grading-security.md).
+    """
+    expected = reference.construction(kind=kind, settings=settings)
+    got = student.construction(kind=kind, settings=settings)
     call = _call(kind, settings)
+    raised = got["raised"][0] if isinstance(got["raised"], list) and got["raised"] else None
     if expected["raised"] is None:
-        assert_true(got["raised"] is None, f"{call} is valid and should not raise, but it raised {got['raised']}")
+        assert_true(got["raised"] is None, f"{call} is valid and should not raise, but it raised {raised}")
         return
-    assert_true(got["is a ValueError"], f"{call} should raise a ValueError; "
-                + ("it raised nothing" if got["raised"] is None else f"it raised {got['raised']}"))
-    assert_true(got["names the argument"], f"{call} raised a ValueError whose message does not name {argument!r}")
+    what = "it raised nothing" if raised is None else f"it raised {raised}"
+    assert_true(isinstance(got["raised"], list) and "ValueError" in got["raised"],
+                f"{call} should raise a ValueError; {what}")
+    assert_true(isinstance(got["message"], str) and argument in got["message"],
+                f"{call} raised a ValueError whose message does not name {argument!r}")
 
 
 INVALID_OPTIMIZER_SETTINGS = [

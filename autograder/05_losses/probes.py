@@ -1,7 +1,9 @@
 """Probes for the losses module's hidden suite. They run inside the sandbox, next to the submission.
 
 Each builds predictions and targets from a seed (or small literal lists), computes a loss with the
-submission's code, runs backward with a seeded upstream gradient, and returns plain data.
+submission's code, runs backward with a seeded upstream gradient, and returns plain data: the loss and the
+prediction's gradient as ndarrays in their own dtype and shape (the grader compares both, and checks that they
+are finite, with the reference's). Only the names of the exceptions raised for invalid inputs are constants.
 """
 
 import numpy as np
@@ -36,20 +38,13 @@ def _raised(action):
 
 
 def _run(function, prediction, seed):
-    """Value, shape and dtype of function(Variable(prediction)), and the prediction's gradient."""
+    """function(Variable(prediction)) (an ndarray in its own dtype and shape), and the prediction's gradient."""
     inputs = Variable(np.array(prediction, copy=True))
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         out = function(inputs)
         upstream = np.random.default_rng(seed + 1000).normal(size=out.shape).astype(out.dtype)
         out.backward(upstream if out.shape else None)
-    grad = None if inputs.grad is None else _array(inputs.grad)
-    return {
-        "value": _array(out),
-        "shape": list(out.shape),
-        "dtype": str(out.dtype),
-        "grad": grad,
-        "finite": bool(np.all(np.isfinite(out.data.data)) and grad is not None and np.all(np.isfinite(grad))),
-    }
+    return {"value": _array(out), "grad": None if inputs.grad is None else _array(inputs.grad)}
 
 
 def _case(kind, seed, shape):

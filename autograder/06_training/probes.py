@@ -5,6 +5,11 @@ plain data: float64 arrays, numbers, strings, lists and dicts. Models are built 
 losses and optimizers (the prerequisites), so a difference can only come from this module's code. The sandbox
 has numpy only, so the probes use the spiral (generated with numpy) rather than digits or MNIST-1D, and
 verbose=0 (no rich).
+
+A probe returns observations, never verdicts: "a tuple?", "kept without a copy?", "a float?", "unchanged?",
+"restored?" are seen through values (the item with something appended, values read after a change, the returned
+value as it is, the weights) that the grader compares with the reference's. Only the names of the exceptions
+raised for invalid arguments are constants; the test that checks them is worth 1 point.
 """
 
 import math
@@ -43,6 +48,15 @@ def _floats(values):
     return np.array([float(value) for value in values], dtype=np.float64)
 
 
+def _as_sent(value):
+    """`value` itself when it crosses to the grader as it is (so that the grader sees its type), else a sentence."""
+    if value is None or type(value) in (bool, int, float):
+        return value
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf":
+        return value
+    return f"a {type(value).__name__}"
+
+
 def _raised(action):
     """The name of the exception `action()` raises, or None."""
     try:
@@ -77,18 +91,23 @@ def _history(history):
 # Data.
 
 def tensor_dataset(seed):
+    """len, an item (with -1 appended the way one appends to a tuple), a batch, and an item read again after the
+    array given to the dataset was changed in place (a TensorDataset keeps its arrays, no copy)."""
     x, y = _problem(seed, 9)
     dataset = TensorDataset(x, y)
     item = dataset[4]
     batch = dataset.get_batch([8, 0, 3, 3])
+    try:
+        appended = item + (-1,)
+        appended = [np.array(appended[0], dtype=np.float64), int(appended[1]), appended[2]]
+    except TypeError as error:
+        appended = f"raised TypeError: {error}"
+    x *= 2.0
     return {
         "len": len(dataset),
-        "item_is_tuple": isinstance(item, tuple),
-        "item": [np.array(item[0], dtype=np.float64), int(item[1])],
+        "dataset[4] + (-1,)": appended,
         "batch": [np.array(batch[0], dtype=np.float64), np.array(batch[1], dtype=np.int64)],
-        "kept_without_copy": dataset.arrays[0] is x,
-        "mismatch": _raised(lambda: TensorDataset(x, y[:5])),
-        "empty": _raised(lambda: TensorDataset()),
+        "dataset[4][0] after x *= 2": np.array(dataset[4][0], dtype=np.float64),
     }
 
 
@@ -96,14 +115,15 @@ def loader_epochs(n, batch_size, shuffle, seed, drop_last, epochs):
     """The labels of every batch of `epochs` epochs, and len(loader)."""
     dataset = TensorDataset(np.arange(n, dtype=np.float64)[:, None] * 2.0, np.arange(n))
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last)
-    seen, paired = [], True
+    seen, inputs_seen = [], []
     for _ in range(epochs):
-        batches = []
+        batches, batch_inputs = [], []
         for inputs, targets in loader:
-            paired = paired and np.array_equal(inputs[:, 0], 2.0 * targets)
             batches.append([int(t) for t in targets])
+            batch_inputs.append(np.array(inputs, dtype=np.float64))
         seen.append(batches)
-    return {"len": len(loader), "batches": seen, "paired": bool(paired)}
+        inputs_seen.append(batch_inputs)
+    return {"len": len(loader), "batches": seen, "inputs": inputs_seen}
 
 
 def loader_custom_dataset():
@@ -131,13 +151,23 @@ def split(n, validation_fraction, test_fraction, seed):
     return parts
 
 
-def split_errors():
+def rejections():
+    """The name of the exception each invalid argument raises (or None): constants, checked for 1 point."""
     x, y = np.zeros((10, 2)), np.zeros(10)
+    stopper = EarlyStopping(monitor="val_loss")
+    stopper.on_train_begin(_FakeTrainer(Linear(1, 1, bias=False)))
     return {
-        "lengths": _raised(lambda: train_val_test_split(x, y[:4])),
-        "negative": _raised(lambda: train_val_test_split(x, y, validation_fraction=-0.1)),
-        "sum_one": _raised(lambda: train_val_test_split(x, y, validation_fraction=0.5, test_fraction=0.5)),
-        "test_one": _raised(lambda: train_val_test_split(x, y, validation_fraction=0.0, test_fraction=1.0)),
+        "TensorDataset(x, y) with 10 and 5 examples": _raised(lambda: TensorDataset(x, y[:5])),
+        "TensorDataset() with no arrays": _raised(lambda: TensorDataset()),
+        "train_val_test_split(x, y) with 10 and 4 examples": _raised(lambda: train_val_test_split(x, y[:4])),
+        "train_val_test_split(validation_fraction=-0.1)": _raised(
+            lambda: train_val_test_split(x, y, validation_fraction=-0.1)),
+        "train_val_test_split(validation_fraction=0.5, test_fraction=0.5)": _raised(
+            lambda: train_val_test_split(x, y, validation_fraction=0.5, test_fraction=0.5)),
+        "train_val_test_split(validation_fraction=0.0, test_fraction=1.0)": _raised(
+            lambda: train_val_test_split(x, y, validation_fraction=0.0, test_fraction=1.0)),
+        "EarlyStopping(monitor='val_loss') fed logs without val_loss": _raised(
+            lambda: stopper.on_epoch_end(_FakeTrainer(Linear(1, 1, bias=False)), 1, {"epoch": 1})),
     }
 
 
@@ -159,8 +189,7 @@ def train_step(seed, clip_norm=None, learning_rate=0.3):
         weight.grad = Variable(np.ones(weight.shape), requires_grad=False)
     result = runner.train_step(x, y)
     return {
-        "loss": float(result.loss),
-        "loss_is_float": isinstance(result.loss, float),
+        "loss": _as_sent(result.loss),
         "grad_norm": float(result.grad_norm),
         "outputs": np.array(result.outputs, dtype=np.float64),
         "weights": _weights(model),
@@ -173,14 +202,14 @@ def evaluate(seed, batch_size, model_mode):
     if model_mode == "eval":
         model.eval()
     runner = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.1))
-    before = _weights(model)
     measured = runner.evaluate(DataLoader(TensorDataset(x, y), batch_size=batch_size))
     return {
         "keys": sorted(measured),
         "loss": float(measured["loss"]),
         "accuracy": float(measured["accuracy"]),
-        "training_after": [bool(module.training) for _, module in model.named_modules()],
-        "unchanged": all(np.array_equal(a, b) for a, b in zip(before, _weights(model))),
+        "weights afterwards": _weights(model),
+        # in the mode the model was in before evaluate: with dropout (drawn from its seeded rng) in training
+        "the model's output on x afterwards": np.array(model(x).data.data, dtype=np.float64),
     }
 
 
@@ -280,7 +309,6 @@ def early_stopping_sequence(values, patience, min_delta, mode, restore_best, mon
         "best_epoch": stopper.best_epoch,
         "wait": int(stopper.wait),
         "weights_of_epoch": float(marked.weight.data.data.item()),
-        "missing_monitor": _raised(lambda: stopper.on_epoch_end(runner, 99, {"epoch": 99})),
     }
 
 
@@ -299,22 +327,19 @@ def early_stopping_in_fit(seed, patience):
     history = runner.fit(DataLoader(TensorDataset(*data.train), batch_size=8, shuffle=True, seed=0), epochs=150,
                           val_loader=DataLoader(TensorDataset(*data.validation), batch_size=100),
                           callbacks=[Keep(), stopper], verbose=0)
-    best = int(np.argmin(history.epochs["val_loss"])) + 1
-    restored = all(np.array_equal(p.data.data, kept) for p, kept in zip(model.parameters(), states[best]))
-    return {"epochs_run": len(history), "best_epoch": stopper.best_epoch, "argmin_epoch": best,
-            "restored_best": bool(restored)}
+    return {"epochs_run": len(history), "best_epoch": stopper.best_epoch,
+            "val_loss": _floats(history.epochs["val_loss"]), "weights at the end": _weights(model)}
 
 
 def lr_rescue(losses, factor, spike, smoothing, min_lr, learning_rate):
     """Feed losses to LRRescue; a nan or inf comes with corrupted weights that must be restored."""
     model = Linear(2, 2, rng=3)
-    start = _weights(model)
     optimizer = SGD(model.parameters(), learning_rate=learning_rate, momentum=0.9)
     runner = _FakeTrainer(model, optimizer)
     rescue = LRRescue(factor=factor, spike=spike, smoothing=smoothing, min_lr=min_lr)
     rescue.on_train_begin(runner)
     rescue.on_epoch_begin(runner, epoch=1)
-    rates, averages, restored = [], [], []
+    rates, averages, weights = [], [], []
     for step, loss in enumerate(losses, start=1):
         loss = float(loss)
         if not math.isfinite(loss):
@@ -323,9 +348,9 @@ def lr_rescue(losses, factor, spike, smoothing, min_lr, learning_rate):
         rescue.on_batch_end(runner, step, {"step": step, "loss": loss})
         rates.append(float(optimizer.learning_rate))
         averages.append(math.nan if rescue.average is None else float(rescue.average))
-        restored.append(all(np.array_equal(a, b) for a, b in zip(start, _weights(model))))
+        weights.append(_weights(model))
     events = [[int(e["step"]), float(e["loss"]), float(e["learning_rate"]), str(e["reason"])] for e in rescue.events]
-    return {"rates": np.array(rates), "averages": np.array(averages), "restored": restored, "events": events}
+    return {"rates": np.array(rates), "averages": np.array(averages), "weights": weights, "events": events}
 
 
 def overfit(seed, steps):
@@ -333,16 +358,21 @@ def overfit(seed, steps):
     model = Sequential(Linear(4, 32, rng=seed), ReLU(), Linear(32, 4, rng=seed + 1))
     runner = Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.01))
     losses = overfit_one_batch(runner, x, y, steps=steps)
-    return {"losses": _floats(losses), "all_floats": all(isinstance(loss, float) for loss in losses),
-            "epochs_recorded": len(runner.history), "steps_recorded": len(runner.history.steps["step"])}
+    # what overfit_one_batch left in the History shows in the History of a fit that follows it
+    history = runner.fit(DataLoader(TensorDataset(x, y), batch_size=5), epochs=1, verbose=0)
+    return {"losses": [_as_sent(loss) for loss in losses] if isinstance(losses, list) else _as_sent(losses),
+            "history of a 1-epoch fit that follows": _history(history)}
 
 
 def spiral_accuracy(seed):
+    """An MLP trained 40 epochs on a clean spiral: the training loss of each epoch and the validation accuracy."""
     data = make_spiral(samples_per_arm=150, arms=3, noise=0.05, seed=seed)
     model = Sequential(Linear(2, 64, rng=seed), ReLU(), Linear(64, 64, rng=seed + 1), ReLU(), Linear(64, 3, rng=seed + 2))
     runner = Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.01))
-    runner.fit(DataLoader(TensorDataset(*data.train), batch_size=32, shuffle=True, seed=seed), epochs=40, verbose=0)
-    return float(runner.evaluate(DataLoader(TensorDataset(*data.validation), batch_size=512))["accuracy"])
+    history = runner.fit(DataLoader(TensorDataset(*data.train), batch_size=32, shuffle=True, seed=seed), epochs=40,
+                         verbose=0)
+    accuracy = float(runner.evaluate(DataLoader(TensorDataset(*data.validation), batch_size=512))["accuracy"])
+    return {"losses": _floats(history.epochs["loss"]), "accuracy": accuracy}
 
 
 def checkpoint_and_csv(seed):

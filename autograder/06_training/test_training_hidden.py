@@ -1,22 +1,23 @@
 """Hidden tests of the training module: the submission against the reference, through probes.py only."""
 
+import numpy as np
 import pytest
 
 from tito.grading.checks import assert_close, assert_equal, assert_true
 
-# Data: 23 points (parametrized tests earn their points per case).
+# Data: 22 points (parametrized tests earn their points per case).
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_tensor_dataset(student, reference):
     got, expected = student.tensor_dataset(seed=3), reference.tensor_dataset(seed=3)
     assert_equal(got["len"], expected["len"], "len(TensorDataset(x, y)) with 9 examples")
-    assert_true(got["item_is_tuple"], "dataset[i] should be a tuple (x[i], y[i])")
-    assert_close(got["item"], expected["item"], "dataset[4]")
+    assert_close(got["dataset[4] + (-1,)"], expected["dataset[4] + (-1,)"],
+                 "dataset[4] + (-1,) (dataset[i] should be a tuple (x[i], y[i]))")
     assert_close(got["batch"], expected["batch"], "get_batch([8, 0, 3, 3])")
-    assert_true(got["kept_without_copy"], "TensorDataset should keep an ndarray without copying it")
-    assert_equal(got["mismatch"], "ValueError", "TensorDataset(x, y) with different lengths should raise")
-    assert_equal(got["empty"], "ValueError", "TensorDataset() with no arrays should raise")
+    assert_close(got["dataset[4][0] after x *= 2"], expected["dataset[4][0] after x *= 2"],
+                 "dataset[4][0] after the array x given to TensorDataset(x, y) was doubled in place (TensorDataset "
+                 "should keep an ndarray without copying it)")
 
 
 @pytest.mark.points(1)
@@ -41,7 +42,9 @@ def test_loader_shuffles_reproducibly(student, reference):
         what = (f"shuffled DataLoader (n={case['n']}, batch_size={case['batch_size']}, seed={case['seed']}, "
                 f"drop_last={case['drop_last']}): epoch e must use default_rng(seed)'s e-th permutation")
         assert_equal(got["batches"], expected["batches"], what)
-        assert_true(got["paired"], "after shuffling, each input must stay with its own target")
+        assert_close(got["inputs"], expected["inputs"],
+                     f"the inputs of each batch of a shuffled DataLoader ({case}): after shuffling, each input must "
+                     "stay with its own target")
     custom = student.loader_custom_dataset()
     assert_close(custom, reference.loader_custom_dataset(), "batches of a Dataset that only defines __getitem__")
 
@@ -54,9 +57,6 @@ def test_train_val_test_split(student, reference):
         got, expected = student.split(**case), reference.split(**case)
         for part in ("train", "validation", "test"):
             assert_close(got[part], expected[part], f"the {part} split of train_val_test_split({case})")
-    errors = student.split_errors()
-    for problem, raised in errors.items():
-        assert_equal(raised, "ValueError", f"train_val_test_split should raise a ValueError ({problem})")
 
 
 @pytest.mark.points(3)
@@ -73,8 +73,10 @@ def test_spiral_is_split_as_specified(student, reference):
 def test_train_step(student, reference):
     for seed in (0, 1):
         got, expected = student.train_step(seed=seed), reference.train_step(seed=seed)
-        assert_true(got["loss_is_float"], "train_step(...).loss should be a Python float (loss.item())")
-        assert_close(got["loss"], expected["loss"], f"train_step loss (seed {seed})")
+        loss = got["loss"]
+        assert_true(type(loss) is float, "train_step(...).loss should be a Python float (loss.item()), not "
+                                         f"{'an array' if isinstance(loss, np.ndarray) else repr(loss)}")
+        assert_close(loss, expected["loss"], f"train_step loss (seed {seed})")
         assert_close(got["outputs"], expected["outputs"], f"train_step outputs (seed {seed})")
         assert_close(got["grad_norm"], expected["grad_norm"], f"train_step grad_norm (seed {seed})")
         assert_close(got["weights"], expected["weights"],
@@ -96,9 +98,11 @@ def test_evaluate(student, reference):
         assert_equal(got["keys"], expected["keys"], "the keys of evaluate()'s result")
         assert_close(got["loss"], expected["loss"], f"evaluate loss: dropout off, each example once ({case})")
         assert_close(got["accuracy"], expected["accuracy"], f"evaluate accuracy ({case})")
-        assert_equal(got["training_after"], expected["training_after"],
-                     f"every module's training flag after evaluate on a model in {case['model_mode']} mode")
-        assert_true(got["unchanged"], "evaluate must not change the weights")
+        assert_close(got["weights afterwards"], expected["weights afterwards"],
+                     f"the weights after evaluate ({case}): evaluate must not change them")
+        assert_close(got["the model's output on x afterwards"], expected["the model's output on x afterwards"],
+                     f"the output of the model (it has a Dropout) after evaluate, on a model in {case['model_mode']} "
+                     "mode (evaluate switches to eval mode and puts back the mode it found)")
 
 
 @pytest.mark.points(3)
@@ -155,15 +159,16 @@ def test_early_stopping_rules(student, reference):
         assert_close(got["best"], expected["best"], f"{what}: best")
         assert_close(got["weights_of_epoch"], expected["weights_of_epoch"],
                      f"{what}: the model's weights at the end are those of epoch")
-        assert_equal(got["missing_monitor"], "ValueError", f"{what}: a monitor missing from the logs should raise")
 
 
 @pytest.mark.points(4)
 def test_early_stopping_in_a_real_run(student, reference):
     got, expected = student.early_stopping_in_fit(seed=1, patience=4), reference.early_stopping_in_fit(seed=1, patience=4)
-    assert_equal(got["best_epoch"], got["argmin_epoch"], "EarlyStopping's best_epoch should be the epoch of lowest val_loss")
+    assert_equal(got["best_epoch"], expected["best_epoch"], "EarlyStopping's best_epoch (the epoch of lowest val_loss)")
     assert_equal(got["epochs_run"], expected["epochs_run"], "epochs run before EarlyStopping(patience=4) stopped an overfitting run")
-    assert_true(got["restored_best"], "after fit, the model should hold the weights of the best epoch")
+    assert_close(got["val_loss"], expected["val_loss"], "history.epochs['val_loss'] of that run", rtol=1e-6)
+    assert_close(got["weights at the end"], expected["weights at the end"],
+                 "the weights after fit (the model should hold the weights of the best epoch)", rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.points(2)
@@ -179,7 +184,8 @@ def test_lr_rescue(student, reference, case):
            f"min_lr={case['min_lr']}) fed the losses {case['losses']}"
     assert_close(got["rates"], expected["rates"], f"{what}: the learning rate after each batch")
     assert_close(got["averages"], expected["averages"], f"{what}: the smoothed loss after each batch")
-    assert_equal(got["restored"], expected["restored"], f"{what}: whether the start-of-epoch weights are in place after each batch")
+    assert_close(got["weights"], expected["weights"],
+                 f"{what}: the weights after each batch (after a nan or inf loss, the start-of-epoch weights)")
     assert_equal(len(got["events"]), len(expected["events"]), f"{what}: the number of events")
     for index, (mine, theirs) in enumerate(zip(got["events"], expected["events"])):
         assert_close(mine[:3], theirs[:3], f"{what}: event {index} [step, loss, learning_rate]")
@@ -189,15 +195,23 @@ def test_lr_rescue(student, reference, case):
 @pytest.mark.points(3)
 def test_overfit_one_batch(student, reference):
     got, expected = student.overfit(seed=3, steps=60), reference.overfit(seed=3, steps=60)
-    assert_true(got["all_floats"], "overfit_one_batch should return a list of floats (each train_step's loss)")
-    assert_close(got["losses"], expected["losses"], "the losses of 60 steps on one batch")
-    assert_equal([got["epochs_recorded"], got["steps_recorded"]], [0, 0], "overfit_one_batch must not record History")
+    losses = got["losses"]
+    assert_true(isinstance(losses, list) and all(type(loss) is float for loss in losses),
+                "overfit_one_batch should return a list of Python floats (each train_step's loss)")
+    assert_close(losses, expected["losses"], "the losses of 60 steps on one batch")
+    key = "history of a 1-epoch fit that follows"
+    assert_close(got[key], expected[key], f"the {key} overfit_one_batch (overfit_one_batch must not record History)",
+                 rtol=1e-6)
 
 
 @pytest.mark.points(3)
-def test_mlp_learns_the_spiral(student):
-    accuracy = student.spiral_accuracy(seed=0)
-    assert_true(isinstance(accuracy, float) and accuracy > 0.85,
+def test_mlp_learns_the_spiral(student, reference):
+    got = student.spiral_accuracy(seed=0)
+    # the losses tie the accuracy to a real run: a number above 0.85 alone is a constant anyone could report
+    assert_close(got["losses"][:5], reference.spiral_accuracy(seed=0)["losses"][:5],
+                 "the training loss of the first 5 of 40 epochs of an MLP on a clean spiral", rtol=1e-6)
+    accuracy = got["accuracy"]
+    assert_true(accuracy > 0.85,
                 f"an MLP trained 40 epochs with your Trainer should classify over 85% of a clean spiral's "
                 f"validation points, got {accuracy}")
 
@@ -210,3 +224,13 @@ def test_checkpoint_and_csv_in_a_run(student, reference):
     assert_close(got["reloaded"], expected["reloaded"], "a fresh model after load_checkpoint of the last checkpoint")
     assert_equal(got["csv_header"], expected["csv_header"], "the CSVLogger header")
     assert_equal(got["csv_rows"], expected["csv_rows"], "the number of CSVLogger rows")
+
+
+# Invalid arguments: 1 point (exception names are constants a forged report could give).
+
+
+@pytest.mark.points(1)
+def test_invalid_arguments_raise(student, reference):
+    got = student.rejections()
+    for call, raised in reference.rejections().items():
+        assert_equal(got[call], raised, f"{call} should raise")

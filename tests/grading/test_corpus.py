@@ -215,14 +215,17 @@ def test_the_reports_are_written_and_escape_what_submissions_print(corpus_run):
     assert len(rows) == 1 + len(corpus_run.entries)
 
 
-# -- known problem: what a probe judges inside the sandbox can be forged -----------------------------------
+# -- forging what the probes report ---------------------------------------------------------------------------
 
 def test_forging_what_the_probes_judge_earns_nothing(tmp_path):
-    """Does a submission that forges the sandbox's own judgements (in place? float32? a float?) gain nothing?
+    """Does a submission that forges what the probes report from inside the sandbox (in place? float32? a float?)
+    gain nothing?
 
-    KNOWN TO FAIL: autograder/03_optimizers/probes.py judges some things inside the sandbox (`now is array`,
-    dtype names, `isinstance(total, float)`), and code running there can change the answer, for instance by
-    replacing tito.sandbox.runtime.call_probe. Numbers compared with the reference cannot be forged this way.
+    Code running in the sandbox can replace tito.sandbox.runtime.call_probe or patch isinstance, so the probes
+    return observations, never verdicts: numbers compared with the reference's in the grader, which only doing
+    the work produces (see docs/hidden-suites.md, "Observations, not verdicts"). One entry pins down the limit:
+    the validation checks compare constants (an exception's name, a word of its message), and forging them earns
+    those 1-point tests and nothing else.
     """
     course = Course.load(ROOT)
     folder = tmp_path / "class"

@@ -19,7 +19,7 @@ ISOLATION = probe_isolation()
 # student who patches the checks and leaves Adam unwritten, a file that is no notebook, and a no-show
 EXPECTED = {
     "ada": ("graded", 100.0),
-    "alan": ("graded", 74.0),
+    "alan": ("graded", 73.0),  # Adam without bias correction: its in-place check reads the values it wrote
     "barbara": ("graded", 95.0),
     "claude": ("graded", 1.0),
     "dennis": ("error", 0.0),

@@ -375,33 +375,66 @@ def _leave_a_daemon():
     _os._exit(0)
 '''
 
-# -- forging what the probes report (known to succeed: see test_corpus.py) --------------------------------
+# -- forging what the probes report ----------------------------------------------------------------------------
+# The probes return observations (numbers the grader compares with the reference's), so a forger can report only
+# what it knows without doing the work: the inputs a probe draws from its seed and the constants the probes of
+# old judged (in place, float32, a float). test_corpus.py checks that this earns nothing.
 
 FORGE_PROBE_REPORTS = '''
 import sys as _sys
 
+import numpy as _np
 
-def _honest_looking(probe, kwargs):
-    """What a correct submission's probes would report, for the probes whose answer is a constant."""
-    keys = [f"parameter {index}, shape {tuple(shape)}" for index, shape in enumerate(kwargs.get("shapes", []))]
-    if probe == "in_place":
-        report = {key: {"same array": True, "shares memory": True, "changed": True} for key in keys}
-        report["gradients unchanged"] = True
-        return report
-    if probe == "zero_grad":
-        return {key: True for key in keys}
-    if probe == "float32_run":
-        return {"parameter dtypes": ["float32"] * len(keys), "state arrays that are not float32": []}
-    return None
-
-
+_wire = _sys.modules["tito.grading.wire"]
 _runtime = _sys.modules["tito.sandbox.runtime"]
 _genuine_call_probe = _runtime.call_probe
 
 
+def _drawn(module, kwargs, dtype="float64", draws=1):
+    """What the probe itself draws from the seed: the starting values, then `draws` rows of gradients."""
+    rng = _np.random.default_rng(kwargs["seed"])
+    shapes = kwargs["shapes"]
+    keys = [module._shape_key(index, shape) for index, shape in enumerate(shapes)]
+    start = dict(zip(keys, module._initial_values(rng, shapes, dtype)))
+    rows = [dict(zip(keys, row)) for row in module._gradients(rng, shapes, draws, dtype, kwargs.get("scales"))]
+    return start, rows
+
+
+def _honest_looking(module, probe, kwargs):
+    """What a correct submission reports, as far as it can be known without an optimizer."""
+    if probe == "in_place":
+        start, (gradients,) = _drawn(module, kwargs)
+        steps = [f"after step {step}" for step in range(1, kwargs["steps"] + 1)]
+        moved = {key: value + 0.0 for key, value in start.items()}  # where a step goes needs the optimizer
+        return {"in place": {**{step: moved for step in steps},
+                             "the parameters, after 1 is added to those arrays": {k: v + 1 for k, v in moved.items()}},
+                "gradient kept": {step: {"parameters": moved, "gradients": gradients} for step in steps}}
+    if probe == "zero_grad":
+        start, (_, cleared) = _drawn(module, kwargs, draws=2)  # the backward pass gives the second draw
+        return {"gradients after zero_grad() and a backward pass": cleared,
+                "parameters after one more step of SGD(learning_rate=0.1)": start}
+    if probe == "float32_run":
+        _, (gradients,) = _drawn(module, kwargs, "float32")
+        names = {"SGD": ["momentum_buffer"], "Adam": ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
+                 "AdamW": ["exp_avg", "exp_avg_sq"], "RMSprop": ["grad_avg", "momentum_buffer", "square_avg"]}
+        state = {f"state[{index}][{name!r}]": _np.zeros(value.shape or (1,), _np.float32)
+                 for index, value in enumerate(gradients.values()) for name in names.get(kwargs["optimizer"], [])}
+        return {"state": state}
+    if probe in ("clip", "clip_by_value"):
+        _, (gradients,) = _drawn(module, kwargs)
+        missing = {module._shape_key(index, kwargs["shapes"][index]) for index in kwargs.get("missing", [])}
+        kept = {key: value for key, value in gradients.items() if key not in missing}
+        return {"returned": 1.0 if probe == "clip" else None, "gradients": kept,
+                "read through the gradient arrays held before the call": kept,
+                "parameters without gradient": sorted(missing)}
+    return None
+
+
 def _forging_call_probe(module, probe, kwargs):
-    forged = _honest_looking(probe, kwargs)
-    return _genuine_call_probe(module, probe, kwargs) if forged is None else {"ok": True, "value": forged}
+    forged = _honest_looking(module, probe, kwargs)
+    if forged is None:
+        return _genuine_call_probe(module, probe, kwargs)
+    return {"ok": True, "value": _wire.encode(forged)}
 
 
 _runtime.call_probe = _forging_call_probe
@@ -411,4 +444,27 @@ FORGE_ISINSTANCE_FLOAT = '''
 import builtins as _builtins
 _real_isinstance = _builtins.isinstance
 _builtins.isinstance = lambda obj, classes: True if classes is float else _real_isinstance(obj, classes)
+'''
+
+# What forging still earns: a check whose right answer is a constant (the name of the exception raised for an
+# invalid argument, a word of its message). Such checks are worth 1 point each (docs/grading-security.md).
+FORGE_VALIDATION = '''
+import sys as _sys
+
+_runtime = _sys.modules["tito.sandbox.runtime"]
+_genuine_call_probe = _runtime.call_probe
+
+
+def _forging_call_probe(module, probe, kwargs):
+    genuine = _genuine_call_probe(module, probe, kwargs)
+    if probe != "construction" or genuine.get("ok") and (genuine["value"]["raised"] or [None])[0] == "ValueError":
+        return genuine
+    # the submission's own code did not refuse (or never got that far): guess what a correct one would say
+    invalid = [name for name, value in kwargs["settings"].items() if float(value) < 0]
+    if not invalid:
+        return {"ok": True, "value": {"raised": None, "message": None}}
+    return {"ok": True, "value": {"raised": ["ValueError", "Exception"], "message": f"invalid {invalid}"}}
+
+
+_runtime.call_probe = _forging_call_probe
 '''

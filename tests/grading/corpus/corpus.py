@@ -13,8 +13,9 @@ cells (see notebooks.Draft: each edit must find its text exactly once). The kind
   tests that do not reach that code still pass;
 - `malformed`: files that are not usable notebooks, and notebooks whose locked cells were tampered with.
 
-`forgeries()` holds, apart, submissions that forge what a probe judges inside the sandbox: they still earn
-points they should not (see test_corpus.py).
+`forgeries()` holds, apart, submissions that forge what the probes report from inside the sandbox: since the
+probes return observations (numbers compared with the reference's) rather than verdicts, forging earns nothing
+(see test_corpus.py).
 
 Students are named `NN-slug` so that the grading queue follows this file's order: clean submissions come
 right after the attacks most likely to disturb whatever is graded next.
@@ -91,12 +92,12 @@ ADAMW_TESTS = {"test_adamw_decoupled_weight_decay", "test_adamw_amsgrad", "test_
 ADAM_VALUES = {"test_adam_first_steps", "test_adam_several_parameters", "test_adam_counts_steps_per_parameter",
                "test_adam_weight_decay", "test_adam_amsgrad", "test_adam_zero_gradients",
                "test_adam_other_betas_and_epsilon", "test_adam_float32_values"}
-# Adam.update that leaves the parameters as they are: every value is off; the float32 state check still passes
+# Adam.update that leaves the parameters and the state as they are: every value is off, the state's included
 ADAM_UPDATE_DOES_NOTHING = ADAM_VALUES | ADAMW_TESTS | {
-    "test_adam_updates_in_place", "test_adam_state_dict_round_trip", "test_adamw_state_dict_round_trip",
-    "test_train_simple_model_with_a_scheduler"}
+    "test_adam_updates_in_place", "test_adam_float32_state", "test_adam_state_dict_round_trip",
+    "test_adamw_state_dict_round_trip", "test_train_simple_model_with_a_scheduler"}
 # the Adam cell as released: every Adam and AdamW step raises NotImplementedError
-ADAM_NOT_WRITTEN = ADAM_UPDATE_DOES_NOTHING | {"test_adam_float32_state", "test_zero_grad_clears_every_gradient"}
+ADAM_NOT_WRITTEN = ADAM_UPDATE_DOES_NOTHING | {"test_zero_grad_clears_every_gradient"}
 GRADIENT_DESCENT = {"test_gradient_descent_step_values", "test_gradient_descent_step_updates_in_place",
                     "test_gradient_descent_step_leaves_gradient_unchanged",
                     "test_gradient_descent_step_skips_parameters_without_gradient",
@@ -165,12 +166,13 @@ def catalog(course: Course, targets: Iterable[str] = ()) -> list[Entry]:
 
 
 def forgeries(course: Course) -> list[Entry]:
-    """Submissions that forge what a probe judges inside the sandbox, with the verdicts they deserve."""
+    """Submissions that forge what the probes report from inside the sandbox, with the verdicts they deserve."""
     release, answered = module_notebooks(course, course.module(MODULE))
     return [
         Entry("forgery-probe-reports", "forgery",
-              "the untouched notebook, plus sandbox code answering the in-place, float32 and zero_grad probes with "
-              "the constant a correct submission would report",
+              "the untouched notebook, plus sandbox code answering the in-place, zero_grad, float32 and clipping "
+              "probes with all a correct submission reports that is known without doing the work (the seeded "
+              "inputs, float32 zeros, a Python float)",
               Draft(release).add_cell("forge", "#| export\n" + A.FORGE_PROBE_REPORTS).bytes(),
               fails=AllBut({GIVEN_CONSTRUCTORS})),
         Entry("forgery-isinstance-float", "forgery",
@@ -178,6 +180,12 @@ def forgeries(course: Course) -> list[Entry]:
               Draft(answered).replace("gradient-clipping", "    return total\n", "    return np.array(total)\n")
               .add_cell("forge", "#| export\n" + A.FORGE_ISINSTANCE_FLOAT).bytes(),
               fails=frozenset({"test_clip_gradients_over_the_threshold"})),
+        # the limit: constants (which exception, a word of its message) can be forged; 1 point per test
+        Entry("forgery-validation-constants", "forgery",
+              "the untouched notebook, plus sandbox code reporting a ValueError naming the argument wherever a "
+              "setting is negative: it earns the validation tests, and only those",
+              Draft(release).add_cell("forge", "#| export\n" + A.FORGE_VALIDATION).bytes(),
+              fails=AllBut(VALIDATION_TESTS)),
     ]
 
 
@@ -217,7 +225,7 @@ def _bugs(answered) -> list[Entry]:
             ("adam-class", "denom = np.sqrt(exp_avg_sq) / (1 - self.beta2**step) ** 0.5 + self.epsilon",
              "denom = np.sqrt(exp_avg_sq) + self.epsilon")],
             ADAM_VALUES | ADAMW_TESTS | {"test_adam_state_dict_round_trip", "test_adamw_state_dict_round_trip",
-                                         "test_train_simple_model_with_a_scheduler"},
+                                         "test_train_simple_model_with_a_scheduler", "test_adam_updates_in_place"},
             messages=(("test_adam_first_steps", "check the bias correction"),)),
         bug("bug-momentum-sign", "momentum with the wrong sign: velocity = -momentum * velocity + g",
             [("sgd-class", "velocity *= self.momentum", "velocity *= -self.momentum")],
@@ -265,7 +273,8 @@ def _bugs(answered) -> list[Entry]:
             {"test_rmsprop_several_parameters", "test_rmsprop_weight_decay", "test_rmsprop_momentum",
              "test_rmsprop_centered", "test_rmsprop_centered_with_momentum_and_weight_decay",
              "test_rmsprop_other_alpha_and_epsilon", "test_rmsprop_skips_missing_gradients",
-             "test_rmsprop_keeps_float32", "test_rmsprop_state_dict_round_trip", "test_train_simple_model_history"}),
+             "test_rmsprop_keeps_float32", "test_rmsprop_state_dict_round_trip", "test_train_simple_model_history",
+             "test_rmsprop_updates_in_place"}),
         bug("bug-velocity-is-the-gradient", "the first velocity is the gradient array itself, not a copy",
             [("sgd-class", 'state["momentum_buffer"] = grad.copy()', 'state["momentum_buffer"] = grad')],
             {"test_sgd_momentum_with_a_repeated_gradient"}),
@@ -551,7 +560,7 @@ def _attacks(release, answered, targets: list[str]) -> list[Entry]:
               "gradient_descent_step stores zeros in an ndarray subclass that equals anything",
               Draft(answered).insert_before("gradient-descent-step", "    if parameter.grad is None:\n",
                                             A.RIGGED_ARRAY).bytes(),
-              fails=frozenset(GRADIENT_DESCENT - {"test_gradient_descent_step_leaves_gradient_unchanged"})),
+              fails=frozenset(GRADIENT_DESCENT)),
         Entry("attack-rigged-float", "attack", "ExponentialLR returns a float subclass (0.0) that equals anything",
               Draft(answered).insert_before("exponential-lr", HOOKS["exponential-lr"].anchor, A.RIGGED_FLOAT).bytes(),
               fails=reached("exponential-lr")),
