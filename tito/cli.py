@@ -200,7 +200,8 @@ def grade_run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from tito.grading.grade import grade_class
-    from tito.grading.reports import summary_text, write_all
+    from tito.grading.reports import summary_text
+    from tito.grading.reports.write import BackgroundReports
     from tito.sandbox.isolation import probe_isolation
     from tito.sandbox.limits import Limits
 
@@ -213,15 +214,23 @@ def grade_run(
     console.print(probe_isolation().describe(), highlight=False)
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
                TimeRemainingColumn())
+    reports: list[BackgroundReports] = []
+
+    def start(total: int, tests: list[tuple[str, float]]) -> None:
+        progress.update(task, total=total)
+        reports.append(BackgroundReports(out_dir, course=course, module=info, tests=tests))
+
+    def graded(result) -> None:
+        reports[0].add(result)  # each student's reports are written while the others are graded
+        progress.advance(task)
+
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("grading", total=None)
         run = grade_class(
             course, info, submissions, out_dir, roster=roster, workers=workers, force=force, executor=executor,
-            scheduler=scheduler, limits=limits,
-            on_start=lambda total: progress.update(task, total=total),
-            on_result=lambda result: progress.advance(task),
+            scheduler=scheduler, limits=limits, on_start=start, on_result=graded,
         )
-    written = write_all(run.results, out_dir, course=course, module=info, tests=run.tests)
+    written = reports[0].finish(run.results)
     console.print(f"graded {run.regraded} submission(s), reused {run.reused} unchanged result(s)")
     console.print(summary_text(run.results), highlight=False)
     console.print(f"outputs in {out_dir}: " + ", ".join(sorted({path.relative_to(out_dir).parts[0] for path in written})))

@@ -46,7 +46,7 @@ def grade_class(
     executor: str = "local",
     scheduler: str | None = None,
     limits: Limits | None = None,
-    on_start: Callable[[int], None] = lambda total: None,
+    on_start: Callable[[int, list[tuple[str, float]]], None] = lambda total, tests: None,
     on_result: Callable[[SubmissionResult], None] = lambda result: None,
 ) -> GradeRun:
     limits = limits or Limits()
@@ -76,7 +76,7 @@ def grade_class(
                 run.reused += 1
             else:
                 to_grade.append(GradingJob.for_submission(submission, key))
-        on_start(len(to_grade))
+        on_start(len(to_grade), tests)
         config = GradingConfig(
             course_root=str(course.paths.root), module=module.name, limits=limits.as_dict(),
             hide=tuple(str(p) for p in {submissions_path.resolve(), out_dir.resolve(), scratch}),

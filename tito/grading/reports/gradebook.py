@@ -203,29 +203,44 @@ def _timestamp(text: str):
         return None
 
 
-def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assignment: str, notebook: str,
-                     tests: Mapping[str, float], questions: Sequence[Question]) -> Path:
-    """Create or update `db_path`: the assignment, its notebook's grade cells, the students, a submission for
-    each student who submitted, and the auto score of every hidden test (0 for tests that did not run).
-    Written answers get no score; they wait for a grader, whose scores are kept on later imports."""
-    from nbgrader.api import Gradebook, MissingEntry
-    from sqlalchemy import text
+class GradebookImport:
+    """Fill `gradebook.db` one student at a time: `open()`, `add(result)` for each, `close()`.
 
-    check_tests_known(results, list(tests))
-    _check_grade_ids(tests, questions)
-    wanted_grades = {grade_id_of_test(name): ("code", float(points)) for name, points in tests.items()}
-    wanted_grades |= {q.grade_id: ("markdown", q.max_points) for q in questions}
-    wanted_solutions = {q.grade_id for q in questions}
-    source = grading_notebook("", tests, questions)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    if not db_path.exists():
-        _create_database(db_path)
-    with _alembic_on_path(), warnings.catch_warnings(), Gradebook(f"sqlite:///{db_path.resolve()}") as gradebook:
+    Everything happens in the thread that calls `open()` (SQLite connections stay in their thread).
+    """
+
+    def __init__(self, db_path: Path, *, assignment: str, notebook: str, tests: Mapping[str, float],
+                 questions: Sequence[Question]):
+        _check_grade_ids(tests, questions)
+        self.db_path = db_path
+        self.assignment = assignment
+        self.notebook = notebook
+        self.tests = dict(tests)
+        self.questions = list(questions)
+        self._gradebook = None
+        self._context = contextlib.ExitStack()
+
+    def open(self) -> None:
+        """The assignment and its notebook's cells; refuses a gradebook that grades other cells already."""
+        from nbgrader.api import Gradebook, MissingEntry
+        from sqlalchemy import text
+
+        wanted_grades = {grade_id_of_test(name): ("code", float(points)) for name, points in self.tests.items()}
+        wanted_grades |= {q.grade_id: ("markdown", q.max_points) for q in self.questions}
+        wanted_solutions = {q.grade_id for q in self.questions}
+        source = grading_notebook("", self.tests, self.questions)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.db_path.exists():
+            _create_database(self.db_path)
+        self._context.enter_context(_alembic_on_path())
+        self._context.enter_context(warnings.catch_warnings())
         # nbgrader's add_submission builds rows before adding them; SQLAlchemy 2 warns, harmlessly
         warnings.filterwarnings("ignore", message=".*not in session, add operation along.*")
+        gradebook = self._gradebook = self._context.enter_context(Gradebook(f"sqlite:///{self.db_path.resolve()}"))
         # nbgrader commits after every row it creates; the file is rebuilt from the results on any rerun,
         # so it need not be flushed to disk at each of those commits
         gradebook.db.execute(text("PRAGMA synchronous = OFF"))
+        assignment, notebook = self.assignment, self.notebook
         gradebook.update_or_create_assignment(assignment)
         try:
             existing = gradebook.find_notebook(notebook, assignment)
@@ -236,9 +251,10 @@ def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assi
                     and {cell.name for cell in existing.solution_cells} == wanted_solutions)
             if not same:
                 if existing.submissions:
+                    self._context.close()
                     raise ReportError(
-                        f"{db_path} already grades {assignment}/{notebook} with other cells and has submissions; "
-                        "move it away to start a new gradebook"
+                        f"{self.db_path} already grades {assignment}/{notebook} with other cells and has "
+                        "submissions; move it away to start a new gradebook"
                     )
                 gradebook.remove_notebook(notebook, assignment)
                 existing = None
@@ -256,31 +272,58 @@ def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assi
                     locked=meta["locked"], source=cell.source, checksum=meta["checksum"],
                 )
 
+    def add(self, result: SubmissionResult) -> None:
+        """The student, their submission and the auto score of every hidden test (0 for tests that did not
+        run); written answers wait for a grader, whose scores are kept on later imports."""
+        check_tests_known([result], list(self.tests))
+        gradebook, assignment, notebook = self._gradebook, self.assignment, self.notebook
+        student = safe_student_id(result.student)
+        details = _split_name(result.name) | ({"email": result.email} if result.email else {})
+        gradebook.update_or_create_student(student, **details)
+        if result.status == MISSING:
+            return
+        stamp = _timestamp(result.submitted_at)
+        gradebook.update_or_create_submission(assignment, student, **({"timestamp": stamp} if stamp else {}))
+        submitted = gradebook.find_submission_notebook(notebook, assignment, student)
+        grades = {grade.name: grade for grade in submitted.grades}
+        comments = {comment.name: comment for comment in submitted.comments}
+        earned = {verdict.name: float(verdict.points) for verdict in result.tests}
+        for name in self.tests:
+            grade = grades[grade_id_of_test(name)]
+            grade.auto_score = earned.get(name, 0.0)
+            grade.needs_manual_grade = grade.manual_score is not None
+        answered = {answer.grade_id for answer in result.written if answer.answered}
+        for question in self.questions:
+            grade = grades[question.grade_id]
+            grade.auto_score = None
+            grade.needs_manual_grade = grade.manual_score is None
+            comments[question.grade_id].auto_comment = None if question.grade_id in answered else "No response."
+        if result.status in (TAMPERED, ERROR):
+            submitted.flagged = True
+
+    def close(self) -> Path:
+        """Commit everything and close the database."""
+        try:
+            if self._gradebook is not None:
+                self._gradebook.db.commit()
+        finally:
+            self._context.close()
+        return self.db_path
+
+
+def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assignment: str, notebook: str,
+                     tests: Mapping[str, float], questions: Sequence[Question]) -> Path:
+    """Create or update `db_path`: the assignment, its notebook's grade cells, the students, a submission for
+    each student who submitted, and the auto score of every hidden test (0 for tests that did not run).
+    Written answers get no score; they wait for a grader, whose scores are kept on later imports."""
+    check_tests_known(results, list(tests))
+    importer = GradebookImport(db_path, assignment=assignment, notebook=notebook, tests=tests, questions=questions)
+    importer.open()
+    try:
         for result in by_student(results):
-            student = safe_student_id(result.student)
-            details = _split_name(result.name) | ({"email": result.email} if result.email else {})
-            gradebook.update_or_create_student(student, **details)
-            if result.status == MISSING:
-                continue
-            stamp = _timestamp(result.submitted_at)
-            gradebook.update_or_create_submission(assignment, student, **({"timestamp": stamp} if stamp else {}))
-            submitted = gradebook.find_submission_notebook(notebook, assignment, student)
-            grades = {grade.name: grade for grade in submitted.grades}
-            comments = {comment.name: comment for comment in submitted.comments}
-            earned = {verdict.name: float(verdict.points) for verdict in result.tests}
-            for name in tests:
-                grade = grades[grade_id_of_test(name)]
-                grade.auto_score = earned.get(name, 0.0)
-                grade.needs_manual_grade = grade.manual_score is not None
-            answered = {answer.grade_id for answer in result.written if answer.answered}
-            for question in questions:
-                grade = grades[question.grade_id]
-                grade.auto_score = None
-                grade.needs_manual_grade = grade.manual_score is None
-                comments[question.grade_id].auto_comment = None if question.grade_id in answered else "No response."
-            if result.status in (TAMPERED, ERROR):
-                submitted.flagged = True
-        gradebook.db.commit()
+            importer.add(result)
+    finally:
+        importer.close()
     return db_path
 
 
@@ -306,24 +349,59 @@ def _create_database(db_path: Path) -> None:
         engine.dispose()
 
 
+class NbgraderCourseWriter:
+    """The nbgrader course folder, a student at a time: `open()`, `add(result)`, `close()` -> paths."""
+
+    def __init__(self, course_dir: Path, *, assignment: str, notebook: str, module_title: str,
+                 tests: Mapping[str, float], questions: Sequence[Question]):
+        safe_name(assignment, "assignment")
+        safe_name(notebook, "notebook name")
+        self.course_dir = course_dir
+        self.assignment = assignment
+        self.notebook = notebook
+        self.module_title = module_title
+        self.tests = dict(tests)
+        self.questions = list(questions)
+        self._source = grading_notebook(module_title, self.tests, self.questions)
+        self._gradebook = GradebookImport(course_dir / DB_NAME, assignment=assignment, notebook=notebook,
+                                          tests=self.tests, questions=self.questions)
+        self.paths: list[Path] = []
+
+    def open(self) -> None:
+        config = self.course_dir / CONFIG_NAME
+        if not config.exists():
+            write_text(config, CONFIG_TEXT)
+        self.paths.append(config)
+        self._gradebook.open()
+        source_path = self.course_dir / "source" / self.assignment / f"{self.notebook}.ipynb"
+        self.paths.append(write_text(source_path, nbformat.writes(self._source) + "\n"))
+
+    def add(self, result: SubmissionResult) -> None:
+        self._gradebook.add(result)
+        if result.status == MISSING:
+            return
+        graded = autograded_notebook(result, self.module_title, self.tests, self.questions, self._source)
+        path = (self.course_dir / "autograded" / safe_student_id(result.student) / self.assignment
+                / f"{self.notebook}.ipynb")
+        self.paths.append(write_text(path, nbformat.writes(graded) + "\n"))
+
+    def close(self) -> list[Path]:
+        self.paths.insert(1, self._gradebook.close())
+        return self.paths
+
+
 def write_nbgrader_course(results: Sequence[SubmissionResult], course_dir: Path, *, assignment: str,
                           notebook: str, module_title: str, tests: Mapping[str, float],
                           questions: Sequence[Question]) -> list[Path]:
     """`gradebook.db`, the source notebook and each submitter's autograded notebook under `course_dir`,
     plus a minimal `nbgrader_config.py` when the folder has none."""
-    safe_name(assignment, "assignment")
-    safe_name(notebook, "notebook name")
-    config = course_dir / CONFIG_NAME
-    if not config.exists():
-        write_text(config, CONFIG_TEXT)
-    paths = [config, import_gradebook(results, course_dir / DB_NAME, assignment=assignment, notebook=notebook,
-                              tests=tests, questions=questions)]
-    source = grading_notebook(module_title, tests, questions)
-    paths.append(write_text(course_dir / "source" / assignment / f"{notebook}.ipynb", nbformat.writes(source) + "\n"))
-    for result in by_student(results):
-        if result.status == MISSING:
-            continue
-        graded = autograded_notebook(result, module_title, tests, questions, source)
-        path = course_dir / "autograded" / safe_student_id(result.student) / assignment / f"{notebook}.ipynb"
-        paths.append(write_text(path, nbformat.writes(graded) + "\n"))
+    check_tests_known(results, list(tests))
+    writer = NbgraderCourseWriter(course_dir, assignment=assignment, notebook=notebook, module_title=module_title,
+                                  tests=tests, questions=questions)
+    writer.open()
+    try:
+        for result in by_student(results):
+            writer.add(result)
+    finally:
+        paths = writer.close()
     return paths
