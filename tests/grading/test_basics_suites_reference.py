@@ -8,19 +8,16 @@ correct package written differently from the reference passes; the untouched rel
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from tito.course import Course
-from tito.grading import fixtures
 from tito.grading.collect import suite_tests
 from tito.grading.prepare import prepare_submission
-from tito.grading.suite import HiddenSuite, hidden_paths
+from tito.grading.suite import HiddenSuite
 from tito.package import package_texts
-from tito.sandbox.client import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_FILES = {"tensor": "tinytorch/core/tensor.py", "autograd": "tinytorch/core/autograd.py"}
@@ -31,59 +28,9 @@ def course() -> Course:
     return Course.load(ROOT)
 
 
-@pytest.fixture(scope="module")
-def sandbox(course):
-    box = Sandbox(hide=hidden_paths(course))
-    yield box
-    box.close()
-
-
-class _Outcomes:
-    """A pytest plugin that records each test's outcome and, for failures, the message a student would read."""
-
-    def __init__(self):
-        self.passed: set[str] = set()
-        self.failed: dict[str, str] = {}
-
-    def pytest_runtest_logreport(self, report):
-        name = report.nodeid.rsplit("::", 1)[-1]
-        if report.failed or report.skipped:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            self.failed.setdefault(name, crash.message if crash is not None else str(report.longrepr))
-        elif report.when == "call":
-            self.passed.add(name)
-
-
-def run_suite(suite: HiddenSuite, sandbox: Sandbox, files: dict[str, str]) -> _Outcomes:
-    """Run the whole hidden suite with `student` bound to a sandbox session of the package `files`."""
-    session = sandbox.session(files, suite.probes_source, list(suite.module.exports))
-    assert session.load_error is None, f"the package did not load: {session.load_error}"
-    outcomes = _Outcomes()
-    fixtures.activate(session)
-    try:
-        pytest.main(
-            # no:unraisableexception: its two full garbage collections per run would double the time
-            [str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-             "-p", "no:unraisableexception", "--import-mode=importlib", "-c", os.devnull,
-             "--rootdir", str(suite.folder)],
-            plugins=[outcomes],
-        )
-    finally:
-        fixtures.deactivate()
-        session.close()
-    return outcomes
-
-
-def broken(suite: HiddenSuite, *edits: tuple[str, str]) -> dict[str, str]:
-    """The reference package with the module's own file edited; each edited text must occur exactly once."""
-    files = suite.reference_package()
-    path = MODULE_FILES[suite.module.name]
-    text = files[path]
-    for old, new in edits:
-        assert text.count(old) == 1, f"the reference {path} no longer holds {old!r} exactly once: update this edit"
-        text = text.replace(old, new)
-    files[path] = text
-    return files
+@pytest.fixture
+def sandbox(checkout_sandbox):
+    return checkout_sandbox
 
 
 def hidden_suite(course: Course, name: str) -> HiddenSuite:
@@ -120,7 +67,7 @@ def test_no_hidden_test_is_named_like_a_visible_one(course):
 
 
 @pytest.mark.parametrize("name", sorted(MODULE_FILES))
-def test_the_reference_passes_every_test(course, sandbox, name):
+def test_the_reference_passes_every_test(course, sandbox, name, run_suite):
     """Does the reference package, run through the sandbox, pass every hidden test?"""
     suite = hidden_suite(course, name)
     outcomes = run_suite(suite, sandbox, suite.reference_package())
@@ -327,11 +274,11 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("bug", list(BROKEN))
-def test_a_broken_package_fails_the_right_tests(course, sandbox, bug):
+def test_a_broken_package_fails_the_right_tests(course, sandbox, bug, run_suite, edited_package):
     """Does the suite fail exactly the tests that should catch this bug, and pass the others?"""
     name, edits, should_fail = BROKEN[bug]
     suite = hidden_suite(course, name)
-    outcomes = run_suite(suite, sandbox, broken(suite, *edits))
+    outcomes = run_suite(suite, sandbox, edited_package(suite.reference_package(), MODULE_FILES[suite.module.name], edits))
     assert set(outcomes.failed) == should_fail, {
         "failed but should pass": sorted(set(outcomes.failed) - should_fail),
         "passed but should fail": sorted(should_fail - set(outcomes.failed)),
@@ -341,7 +288,7 @@ def test_a_broken_package_fails_the_right_tests(course, sandbox, bug):
 
 
 @pytest.mark.parametrize("name", sorted(MODULE_FILES))
-def test_an_untouched_notebook_earns_nothing(course, sandbox, name):
+def test_an_untouched_notebook_earns_nothing(course, sandbox, name, run_suite):
     """Does the release notebook, handed in as is, fail every hidden test, each with NotImplementedError?"""
     suite = hidden_suite(course, name)
     release = course.paths.release / suite.module.slug

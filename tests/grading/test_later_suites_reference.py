@@ -8,16 +8,13 @@ that the observations that replaced them catch the same mistakes.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tito.course import Course
-from tito.grading import fixtures
 from tito.grading.collect import suite_tests
-from tito.grading.suite import HiddenSuite, hidden_paths
-from tito.sandbox.client import Sandbox
+from tito.grading.suite import HiddenSuite
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = {"layers": "tinytorch/core/layers.py", "losses": "tinytorch/core/losses.py",
@@ -30,46 +27,9 @@ def course() -> Course:
     return Course.load(ROOT)
 
 
-@pytest.fixture(scope="module")
-def sandbox(course):
-    box = Sandbox(hide=hidden_paths(course))
-    yield box
-    box.close()
-
-
-class _Outcomes:
-    """A pytest plugin that records each test's outcome and, for failures, the message a student would read."""
-
-    def __init__(self):
-        self.passed: set[str] = set()
-        self.failed: dict[str, str] = {}
-
-    def pytest_runtest_logreport(self, report):
-        name = report.nodeid.rsplit("::", 1)[-1]
-        if report.failed or report.skipped:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            self.failed.setdefault(name, crash.message if crash is not None else str(report.longrepr))
-        elif report.when == "call":
-            self.passed.add(name)
-
-
-def run_suite(suite: HiddenSuite, sandbox: Sandbox, files: dict[str, str]) -> _Outcomes:
-    """Run the whole hidden suite with `student` bound to a sandbox session of the package `files`."""
-    session = sandbox.session(files, suite.probes_source, list(suite.module.exports))
-    assert session.load_error is None, f"the package did not load: {session.load_error}"
-    outcomes = _Outcomes()
-    fixtures.activate(session)
-    try:
-        pytest.main(
-            [str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-             "-p", "no:unraisableexception", "--import-mode=importlib", "-c", os.devnull,
-             "--rootdir", str(suite.folder)],
-            plugins=[outcomes],
-        )
-    finally:
-        fixtures.deactivate()
-        session.close()
-    return outcomes
+@pytest.fixture
+def sandbox(checkout_sandbox):
+    return checkout_sandbox
 
 
 _collected: dict[str, list[tuple[str, float]]] = {}
@@ -91,7 +51,7 @@ def test_points_add_up_to_the_modules_automatic_points(course, name):
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_the_reference_passes_every_test(course, sandbox, name):
+def test_the_reference_passes_every_test(course, sandbox, name, run_suite):
     """Does the reference package, run through the sandbox, pass every hidden test?"""
     suite = HiddenSuite.for_module(course, course.module(name))
     outcomes = run_suite(suite, sandbox, suite.reference_package())
@@ -168,17 +128,11 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("bug", list(BROKEN))
-def test_a_broken_package_fails_the_right_tests(course, sandbox, bug):
+def test_a_broken_package_fails_the_right_tests(course, sandbox, bug, run_suite, edited_package):
     """Does the suite fail exactly the tests that should catch this bug, and pass the others?"""
     name, file, edits, should_fail = BROKEN[bug]
     suite = HiddenSuite.for_module(course, course.module(name))
-    files = suite.reference_package()
-    text = files[FILES[file]]
-    for old, new in edits:
-        assert text.count(old) == 1, f"the reference {FILES[file]} no longer holds {old!r} exactly once"
-        text = text.replace(old, new)
-    files[FILES[file]] = text
-    outcomes = run_suite(suite, sandbox, files)
+    outcomes = run_suite(suite, sandbox, edited_package(suite.reference_package(), FILES[file], edits))
     assert set(outcomes.failed) == should_fail, {
         "failed but should pass": sorted(set(outcomes.failed) - should_fail),
         "passed but should fail": sorted(should_fail - set(outcomes.failed)),

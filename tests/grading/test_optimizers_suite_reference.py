@@ -8,7 +8,6 @@ package written differently from the reference passes; the untouched release not
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +16,10 @@ import nbformat
 import pytest
 
 from tito.course import Course
-from tito.grading import fixtures
 from tito.grading.collect import suite_tests
 from tito.grading.prepare import prepare_submission
-from tito.grading.suite import HiddenSuite, hidden_paths
+from tito.grading.suite import HiddenSuite
 from tito.package import package_texts
-from tito.sandbox.client import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIMIZERS_FILE = "tinytorch/core/optimizers.py"
@@ -34,56 +31,15 @@ def suite() -> HiddenSuite:
     return HiddenSuite.for_module(course, course.module("optimizers"))
 
 
-@pytest.fixture(scope="module")
-def sandbox(suite):
-    box = Sandbox(hide=hidden_paths(suite.course))
-    yield box
-    box.close()
+@pytest.fixture
+def sandbox(checkout_sandbox):
+    return checkout_sandbox
 
 
-class _Outcomes:
-    """A pytest plugin that records each test's outcome and, for failures, the message a student would read."""
-
-    def __init__(self):
-        self.passed: set[str] = set()
-        self.failed: dict[str, str] = {}
-
-    def pytest_runtest_logreport(self, report):
-        name = report.nodeid.rsplit("::", 1)[-1]
-        if report.failed or report.skipped:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            self.failed.setdefault(name, crash.message if crash is not None else str(report.longrepr))
-        elif report.when == "call":
-            self.passed.add(name)
-
-
-def run_suite(suite: HiddenSuite, sandbox: Sandbox, files: dict[str, str]) -> _Outcomes:
-    """Run the whole hidden suite with `student` bound to a sandbox session of the package `files`."""
-    session = sandbox.session(files, suite.probes_source, list(suite.module.exports))
-    assert session.load_error is None, f"the package did not load: {session.load_error}"
-    outcomes = _Outcomes()
-    fixtures.activate(session)
-    try:
-        pytest.main(
-            [str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-             "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(suite.folder)],
-            plugins=[outcomes],
-        )
-    finally:
-        fixtures.deactivate()
-        session.close()
-    return outcomes
-
-
-def broken(suite: HiddenSuite, *edits: tuple[str, str]) -> dict[str, str]:
-    """The reference package with `core/optimizers.py` edited; each edited text must occur exactly once."""
-    files = suite.reference_package()
-    text = files[OPTIMIZERS_FILE]
-    for old, new in edits:
-        assert text.count(old) == 1, f"the reference no longer holds {old!r} exactly once: update this edit"
-        text = text.replace(old, new)
-    files[OPTIMIZERS_FILE] = text
-    return files
+@pytest.fixture
+def broken(suite, edited_package):
+    """`broken(*edits)`: the reference package with `core/optimizers.py` edited."""
+    return lambda *edits: edited_package(suite.reference_package(), OPTIMIZERS_FILE, edits)
 
 
 def test_points_add_up_to_the_modules_automatic_points(suite):
@@ -103,7 +59,7 @@ def test_the_reference_passes_through_pytest():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
 
 
-def test_the_reference_passes_every_test(suite, sandbox):
+def test_the_reference_passes_every_test(suite, sandbox, run_suite, broken):
     """Does the in-process harness used below see every test pass on the reference package?"""
     outcomes = run_suite(suite, sandbox, suite.reference_package())
     assert outcomes.failed == {}
@@ -215,10 +171,10 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("bug", sorted(BROKEN))
-def test_a_broken_package_fails_the_right_tests(suite, sandbox, bug):
+def test_a_broken_package_fails_the_right_tests(suite, sandbox, bug, run_suite, broken):
     """Does the suite fail exactly the tests that should catch this bug, and pass the others?"""
     edits, should_fail = BROKEN[bug]
-    outcomes = run_suite(suite, sandbox, broken(suite, *edits))
+    outcomes = run_suite(suite, sandbox, broken(*edits))
     assert set(outcomes.failed) == should_fail, {
         "failed but should pass": sorted(set(outcomes.failed) - should_fail),
         "passed but should fail": sorted(should_fail - set(outcomes.failed)),
@@ -227,16 +183,16 @@ def test_a_broken_package_fails_the_right_tests(suite, sandbox, bug):
     assert len(outcomes.passed) + len(outcomes.failed) == len(suite_tests(suite))
 
 
-def test_a_failure_message_names_the_case_the_step_and_the_parameter(suite, sandbox):
+def test_a_failure_message_names_the_case_the_step_and_the_parameter(suite, sandbox, run_suite, broken):
     """Does a student read which optimizer, which step and which parameter went wrong?"""
     edits, _ = BROKEN["adam-without-bias-correction"]
-    message = run_suite(suite, sandbox, broken(suite, *edits)).failed["test_adam_several_parameters"]
+    message = run_suite(suite, sandbox, broken(*edits)).failed["test_adam_several_parameters"]
     assert "Adam(learning_rate=0.02), 40 steps" in message
     assert "[after step 1] [parameter 0, shape ()]" in message
     assert "expected" in message and "got" in message
 
 
-def test_an_untouched_notebook_earns_only_the_given_validation(suite, sandbox):
+def test_an_untouched_notebook_earns_only_the_given_validation(suite, sandbox, run_suite, broken):
     """Does the release notebook, handed in as is, fail every test but the one on given constructor code?"""
     release = suite.course.paths.release / suite.module.slug
     notebook = release / suite.module.notebook_name
