@@ -59,14 +59,17 @@ def hide_paths(paths: list[str], readable: list[str], packages: dict[str, list[s
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=000")
     for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
         if os.path.isdir(scratch):
-            mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=1777")
+            # a fresh, empty scratch folder; a Python installation that lives inside it (a virtualenv in a
+            # checkout under /tmp, say) is put back in place
+            inside = [path for path in readable if path.startswith(scratch + os.sep)]
+            cover(scratch, inside, f"size={scratch_bytes},mode=1777")
     for path in readable:
         closed = _closed_ancestor(path)
         if closed is not None:
             branch = os.path.join(closed, os.path.relpath(path, closed).split(os.sep)[0])
-            show_only(closed, [branch])
+            cover(closed, [branch], "size=64k,mode=755")
     for folder, names in packages.items():
-        show_only(folder, [os.path.join(folder, name) for name in names])
+        cover(folder, [os.path.join(folder, name) for name in names], "size=64k,mode=755")
 
 
 def _closed_ancestor(path: str) -> str | None:
@@ -79,22 +82,25 @@ def _closed_ancestor(path: str) -> str | None:
     return None
 
 
-def show_only(folder: str, branches: list[str]) -> None:
-    """Cover `folder` with an open, empty tmpfs and put back only `branches` (paths directly inside it)."""
-    keep_root = "/tmp/.tito-keep"
-    kept = []
-    for index, branch in enumerate(branches):
-        if os.path.exists(branch):
-            keep = os.path.join(keep_root, str(index))
-            os.makedirs(keep, exist_ok=True)
-            mount(branch, keep, None, MS_BIND | MS_REC)
-            kept.append((keep, branch))
-    mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-    for keep, branch in kept:
-        os.makedirs(branch)
-        mount(keep, branch, None, MS_BIND | MS_REC)
-        _libc.umount2(keep.encode(), 2)  # MNT_DETACH
-        os.rmdir(keep)
+def cover(folder: str, keep: list[str], options: str) -> None:
+    """Mount an empty tmpfs over `folder`, then put each path of `keep` (inside `folder`) back where it was.
+
+    Each kept path is opened (O_PATH) before the folder is covered and bind-mounted back from that open
+    descriptor, so nothing needs a staging place outside `folder`.
+    """
+    kept = [(os.open(path, os.O_PATH), path) for path in keep if os.path.exists(path)]
+    try:
+        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
+        for fd, path in kept:
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.makedirs(path, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                open(path, "a").close()
+            mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+    finally:
+        for fd, _ in kept:
+            os.close(fd)
 
 
 def hidden_folders(roots: list[str], keep: list[str]) -> list[str]:
