@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,4 +35,6 @@ def run_pytest(course: Course, paths: list[Path], extra_args: list[str]) -> int:
     if not paths:
         return 5  # pytest's own status for "no tests collected"
     command = [sys.executable, "-m", "pytest", *map(str, paths), *extra_args]
-    return subprocess.run(command, cwd=course.paths.root).returncode
+    # No __pycache__ written into release/ or autograder/: those folders are shipped as they are.
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(command, cwd=course.paths.root, env=env).returncode

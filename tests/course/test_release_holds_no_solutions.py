@@ -34,7 +34,8 @@ def release_text(course, module) -> str:
     folder = course.paths.release / module.slug
     student = nbformat.read(folder / module.notebook_name, as_version=4)
     texts = [cell.source for cell in student.cells]
-    texts += [other.read_text() for other in sorted(folder.iterdir()) if other.suffix != ".ipynb"]
+    others = sorted(path for path in folder.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    texts += [other.read_text() for other in others if other.suffix != ".ipynb"]
     return "\n".join(line.strip() for text in texts for line in text.split("\n"))
 
 

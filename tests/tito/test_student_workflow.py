@@ -181,3 +181,12 @@ def test_tito_test_passes_pytests_exit_status_through(built_course):
     failed = tito(built_course, "test", "alpha", "-q")
     assert failed.returncode == 1
     assert "test_add_one" in failed.stdout
+
+
+def test_tito_test_leaves_no_bytecode_in_the_shipped_folders(built_course):
+    """Does `tito test` leave release/ and autograder/ as they were, with no __pycache__ written into them?"""
+    assert tito(built_course, "test", "alpha", "-q").returncode == 0
+    root = built_course.paths.root
+    written = sorted(str(path.relative_to(root)) for folder in ("release", "autograder")
+                     for path in (root / folder).rglob("__pycache__"))
+    assert not written
