@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tito.course import Course
+from tito.errors import TitoError
 from tito.grading.grade import grade_class
 from tito.grading.reports import write_all
 from tito.sandbox.limits import Limits
@@ -174,3 +176,21 @@ def test_the_gradescope_autograder_zip_is_built_from_the_cli(graded_course, tmp_
         assert {"setup.sh", "run_autograder"} <= names
         assert any(name.endswith("autograder/01_alpha/probes.py") for name in names)
         assert "tito grade alpha /autograder/submission" in bundle.read("run_autograder").decode()
+
+
+def test_a_changed_release_manifest_regrades_and_a_missing_one_stops_before_grading(graded_course, small_class, tmp_path):
+    """Does a rerun regrade everyone when the release's checksums change, and is a course without its manifest
+    refused up front with the command that makes it?"""
+    root = tmp_path / "course"
+    shutil.copytree(graded_course.paths.root, root)
+    course = Course.load(root)
+    module, out = course.module("alpha"), tmp_path / "out"
+    assert grade_class(course, module, small_class, out, limits=LIMITS).regraded == 5
+    manifest = course.paths.release / module.slug / "manifest.json"
+    manifest.write_text(manifest.read_text() + "\n")
+    again = grade_class(course, module, small_class, out, limits=LIMITS)
+    assert (again.regraded, again.reused) == (5, 0)
+    manifest.unlink()
+    with pytest.raises(TitoError, match="manifest.json is missing; run `tito release alpha` first"):
+        grade_class(course, module, small_class, tmp_path / "out2", limits=LIMITS)
+    assert not (tmp_path / "out2").exists()

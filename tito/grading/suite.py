@@ -12,6 +12,7 @@ from tito.grading.probes import PROBES_FILE
 from tito.modules import ModuleInfo
 from tito.export import target_path
 from tito.package import package_texts
+from tito.release import MANIFEST_NAME, load_manifest
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class HiddenSuite:
         folder = course.paths.autograder / module.slug
         if not (folder / PROBES_FILE).is_file():
             raise TitoError(f"{course.relative(folder)} has no {PROBES_FILE}: module {module.name} has no hidden suite")
+        load_manifest(course, module)  # tampering checks need the release's manifest: say so before grading starts
         return cls(course, module, folder)
 
     @classmethod
@@ -47,11 +49,12 @@ class HiddenSuite:
         return package_texts(self.course, self.module, module_files)
 
     def fingerprint(self) -> str:
-        """Changes whenever the suite, the reference package or tito's grading code changes."""
+        """Changes whenever the suite, the reference package, the release's manifest or tito's code changes."""
         digest = hashlib.sha256()
-        tito_grading = Path(__file__).resolve().parent
+        tito_package = Path(__file__).resolve().parent.parent
         files = sorted(self.folder.rglob("*.py")) + sorted((self.course.paths.package_root / "tinytorch").rglob("*.py"))
-        files += sorted(tito_grading.rglob("*.py")) + sorted(tito_grading.parent.joinpath("sandbox").rglob("*.py"))
+        files.append(self.course.paths.release / self.module.slug / MANIFEST_NAME)
+        files += sorted(tito_package.rglob("*.py"))
         for path in files:
             digest.update(path.as_posix().encode())
             digest.update(path.read_bytes())
