@@ -188,29 +188,6 @@ class _Node:
         self.name, self._parents = name, tuple(parents)
 
 
-# -- many cases in one round trip ----------------------------------------------------------------------------
-
-RAISED = "your code raised"
-
-
-def each(probe, cases):
-    """Run the probe named `probe` once per case (a dict of its arguments), all in one call.
-
-    A case in which the submission raises gives {RAISED: what it raised, and where} in its place; the other
-    cases still run.
-    """
-    function = globals().get(probe)
-    if probe.startswith("_") or probe == "each" or not callable(function):
-        raise KeyError(probe)  # a bug in the suite, not the submission's
-    results = []
-    for case in cases:
-        try:
-            results.append(function(**case))
-        except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
-            results.append({RAISED: _describe(error)})
-    return results
-
-
 # -- the two helpers ----------------------------------------------------------------------------------------
 
 def unbroadcast_cases(cases, seed):

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from tito.grading.checks import assert_close, assert_equal, assert_true
-from tito.grading.probes import SubmissionRaised
+from tito.grading.probes import ask, ask_each
 
-RAISED = "your code raised"  # probes.each puts a case's exception under this key
 
 
 def tolerance(expected):
@@ -20,27 +19,6 @@ def tolerance(expected):
     if isinstance(expected, np.ndarray) and expected.dtype == np.float32:
         return {"rtol": 2e-5, "atol": 1e-6}
     return {"rtol": 1e-10, "atol": 1e-12}
-
-
-def ask(probe, what, /, **arguments):
-    """probe(**arguments), with the case named if the submission raises."""
-    try:
-        return probe(**arguments)
-    except SubmissionRaised as error:
-        raise AssertionError(f"{what}: {error}") from None
-
-
-def ask_each(student, reference, probe, cases):
-    """[(what, got, expected)] for cases [(what, arguments)], with one probe call on each side."""
-    arguments = [case for _, case in cases]
-    got = ask(student.each, f"{probe} on {len(cases)} cases", probe=probe, cases=arguments)
-    expected = reference.each(probe=probe, cases=arguments)
-    results = []
-    for (what, _), got_case, expected_case in zip(cases, got, expected):
-        if isinstance(got_case, dict) and RAISED in got_case:
-            raise AssertionError(f"{what}: {RAISED} {got_case[RAISED]}")
-        results.append((what, got_case, expected_case))
-    return results
 
 
 def check_results(got, expected, what):

@@ -51,18 +51,39 @@ def load_probes_module(path: Path, name: str) -> ModuleType:
     return module
 
 
+EACH = "each"  # the batch call every suite has: student.each(probe="name", cases=[{...}, ...])
+RAISED = "your code raised"  # in a batch, a case whose probe raised an Exception is {RAISED: what, where}
+
+
 def call_probe(module: ModuleType, probe: str, kwargs: dict):
-    """Run one probe and return its encoded result, or an encoded description of what it raised.
+    """Run one probe (or a batch of one probe's cases) and return its encoded result, or an encoded
+    description of what it raised.
 
     This runs inside the sandbox, so it catches everything, BaseException included.
     """
-    function = getattr(module, probe, None)
-    if not callable(function) or probe.startswith("_"):
-        return {"ok": False, "error": {"type": "ProbeMissing", "message": f"no probe named {probe!r}", "where": ""}}
+    name = kwargs.get("probe") if probe == EACH else probe
+    function = getattr(module, name, None) if isinstance(name, str) else None
+    if not callable(function) or name.startswith("_") or name == EACH:
+        return {"ok": False, "error": {"type": "ProbeMissing", "message": f"no probe named {name!r}", "where": ""}}
     try:
-        return {"ok": True, "value": wire.encode(function(**kwargs))}
+        value = _each(function, kwargs["cases"]) if probe == EACH else function(**kwargs)
+        return {"ok": True, "value": wire.encode(value)}
     except BaseException as error:  # noqa: BLE001 - the submission may raise anything
         return {"ok": False, "error": describe_exception(error)}
+
+
+def _each(function, cases: list[dict]) -> list:
+    """`function(**case)` for every case, in one round trip; an Exception stays with its case so that the
+    other cases still run (a BaseException, such as SystemExit, ends the whole batch)."""
+    results = []
+    for case in cases:
+        try:
+            results.append(function(**case))
+        except Exception as error:  # noqa: BLE001 - whatever the submission raises is that case's result
+            described = describe_exception(error)
+            text = f"{described['type']}: {described['message'][:500]}"
+            results.append({RAISED: text + (f"\n{described['where']}" if described["where"] else "")})
+    return results
 
 
 def describe_exception(error: BaseException) -> dict:
@@ -90,6 +111,28 @@ def raise_for(response: dict):
     if error.get("type") == "ProbeMissing":
         raise RuntimeError(error.get("message"))  # a bug in the suite, not the student's
     raise SubmissionRaised(str(error.get("type")), str(error.get("message")), str(error.get("where", "")))
+
+
+def ask(probe, what: str, /, **arguments):
+    """probe(**arguments) for a hidden test, with the case named in the failure if the submission raises."""
+    try:
+        return probe(**arguments)
+    except SubmissionRaised as error:
+        raise AssertionError(f"{what}: {error}") from None
+
+
+def ask_each(student, reference, probe: str, cases: list[tuple[str, dict]]) -> list[tuple[str, object, object]]:
+    """[(what, got, expected)] for cases [(what, arguments)], with one batch call on each side; the first case
+    in which the submission raised fails the test, named."""
+    arguments = [case for _, case in cases]
+    got = ask(student.each, f"{probe} on {len(cases)} cases", probe=probe, cases=arguments)
+    expected = reference.each(probe=probe, cases=arguments)
+    results = []
+    for (what, _), got_case, expected_case in zip(cases, got, expected):
+        if isinstance(got_case, dict) and RAISED in got_case:
+            raise AssertionError(f"{what}: {RAISED} {got_case[RAISED]}")
+        results.append((what, got_case, expected_case))
+    return results
 
 
 class InProcessProbes:
