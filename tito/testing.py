@@ -10,8 +10,6 @@ from pathlib import Path
 from tito.course import Course
 from tito.modules import ModuleInfo
 
-GRADING_PLUGIN = "tito.grading.pytest_plugin"
-
 
 def module_test_paths(course: Course, info: ModuleInfo) -> list[Path]:
     """The module's unit tests, its public test file (against the reference package) and its hidden suite."""

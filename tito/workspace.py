@@ -21,10 +21,9 @@ PROVENANCE = "provenance.json"
 
 @dataclass(frozen=True)
 class StudentPackage:
-    """A package copy for one check: which targets are the student's and which came from the reference."""
+    """A package copy for one check, and which of its targets came from the reference."""
 
     root: Path
-    student_targets: tuple[str, ...]
     reference_targets: tuple[str, ...]
 
 
@@ -102,4 +101,4 @@ def build_student_package(course: Course, info: ModuleInfo, exports: dict[str, s
     provenance.update({target: "student" for target in exports})
     provenance.update({target: "reference" for target in reference_used})
     provenance_path.write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
-    return StudentPackage(root, tuple(exports), tuple(reference_used))
+    return StudentPackage(root, tuple(reference_used))

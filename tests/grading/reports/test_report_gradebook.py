@@ -22,7 +22,7 @@ ASSIGNMENT, NOTEBOOK = "03_optimizers", "optimizers"
 
 @pytest.fixture
 def course(written_course) -> Path:
-    """The nbgrader course folder write_all wrote (through write_nbgrader_course) for the class, once."""
+    """The nbgrader course folder write_all wrote (through its NbgraderCourseWriter) for the class, once."""
     return written_course[0] / "nbgrader"
 
 

@@ -388,20 +388,3 @@ class NbgraderCourseWriter:
     def close(self) -> list[Path]:
         self.paths.insert(1, self._gradebook.close())
         return self.paths
-
-
-def write_nbgrader_course(results: Sequence[SubmissionResult], course_dir: Path, *, assignment: str,
-                          notebook: str, module_title: str, tests: Mapping[str, float],
-                          questions: Sequence[Question]) -> list[Path]:
-    """`gradebook.db`, the source notebook and each submitter's autograded notebook under `course_dir`,
-    plus a minimal `nbgrader_config.py` when the folder has none."""
-    check_tests_known(results, list(tests))
-    writer = NbgraderCourseWriter(course_dir, assignment=assignment, notebook=notebook, module_title=module_title,
-                                  tests=tests, questions=questions)
-    writer.open()
-    try:
-        for result in by_student(results):
-            writer.add(result)
-    finally:
-        paths = writer.close()
-    return paths
