@@ -10,6 +10,7 @@ import pytest
 
 from tito.build.reference_fill import fill_with_reference
 from tito.course import Course
+from tito.grading.collect import suite_tests
 from tito.package import export_reference
 from tito.release import release_module
 
@@ -89,13 +90,27 @@ def _edited(files: dict[str, str], path: str, edits) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def checkout_sandbox():
-    """A sandbox that hides this checkout, as grading does."""
+def sandbox():
+    """A sandbox that hides this checkout, as grading does (test_sandbox.py makes its own)."""
     from tito.sandbox.client import Sandbox
 
     box = Sandbox(hide=[Path(__file__).resolve().parents[2]])
     yield box
     box.close()
+
+
+@pytest.fixture(scope="session")
+def collected_tests():
+    """`collected_tests(suite) -> [(test, points)]`: suite_tests(suite), collected once per module per session
+    (collection is a full pytest run)."""
+    collected: dict[str, list[tuple[str, float]]] = {}
+
+    def collect(suite) -> list[tuple[str, float]]:
+        if suite.module.name not in collected:
+            collected[suite.module.name] = suite_tests(suite)
+        return collected[suite.module.name]
+
+    return collect
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import nbformat
 import pytest
 
 from tito.course import Course
-from tito.grading.collect import suite_tests
 from tito.grading.prepare import prepare_submission
 from tito.grading.suite import HiddenSuite
 from tito.package import package_texts
@@ -28,27 +27,12 @@ def course() -> Course:
     return Course.load(ROOT)
 
 
-@pytest.fixture
-def sandbox(checkout_sandbox):
-    return checkout_sandbox
-
-
 def hidden_suite(course: Course, name: str) -> HiddenSuite:
     return HiddenSuite.for_module(course, course.module(name))
 
 
-_collected: dict[str, list[tuple[str, float]]] = {}
-
-
-def collected_tests(suite: HiddenSuite) -> list[tuple[str, float]]:
-    """suite_tests(suite), collected once per module (collection is a full pytest run)."""
-    if suite.module.name not in _collected:
-        _collected[suite.module.name] = suite_tests(suite)
-    return _collected[suite.module.name]
-
-
 @pytest.mark.parametrize("name", sorted(MODULE_FILES))
-def test_points_add_up_to_the_modules_automatic_points(course, name):
+def test_points_add_up_to_the_modules_automatic_points(course, name, collected_tests):
     """Does every hidden test carry points, with a total of exactly module.yaml's points.auto (50 and 60)?"""
     suite = hidden_suite(course, name)
     tests = collected_tests(suite)  # raises if a test has no points marker or two tests share a name
@@ -57,7 +41,7 @@ def test_points_add_up_to_the_modules_automatic_points(course, name):
     assert all(points > 0 for _, points in tests)
 
 
-def test_no_hidden_test_is_named_like_a_visible_one(course):
+def test_no_hidden_test_is_named_like_a_visible_one(course, collected_tests):
     """Do the hidden tests avoid the names of the notebook's own tests (test_tensor_creation, ...)?"""
     for name in MODULE_FILES:
         suite = hidden_suite(course, name)
@@ -67,7 +51,7 @@ def test_no_hidden_test_is_named_like_a_visible_one(course):
 
 
 @pytest.mark.parametrize("name", sorted(MODULE_FILES))
-def test_the_reference_passes_every_test(course, sandbox, name, run_suite):
+def test_the_reference_passes_every_test(course, sandbox, name, run_suite, collected_tests):
     """Does the reference package, run through the sandbox, pass every hidden test?"""
     suite = hidden_suite(course, name)
     outcomes = run_suite(suite, sandbox, suite.reference_package())
@@ -274,7 +258,7 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("bug", list(BROKEN))
-def test_a_broken_package_fails_the_right_tests(course, sandbox, bug, run_suite, edited_package):
+def test_a_broken_package_fails_the_right_tests(course, sandbox, bug, run_suite, edited_package, collected_tests):
     """Does the suite fail exactly the tests that should catch this bug, and pass the others?"""
     name, edits, should_fail = BROKEN[bug]
     suite = hidden_suite(course, name)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tito.course import Course
-from tito.grading.collect import suite_tests
 from tito.grading.suite import HiddenSuite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,22 +26,8 @@ def course() -> Course:
     return Course.load(ROOT)
 
 
-@pytest.fixture
-def sandbox(checkout_sandbox):
-    return checkout_sandbox
-
-
-_collected: dict[str, list[tuple[str, float]]] = {}
-
-
-def collected_tests(suite: HiddenSuite) -> list[tuple[str, float]]:
-    if suite.module.name not in _collected:
-        _collected[suite.module.name] = suite_tests(suite)
-    return _collected[suite.module.name]
-
-
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_points_add_up_to_the_modules_automatic_points(course, name):
+def test_points_add_up_to_the_modules_automatic_points(course, name, collected_tests):
     """Does every hidden test carry points, with a total of exactly module.yaml's points.auto (70, 50 and 80)?"""
     suite = HiddenSuite.for_module(course, course.module(name))
     tests = collected_tests(suite)
@@ -51,7 +36,7 @@ def test_points_add_up_to_the_modules_automatic_points(course, name):
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_the_reference_passes_every_test(course, sandbox, name, run_suite):
+def test_the_reference_passes_every_test(course, sandbox, name, run_suite, collected_tests):
     """Does the reference package, run through the sandbox, pass every hidden test?"""
     suite = HiddenSuite.for_module(course, course.module(name))
     outcomes = run_suite(suite, sandbox, suite.reference_package())
@@ -128,7 +113,7 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("bug", list(BROKEN))
-def test_a_broken_package_fails_the_right_tests(course, sandbox, bug, run_suite, edited_package):
+def test_a_broken_package_fails_the_right_tests(course, sandbox, bug, run_suite, edited_package, collected_tests):
     """Does the suite fail exactly the tests that should catch this bug, and pass the others?"""
     name, file, edits, should_fail = BROKEN[bug]
     suite = HiddenSuite.for_module(course, course.module(name))

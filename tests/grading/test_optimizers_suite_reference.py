@@ -16,7 +16,6 @@ import nbformat
 import pytest
 
 from tito.course import Course
-from tito.grading.collect import suite_tests
 from tito.grading.prepare import prepare_submission
 from tito.grading.suite import HiddenSuite
 from tito.package import package_texts
@@ -32,19 +31,14 @@ def suite() -> HiddenSuite:
 
 
 @pytest.fixture
-def sandbox(checkout_sandbox):
-    return checkout_sandbox
-
-
-@pytest.fixture
 def broken(suite, edited_package):
     """`broken(*edits)`: the reference package with `core/optimizers.py` edited."""
     return lambda *edits: edited_package(suite.reference_package(), OPTIMIZERS_FILE, edits)
 
 
-def test_points_add_up_to_the_modules_automatic_points(suite):
+def test_points_add_up_to_the_modules_automatic_points(suite, collected_tests):
     """Does every hidden test carry points, with a total of exactly 100 (module.yaml's points.auto)?"""
-    tests = suite_tests(suite)  # raises if a test has no points marker or two tests share a name
+    tests = collected_tests(suite)  # raises if a test has no points marker or two tests share a name
     assert len(tests) >= 40
     assert sum(points for _, points in tests) == 100 == suite.module.auto_points
     assert all(points > 0 for _, points in tests)
@@ -59,11 +53,11 @@ def test_the_reference_passes_through_pytest():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
 
 
-def test_the_reference_passes_every_test(suite, sandbox, run_suite, broken):
+def test_the_reference_passes_every_test(suite, sandbox, run_suite, broken, collected_tests):
     """Does the in-process harness used below see every test pass on the reference package?"""
     outcomes = run_suite(suite, sandbox, suite.reference_package())
     assert outcomes.failed == {}
-    assert outcomes.passed == {name for name, _ in suite_tests(suite)}
+    assert outcomes.passed == {name for name, _ in collected_tests(suite)}
 
 
 DESCENT_UPDATE = "    parameter.data.data -= learning_rate * parameter.grad.data.data"
@@ -171,7 +165,7 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("bug", sorted(BROKEN))
-def test_a_broken_package_fails_the_right_tests(suite, sandbox, bug, run_suite, broken):
+def test_a_broken_package_fails_the_right_tests(suite, sandbox, bug, run_suite, broken, collected_tests):
     """Does the suite fail exactly the tests that should catch this bug, and pass the others?"""
     edits, should_fail = BROKEN[bug]
     outcomes = run_suite(suite, sandbox, broken(*edits))
@@ -180,7 +174,7 @@ def test_a_broken_package_fails_the_right_tests(suite, sandbox, bug, run_suite, 
         "passed but should fail": sorted(should_fail - set(outcomes.failed)),
         "messages": outcomes.failed,
     }
-    assert len(outcomes.passed) + len(outcomes.failed) == len(suite_tests(suite))
+    assert len(outcomes.passed) + len(outcomes.failed) == len(collected_tests(suite))
 
 
 def test_a_failure_message_names_the_case_the_step_and_the_parameter(suite, sandbox, run_suite, broken):
