@@ -1,4 +1,7 @@
-"""Hidden tests: impossible hyperparameters are refused with a ValueError that names the argument."""
+"""Hidden tests: impossible arguments are refused with a ValueError that names the argument.
+
+The optimizers' constructors (and their checks) are given in the notebook, so they earn no points here:
+only the clipping functions and schedulers the student writes are checked."""
 
 import pytest
 
@@ -33,26 +36,6 @@ def _check(student, reference, kind, settings, argument):
                 f"{call} raised a ValueError whose message does not name {argument!r}")
 
 
-INVALID_OPTIMIZER_SETTINGS = [
-    ("SGD", {"learning_rate": -0.1}, "learning_rate"),
-    ("SGD", {"momentum": -0.5}, "momentum"),
-    ("SGD", {"weight_decay": -1e-4}, "weight_decay"),
-    ("SGD", {"nesterov": True}, "nesterov"),
-    ("SGD", {"momentum": 0.9, "dampening": 0.1, "nesterov": True}, "nesterov"),
-    ("Adam", {"learning_rate": -1e-3}, "learning_rate"),
-    ("Adam", {"beta1": 1.0}, "beta1"),
-    ("Adam", {"beta2": -0.1}, "beta2"),
-    ("Adam", {"epsilon": -1e-8}, "epsilon"),
-    ("Adam", {"weight_decay": -0.1}, "weight_decay"),
-    ("AdamW", {"weight_decay": -0.01}, "weight_decay"),
-    ("AdamW", {"beta2": 1.5}, "beta2"),
-    ("RMSprop", {"learning_rate": -0.01}, "learning_rate"),
-    ("RMSprop", {"alpha": -0.5}, "alpha"),
-    ("RMSprop", {"epsilon": -1.0}, "epsilon"),
-    ("RMSprop", {"momentum": -0.1}, "momentum"),
-    ("RMSprop", {"weight_decay": -0.1}, "weight_decay"),
-]
-
 VALID_BOUNDARY_SETTINGS = [
     ("SGD", {"learning_rate": 0.0}, "learning_rate"),
     ("SGD", {"momentum": 0.9, "nesterov": True}, "nesterov"),
@@ -75,18 +58,12 @@ INVALID_OTHER_ARGUMENTS = [
 
 
 @pytest.mark.points(1)
-def test_optimizers_reject_invalid_hyperparameters(student, reference):
-    for kind, settings, argument in INVALID_OPTIMIZER_SETTINGS:
-        _check(student, reference, kind, settings, argument)
-
-
-@pytest.mark.points(1)
 def test_boundary_values_are_accepted(student, reference):
     for kind, settings, argument in VALID_BOUNDARY_SETTINGS:
         _check(student, reference, kind, settings, argument)
 
 
-@pytest.mark.points(1)
+@pytest.mark.points(2)
 def test_clipping_and_schedulers_reject_invalid_arguments(student, reference):
     for kind, settings, argument in INVALID_OTHER_ARGUMENTS:
         _check(student, reference, kind, settings, argument)

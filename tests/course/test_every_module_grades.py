@@ -10,9 +10,9 @@ from tito.grading.grade import grade_class
 from tito.sandbox.limits import Limits
 
 
-def test_tito_grade_gives_the_reference_full_marks_and_the_blank_notebook_next_to_nothing(course, module, tmp_path):
+def test_tito_grade_gives_the_reference_full_marks_and_the_blank_notebook_nothing(course, module, tmp_path):
     """Graded through the whole pipeline (sandbox included), does the reference score the module's points,
-    and does the untouched student notebook score at most a few given points?"""
+    and does the untouched student notebook score nothing (points go only to code students write)?"""
     if not (course.paths.autograder / module.slug).is_dir():
         pytest.fail(f"{module.slug} has no hidden suite in autograder/")
     release = nbformat.read(course.paths.release / module.slug / module.notebook_name, as_version=4)
@@ -28,4 +28,4 @@ def test_tito_grade_gives_the_reference_full_marks_and_the_blank_notebook_next_t
     failed = [(test.name, test.message) for test in reference.tests if not test.passed]
     assert not failed, failed
     assert reference.score == reference.max_score == module.auto_points
-    assert results["blank"].score <= 0.05 * module.auto_points
+    assert results["blank"].score == 0, [test.name for test in results["blank"].tests if test.passed]
