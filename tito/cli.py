@@ -241,14 +241,16 @@ def grade_gradescope(
     module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
     out: Optional[Path] = typer.Option(None, "--out", help="Where to write the zip (default: grades/MODULE-autograder.zip)."),
 ) -> None:
-    """Build a Gradescope autograder zip (setup.sh, run_autograder) that runs this module's hidden suite."""
+    """Build a Gradescope autograder zip (setup.sh, run_autograder) that runs this module's hidden suite.
+
+    The zip holds tito, the module's suite and release, and the reference package of the module and its
+    prerequisites: no module sources, no other module's suite."""
     from tito.grading.reports.gradescope import build_autograder_zip
 
     course = _course()
     info = course.module(module)
     destination = out or course.paths.root / "grades" / f"{info.name}-autograder.zip"
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    build_autograder_zip(course.paths.root, info.slug, info.name, destination)
+    build_autograder_zip(course, info, destination)
     console.print(f"wrote {destination}")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tito.course import Course
 from tito.grading.reports.gradescope import build_autograder_zip
 from tito.sandbox.isolation import probe_isolation
 
@@ -42,7 +43,8 @@ def unpack_as_gradescope(bundle: Path, autograder: Path) -> str:
 @pytest.mark.skipif(not ISOLATION.namespaces, reason=f"the example submission needs the sandbox: {ISOLATION.reason}")
 def test_the_unpacked_zip_grades_a_submission_into_results_json(tmp_path):
     """Does run_autograder from the zip grade a notebook with the zip's own suite and write results.json?"""
-    bundle = build_autograder_zip(ROOT, "03_optimizers", "optimizers", tmp_path / "optimizers.zip")
+    course = Course.load(ROOT)
+    bundle = build_autograder_zip(course, course.module("optimizers"), tmp_path / "optimizers.zip")
     autograder = tmp_path / "autograder"
     script = unpack_as_gradescope(bundle, autograder)
     # alan's Adam lacks bias correction: 73 of 100, as examples/class grades

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import zipfile
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tito.course import Course
 from tito.grading.reports.common import ReportError
 from tito.grading.reports.gradescope import (
     autograder_scripts,
@@ -59,60 +61,105 @@ def test_the_json_is_sorted_indented_and_the_same_twice(by_id, tmp_path):
     assert gradescope_json(by_id["ada"]).startswith('{\n  "max_score"')
 
 
-def make_course(root: Path) -> Path:
+MODULES = {  # slug -> (prerequisites, exports)
+    "01_tensor": ([], ["core.tensor"]),
+    "02_autograd": (["tensor"], ["core.autograd"]),
+    "03_optimizers": (["tensor", "autograd"], ["core.optimizers"]),
+    "04_layers": (["tensor"], ["core.layers"]),
+}
+
+
+def make_course(root: Path) -> Course:
+    """Four modules with sources, suites, releases and reference files, and what a checkout also holds."""
     files = {
-        "pyproject.toml": "[project]\nname='c'\n", "README.md": "# course\n",
+        "pyproject.toml": "[project]\nname = 'c'\nreadme = 'README.md'\n", "README.md": "# course\n",
         "tito/__init__.py": "", "tito/cli.py": "print('tito')\n", "tito/__pycache__/cli.cpython-311.pyc": "x",
-        "tinytorch/__init__.py": "", "tinytorch/core/optimizers.py": "# ref\n",
-        "modules/03_optimizers/module.yaml": "name: optimizers\n", "modules/03_optimizers/optimizers_dev.py": "# %%\n",
-        "release/03_optimizers/manifest.json": "{}\n", "autograder/03_optimizers/probes.py": "# probes\n",
-        "autograder/03_optimizers/test_hidden.py": "# hidden\n", "scripts/run.sh": "#!/bin/sh\n",
-        "tests/test_x.py": "", "workspace/03_optimizers/optimizers.ipynb": "{}", "grades/grades.csv": "",
-        ".venv/bin/python": "", "source/03_optimizers/optimizers.ipynb": "{}",
-        "tinytorch/.ipynb_checkpoints/a.py": "", "tito.egg-info/PKG-INFO": "",
+        "tinytorch/__init__.py": "", "tinytorch/core/__init__.py": "", "tinytorch/core/extra.py": "# stray\n",
+        "scripts/run.sh": "#!/bin/sh\n", "tests/test_x.py": "", "workspace/03_optimizers/optimizers.ipynb": "{}",
+        "grades/grades.csv": "", ".venv/bin/python": "", "source/03_optimizers/optimizers.ipynb": "{}",
+        "tinytorch/.ipynb_checkpoints/a.py": "", "tito.egg-info/PKG-INFO": "", "docs/index.md": "",
     }
+    for slug, (prerequisites, exports) in MODULES.items():
+        number, name = slug.split("_")
+        files[f"modules/{slug}/module.yaml"] = (
+            f"name: {name}\nnumber: {int(number)}\ntitle: {name.title()}\nprerequisites: {prerequisites}\n"
+            f"exports: {exports}\npoints: {{auto: 10, manual: 0}}\n"
+        )
+        files[f"modules/{slug}/{name}_dev.py"] = "# %% the solutions\n"
+        files[f"autograder/{slug}/probes.py"] = "# probes\n"
+        files[f"autograder/{slug}/test_{name}_hidden.py"] = "# hidden\n"
+        files[f"autograder/{slug}/__pycache__/probes.cpython-311.pyc"] = "x"
+        for release in ("manifest.json", f"{name}.ipynb", f"test_{name}.py"):
+            files[f"release/{slug}/{release}"] = "{}\n"
+        for target in exports:
+            files[f"tinytorch/{target.replace('.', '/')}.py"] = f"# reference {target}\n"
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     (root / "tito/cli.py").chmod(0o755)
-    return root
+    return Course.load(root)
 
 
 def test_the_zip_holds_the_scripts_and_only_what_grading_needs(tmp_path):
-    """Are setup.sh and run_autograder at the top, and the course copy without tests, work, grades or caches?"""
+    """Are setup.sh and run_autograder at the top, and in the course copy only what grading this module reads:
+    no module source, no other module's suite, release or reference file, no tests, work, grades or caches?"""
     course = make_course(tmp_path / "course")
-    with zipfile.ZipFile(build_autograder_zip(course, "03_optimizers", "optimizers", tmp_path / "ag.zip")) as archive:
+    bundle = build_autograder_zip(course, course.module("optimizers"), tmp_path / "ag.zip")
+    with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         times = {info.date_time for info in archive.infolist()}
     assert names == sorted(names)
     assert names == sorted([
         "run_autograder", "setup.sh", "course/README.md", "course/pyproject.toml",
-        "course/autograder/03_optimizers/probes.py", "course/autograder/03_optimizers/test_hidden.py",
-        "course/modules/03_optimizers/module.yaml", "course/modules/03_optimizers/optimizers_dev.py",
-        "course/release/03_optimizers/manifest.json", "course/tinytorch/__init__.py",
-        "course/tinytorch/core/optimizers.py", "course/tito/__init__.py", "course/tito/cli.py",
+        "course/tito/__init__.py", "course/tito/cli.py",
+        "course/modules/01_tensor/module.yaml", "course/modules/02_autograd/module.yaml",
+        "course/modules/03_optimizers/module.yaml",
+        "course/autograder/03_optimizers/probes.py", "course/autograder/03_optimizers/test_optimizers_hidden.py",
+        "course/release/03_optimizers/manifest.json", "course/release/03_optimizers/optimizers.ipynb",
+        "course/tinytorch/__init__.py", "course/tinytorch/core/__init__.py", "course/tinytorch/core/tensor.py",
+        "course/tinytorch/core/autograd.py", "course/tinytorch/core/optimizers.py",
     ])
     assert times == {(1980, 1, 1, 0, 0, 0)}
     assert stat.S_IMODE(modes["run_autograder"]) == 0o755 and stat.S_IMODE(modes["setup.sh"]) == 0o755
     assert stat.S_IMODE(modes["course/tito/cli.py"]) == 0o755 and stat.S_IMODE(modes["course/README.md"]) == 0o644
 
 
+def test_a_module_without_prerequisites_gets_only_its_own_files(tmp_path):
+    """Does the first module's zip leave out every later module, even those that build on it?"""
+    course = make_course(tmp_path / "course")
+    with zipfile.ZipFile(build_autograder_zip(course, course.module("tensor"), tmp_path / "ag.zip")) as archive:
+        names = archive.namelist()
+    assert [name for name in names if name.startswith(("course/modules/", "course/tinytorch/core/"))] == [
+        "course/modules/01_tensor/module.yaml", "course/tinytorch/core/__init__.py", "course/tinytorch/core/tensor.py",
+    ]
+
+
 def test_the_zip_is_the_same_bytes_twice(tmp_path):
     """Does building twice give byte-identical zips (fixed times, sorted entries)?"""
     course = make_course(tmp_path / "course")
-    first = build_autograder_zip(course, "03_optimizers", "optimizers", tmp_path / "a.zip").read_bytes()
-    os.utime(course / "README.md", (1e9, 1e9))
-    assert first == build_autograder_zip(course, "03_optimizers", "optimizers", tmp_path / "b.zip").read_bytes()
+    module = course.module("optimizers")
+    first = build_autograder_zip(course, module, tmp_path / "a.zip").read_bytes()
+    os.utime(course.paths.root / "README.md", (1e9, 1e9))
+    assert first == build_autograder_zip(course, module, tmp_path / "b.zip").read_bytes()
 
 
 def test_a_module_without_a_hidden_suite_gets_no_zip(tmp_path):
     """Is a module with no autograder/ folder refused with a message naming what is missing?"""
     course = make_course(tmp_path / "course")
-    (course / "modules/02_autograd").mkdir()
-    (course / "modules/02_autograd/module.yaml").write_text("name: autograd\n")
+    shutil.rmtree(course.paths.autograder / "02_autograd")
     with pytest.raises(ReportError, match="autograder/02_autograd does not exist"):
-        build_autograder_zip(course, "02_autograd", "autograd", tmp_path / "ag.zip")
+        build_autograder_zip(course, course.module("autograd"), tmp_path / "ag.zip")
+    assert not (tmp_path / "ag.zip").exists()
+
+
+def test_a_missing_release_or_reference_file_is_named(tmp_path):
+    """Is a zip without the release notebook or a prerequisite's reference file refused, naming each?"""
+    course = make_course(tmp_path / "course")
+    (course.paths.root / "tinytorch/core/tensor.py").unlink()
+    (course.paths.release / "03_optimizers/optimizers.ipynb").unlink()
+    with pytest.raises(ReportError, match=r"missing release/03_optimizers/optimizers.ipynb, tinytorch/core/tensor.py"):
+        build_autograder_zip(course, course.module("optimizers"), tmp_path / "ag.zip")
 
 
 def test_the_scripts_install_the_course_and_grade_the_submission():

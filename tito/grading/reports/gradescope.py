@@ -8,11 +8,13 @@ import stat
 import zipfile
 from pathlib import Path
 
+from tito.course import Course
+from tito.export import PACKAGE, target_path
 from tito.grading.reports.common import ReportError, number, write_text
 from tito.grading.result import SubmissionResult
+from tito.modules import ModuleInfo, with_prerequisites
+from tito.release import MANIFEST_NAME
 
-# What a course copy needs to install tito and grade: nothing students' work, no tests, no caches.
-COURSE_ITEMS = ("pyproject.toml", "README.md", "tito", "tinytorch", "modules", "release", "autograder")
 _SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis", ".DS_Store", ".git"}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -106,40 +108,79 @@ def autograder_scripts(module_name: str) -> dict[str, str]:
     }
 
 
-def course_files(course_root: Path) -> list[Path]:
-    """The files of the checkout the autograder installs and grades with, sorted, relative to the root."""
-    files: list[Path] = []
-    for item in COURSE_ITEMS:
-        path = course_root / item
-        if path.is_file():
-            files.append(Path(item))
-        elif path.is_dir():
-            files += [
-                found.relative_to(course_root) for found in path.rglob("*")
-                if found.is_file() and not _skipped(found.relative_to(course_root))
-            ]
-    return sorted(files, key=lambda path: path.as_posix())
+def course_files(course: Course, module: ModuleInfo) -> list[Path]:
+    """The files of the checkout the autograder installs and grades `module` with, sorted, relative to the root.
+
+    Exactly what `tito grade MODULE` reads, and nothing else: tito and the project files pip needs to install
+    it; `module.yaml` of the module and of its prerequisites (how the course finds its modules); the module's
+    hidden suite (tests and probes); its release notebook and manifest (tampering checks); and the reference
+    package files of the module and of its prerequisites with every `__init__.py` (the grader's side of each
+    probe, and what a submission is completed with). No module source (`*_dev.py`, the solutions), no other
+    module's suite or release, no tests, work, grades or caches.
+    """
+    root = course.paths.root
+    needed = with_prerequisites(course.modules, module)
+    files = [Path("pyproject.toml"), *_readme(root), *_tree(root, Path("tito"))]
+    files += [info.yaml_path.relative_to(root) for info in needed]
+    files += _tree(root, course.paths.autograder.relative_to(root) / module.slug)
+    release = course.paths.release.relative_to(root) / module.slug
+    files += [release / MANIFEST_NAME, release / module.notebook_name]
+    package = root / PACKAGE
+    files += [init.relative_to(root) for init in package.rglob("__init__.py") if not _skipped(init.relative_to(root))]
+    files += [target_path(Path("."), target) for info in needed for target in info.exports]
+    missing = [path for path in files if not (root / path).is_file()]
+    if missing:
+        raise ReportError(
+            f"cannot build the Gradescope zip for {module.name}: missing "
+            + ", ".join(path.as_posix() for path in missing)
+            + f" (run `tito export` and `tito release` for {module.name} and its prerequisites)"
+        )
+    return sorted(set(files), key=lambda path: path.as_posix())
+
+
+def _readme(root: Path) -> list[Path]:
+    """The readme pyproject.toml names (pip refuses to build without it), when there is one."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: assume the usual name
+        return [Path("README.md")] if (root / "README.md").is_file() else []
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ReportError(f"cannot build the Gradescope zip: {root / 'pyproject.toml'}: {error}") from None
+    readme = project.get("readme")
+    name = readme.get("file") if isinstance(readme, dict) else readme
+    return [Path(name)] if isinstance(name, str) and name else []
+
+
+def _tree(root: Path, folder: Path) -> list[Path]:
+    """Every file under `root/folder` except caches, relative to the root."""
+    return [
+        found.relative_to(root) for found in (root / folder).rglob("*")
+        if found.is_file() and not _skipped(found.relative_to(root))
+    ]
 
 
 def _skipped(relative: Path) -> bool:
     return any(part in _SKIPPED_NAMES or part.endswith(_SKIPPED_SUFFIXES) for part in relative.parts)
 
 
-def build_autograder_zip(course_root: Path, module_slug: str, module_name: str, destination: Path) -> Path:
-    """Write a Gradescope autograder zip for one module: `setup.sh`, `run_autograder` and `course/`.
+def build_autograder_zip(course: Course, module: ModuleInfo, destination: Path) -> Path:
+    """Write a Gradescope autograder zip for one module: `setup.sh`, `run_autograder` and `course/`, which
+    holds `course_files(course, module)`.
 
     The zip is deterministic: entries sorted, fixed timestamps, modes 755 for scripts and executables and
-    644 otherwise. The module must have its folder and its hidden suite in the checkout.
+    644 otherwise. The module must have its hidden suite, its release and its reference package files.
     """
-    course_root = Path(course_root)
-    for needed in ("pyproject.toml", f"modules/{module_slug}/module.yaml", f"autograder/{module_slug}"):
-        if not (course_root / needed).exists():
-            raise ReportError(f"cannot build the Gradescope zip: {course_root / needed} does not exist")
+    root = course.paths.root
+    suite = course.paths.autograder / module.slug
+    if not suite.is_dir():
+        raise ReportError(f"cannot build the Gradescope zip: {suite} does not exist")
     entries: list[tuple[str, bytes, bool]] = [
-        (name, text.encode("utf-8"), True) for name, text in autograder_scripts(module_name).items()
+        (name, text.encode("utf-8"), True) for name, text in autograder_scripts(module.name).items()
     ]
-    for relative in course_files(course_root):
-        path = course_root / relative
+    for relative in course_files(course, module):
+        path = root / relative
         executable = bool(path.stat().st_mode & stat.S_IXUSR)
         entries.append((f"{COURSE_IN_ZIP}/{relative.as_posix()}", path.read_bytes(), executable))
     destination.parent.mkdir(parents=True, exist_ok=True)
