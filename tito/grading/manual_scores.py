@@ -1,64 +1,265 @@
-"""Hand-graded written answers: store the scores a TA filled in and write the final grades."""
+"""Hand-graded written answers: record a TA's scores and comments in gradebook.db, then rewrite what shows them.
+
+gradebook.db is the one store of hand grades (formgrader writes there too). `tito grade manual --scores`
+merges a filled-in scores file into it: only the cells the file fills in change. Everything written from
+the hand grades (`final_grades.csv`, each student's feedback page and results JSON) is then rebuilt from
+what the gradebook holds, not from the file.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tito.errors import TitoError
-from tito.grading.reports.common import number, written_questions
-from tito.grading.reports.gradebook import _alembic_on_path
+from tito.grading.reports.common import Question, number, one_line, written_questions
+from tito.grading.reports.gradebook import DB_NAME, _alembic_on_path
 from tito.grading.reports.manual import read_manual_scores
 from tito.grading.reports.write import NBGRADER_FOLDER
+from tito.grading.result import SubmissionResult
+from tito.modules import ModuleInfo
 
 FINAL_GRADES = "final_grades.csv"
+COMMENT_COLUMN = "comment"      # optional in the scores file: the grader's comment to the student
+RESULTS_CACHE = ".cache"        # where `tito grade` keeps each student's full result (tito/grading/grade.py)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def apply_manual_scores(out_dir: Path, manifest: dict, assignment: str, notebook: str, scores_path: Path) -> Path:
-    """Validate the filled-in `scores_path`, store each score in gradebook.db (manual_score) and write
-    `final_grades.csv`: the auto score from grades.csv, one column per question, and the total."""
+@dataclass(frozen=True)
+class HandGrade:
+    """One written answer as a grader left it in the gradebook."""
+
+    grade_id: str
+    max_points: float
+    score: float | None = None   # None until a grader scores it
+    comment: str = ""            # the grader's comment to the student; "" when none
+
+
+@dataclass(frozen=True)
+class HandGrades:
+    """One student's written answers as graded by hand so far, in notebook order."""
+
+    grades: tuple[HandGrade, ...] = ()
+
+    @property
+    def recorded(self) -> bool:
+        """Whether a grader has left anything: a score or a comment."""
+        return any(grade.score is not None or grade.comment for grade in self.grades)
+
+    @property
+    def score(self) -> float:
+        return sum(grade.score for grade in self.grades if grade.score is not None)
+
+    @property
+    def max_points(self) -> float:
+        return sum(grade.max_points for grade in self.grades)
+
+    @property
+    def graded(self) -> int:
+        return sum(grade.score is not None for grade in self.grades)
+
+    def get(self, grade_id: str) -> HandGrade | None:
+        return next((grade for grade in self.grades if grade.grade_id == grade_id), None)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One cell of the gradebook a scores file changed."""
+
+    student: str
+    grade_id: str
+    what: str            # "score" or "comment"
+    old: str | None      # None when nothing was recorded
+    new: str
+
+
+@dataclass
+class ManualRecord:
+    """What `apply_manual_scores` did."""
+
+    changes: list[Change] = field(default_factory=list)
+    final_grades: Path | None = None
+    rewritten: list[Path] = field(default_factory=list)
+    not_rewritten: list[str] = field(default_factory=list)   # changed students with no stored result
+
+
+def read_comments(scores: str | Path) -> dict[tuple[str, str], str]:
+    """`(student, grade_id) -> comment` from the optional `comment` column of a scores file; blank cells are
+    left out (they change nothing). Rows are checked by `read_manual_scores`, which ignores this column."""
+    text = scores.read_text(encoding="utf-8") if isinstance(scores, Path) else scores
+    reader = csv.DictReader(io.StringIO(text))
+    if COMMENT_COLUMN not in (reader.fieldnames or []):
+        return {}
+    comments = {}
+    for row in reader:
+        comment = (row.get(COMMENT_COLUMN) or "").strip()
+        if comment:
+            comments[((row.get("student") or "").strip(), (row.get("grade_id") or "").strip())] = comment
+    return comments
+
+
+def apply_manual_scores(out_dir: Path, module: ModuleInfo, manifest: Mapping, scores_path: Path) -> ManualRecord:
+    """Merge the filled-in `scores_path` into the run's gradebook.db (manual_score and, from the `comment`
+    column, manual_comment): only the students and questions with a non-empty cell change. Then write
+    `final_grades.csv` from every hand grade the gradebook holds, and rewrite `feedback/<student>.html` and
+    `results/<student>.json` of each student whose hand grades changed. Nothing is stored unless every row
+    of the file can be."""
     scores = read_manual_scores(scores_path, manifest)
+    comments = read_comments(scores_path)
     grades_csv = out_dir / "grades.csv"
-    database = out_dir / NBGRADER_FOLDER / "gradebook.db"
+    database = out_dir / NBGRADER_FOLDER / DB_NAME
     if not grades_csv.is_file() or not database.is_file():
         raise TitoError(f"{out_dir} holds no grading run: run `tito grade` first")
-    rows = list(csv.DictReader(io.StringIO(grades_csv.read_text(encoding="utf-8"))))
+    rows = _grade_rows(grades_csv)
     known = {row["student"] for row in rows}
-    unknown = sorted(set(scores) - known)
+    given = set(scores) | {student for student, _ in comments}
+    unknown = sorted(given - known)
     if unknown:
         raise TitoError(f"{scores_path}: students not in this grading run: {', '.join(unknown)}")
-    _store_in_gradebook(database, assignment, notebook, scores)
+    assignment, notebook = module.slug, _notebook_name(module, manifest)
     questions = written_questions(manifest)
+    record = ManualRecord()
+    record.changes = _store_in_gradebook(database, assignment, notebook, scores, comments)
+    hand = read_hand_grades(database, assignment, notebook, questions)
+    record.final_grades = write_final_grades(rows, questions, hand, out_dir / FINAL_GRADES)
+    for student in sorted({change.student for change in record.changes}):
+        result = _stored_result(out_dir, student)
+        if result is None:
+            record.not_rewritten.append(student)
+            continue
+        record.rewritten += _rewrite_reports(out_dir, result, module.title, hand.get(student, HandGrades()))
+    return record
+
+
+def _notebook_name(module: ModuleInfo, manifest: Mapping) -> str:
+    """The notebook's name in the gradebook, as the report writer names it."""
+    return Path(str(manifest.get("notebook") or module.notebook_name)).stem
+
+
+def _store_in_gradebook(database: Path, assignment: str, notebook: str, scores: Mapping[str, Mapping[str, float]],
+                        comments: Mapping[tuple[str, str], str]) -> list[Change]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    cells = sorted({(student, grade_id) for student, by_question in scores.items() for grade_id in by_question}
+                   | set(comments))
+    changes: list[Change] = []
+    with _alembic_on_path(), Gradebook(f"sqlite:///{database.resolve()}") as gradebook:
+        found, missing = {}, []
+        for student, grade_id in cells:
+            try:
+                found[student, grade_id] = (gradebook.find_grade(grade_id, notebook, assignment, student),
+                                            gradebook.find_comment(grade_id, notebook, assignment, student))
+            except MissingEntry:
+                missing.append(f"{student} ({grade_id})")
+        if missing:
+            raise TitoError(f"no submission in {database} for: {', '.join(missing)}; nothing was recorded")
+        for (student, grade_id), (grade, comment) in found.items():
+            score = scores.get(student, {}).get(grade_id)
+            if score is not None and grade.manual_score != score:
+                old = None if grade.manual_score is None else number(grade.manual_score)
+                changes.append(Change(student, grade_id, "score", old, number(score)))
+                grade.manual_score = score
+            if score is not None:
+                grade.needs_manual_grade = False
+            text = comments.get((student, grade_id))
+            if text is not None and comment.manual_comment != text:
+                changes.append(Change(student, grade_id, "comment", comment.manual_comment or None, text))
+                comment.manual_comment = text
+        gradebook.db.commit()
+    return changes
+
+
+def read_hand_grades(database: Path, assignment: str, notebook: str,
+                     questions: Sequence[Question]) -> dict[str, HandGrades]:
+    """`student -> HandGrades` for every student with a submission in `database` (nbgrader's gradebook):
+    each written question's manual score and manual comment, read through nbgrader's API."""
+    from nbgrader.api import Gradebook
+
+    hand: dict[str, HandGrades] = {}
+    with _alembic_on_path(), Gradebook(f"sqlite:///{database.resolve()}") as gradebook:
+        for submitted in gradebook.notebook_submissions(notebook, assignment):
+            grades = {grade.name: grade for grade in submitted.grades}
+            comments = {comment.name: comment for comment in submitted.comments}
+            hand[submitted.student.id] = HandGrades(tuple(
+                HandGrade(
+                    grade_id=question.grade_id,
+                    max_points=question.max_points,
+                    score=getattr(grades.get(question.grade_id), "manual_score", None),
+                    comment=getattr(comments.get(question.grade_id), "manual_comment", None) or "",
+                )
+                for question in questions
+            ))
+    return hand
+
+
+def _grade_rows(grades_csv: Path) -> list[dict[str, str]]:
+    rows = list(csv.DictReader(io.StringIO(grades_csv.read_text(encoding="utf-8"))))
+    for row in rows:
+        row["student"] = _unneutralised(row.get("student") or "")
+    return rows
+
+
+def _unneutralised(student: str) -> str:
+    """A student id as the gradebook knows it: a CSV writer may have put `'` before an id that starts with a
+    formula character, and an id never starts with `'` itself."""
+    return student[1:] if student.startswith("'") and student[1:].startswith(_FORMULA_START) else student
+
+
+def _neutralised(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_final_grades(rows: Sequence[Mapping[str, str]], questions: Sequence[Question],
+                       hand: Mapping[str, HandGrades], path: Path) -> Path:
+    """`final_grades.csv`: per student of grades.csv (`rows`), the auto score, each written question's hand
+    score (blank until graded), the total, its maximum and how many answers are still ungraded."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "name", "email", "status", "auto_score", *[q.grade_id for q in questions],
                      "total", "max_total", "ungraded_answers"])
     for row in rows:
-        given = scores.get(row["student"], {})
-        manual = [given.get(q.grade_id) for q in questions]
+        grades = hand.get(row["student"], HandGrades())
+        manual = [getattr(grades.get(q.grade_id), "score", None) for q in questions]
         total = float(row["score"]) + sum(score for score in manual if score is not None)
         maximum = float(row["max_score"]) + sum(q.max_points for q in questions)
         writer.writerow([
-            row["student"], row["name"], row["email"], row["status"], row["score"],
+            *(_neutralised(row[column] or "") for column in ("student", "name", "email", "status")), row["score"],
             *["" if score is None else number(score) for score in manual],
             number(total), number(maximum), sum(score is None for score in manual),
         ])
-    path = out_dir / FINAL_GRADES
     path.write_text(buffer.getvalue(), encoding="utf-8")
     return path
 
 
-def _store_in_gradebook(database: Path, assignment: str, notebook: str, scores: dict[str, dict[str, float]]) -> None:
-    from nbgrader.api import Gradebook, MissingEntry
+def _stored_result(out_dir: Path, student: str) -> SubmissionResult | None:
+    """The student's full result as `tito grade` stored it, or None."""
+    path = out_dir / RESULTS_CACHE / f"{student}.json"
+    try:
+        return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
-    with _alembic_on_path(), Gradebook(f"sqlite:///{database.resolve()}") as gradebook:
-        for student, by_question in scores.items():
-            for grade_id, score in by_question.items():
-                try:
-                    grade = gradebook.find_grade(grade_id, notebook, assignment, student)
-                except MissingEntry:
-                    raise TitoError(f"{student} has no submission for {grade_id} in {database}") from None
-                grade.manual_score = score
-                grade.needs_manual_grade = False
-        gradebook.db.commit()
+
+def _rewrite_reports(out_dir: Path, result: SubmissionResult, module_title: str, hand: HandGrades) -> list[Path]:
+    from tito.grading.reports.feedback import write_feedback
+    from tito.grading.reports.gradescope import write_gradescope_results
+
+    return [
+        write_feedback(result, module_title, out_dir / "feedback" / f"{result.student}.html", hand),
+        write_gradescope_results(result, out_dir / "results" / f"{result.student}.json", hand),
+    ]
+
+
+def describe(change: Change) -> str:
+    """`alice why-add-one score: (none) → 4`, a comment cut to one short line."""
+    def shown(text: str | None) -> str:
+        if text is None:
+            return "(none)"
+        return text if change.what == "score" else repr(one_line(text, 60))
+
+    return f"{change.student} {change.grade_id} {change.what}: {shown(change.old)} → {shown(change.new)}"

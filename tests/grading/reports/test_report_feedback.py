@@ -46,3 +46,39 @@ def test_the_page_is_self_contained_and_deterministic(by_id, tmp_path):
     assert not re.search(r"(src|href)=", page) and "<script" not in page
     first = write_feedback(by_id["ada"], "Optimizers", tmp_path / "a.html").read_bytes()
     assert first == write_feedback(by_id["ada"], "Optimizers", tmp_path / "b.html").read_bytes()
+
+
+def hand_grades(memory: float | None = None, memory_comment: str = "", plateau: float | None = None):
+    from tito.grading.manual_scores import HandGrade, HandGrades
+
+    return HandGrades((HandGrade("question-memory", 10.0, memory, memory_comment), HandGrade("question-plateau", 5.0, plateau)))
+
+
+def test_hand_grades_with_nothing_recorded_leave_the_page_as_it_was(by_id):
+    """Is the page byte-identical with no hand grades, or with hand grades holding no score and no comment?"""
+    plain = feedback_html(by_id["bob"], "Optimizers")
+    assert feedback_html(by_id["bob"], "Optimizers", hand_grades()) == plain
+
+
+def test_recorded_hand_grades_show_each_score_the_comment_and_the_total(by_id):
+    """Does the page give each hand score, the grader's comment, what is still ungraded, and the total with them?"""
+    page = feedback_html(by_id["bob"], "Optimizers", hand_grades(7.5, "Say which buffers."))
+    assert "<code>question-memory</code> (10 points): answered, graded by hand: <strong>7.5 / 10</strong>" in page
+    assert "Grader&#x27;s comment:<pre>Say which buffers.</pre>" in page
+    assert "<code>question-plateau</code> (5 points): not answered, graded by hand, not graded yet" in page
+    assert "graded by hand: <strong>7.5 / 15</strong>, 1 of 2 graded so far" in page
+    assert "Total: <strong>11.5 / 27.5</strong>" in page and "<strong>4 / 12.5</strong>" in page
+
+
+def test_a_hand_graded_question_without_an_answer_cell_is_listed(by_id):
+    """Is a question scored by hand listed even when the submission could not be read for answers?"""
+    page = feedback_html(by_id["carl"], "Optimizers", hand_grades(0.0, "No notebook to read."))
+    assert "<code>question-memory</code> (10 points): no answer found in the submission, graded by hand: <strong>0 / 10</strong>" in page
+    assert "No notebook to read." in page
+
+
+def test_the_graders_comment_is_escaped(by_id):
+    """Can a grader's comment inject markup? No: it arrives escaped like everything else."""
+    page = feedback_html(by_id["ada"], "Optimizers", hand_grades(10.0, "<script>alert(1)</script> & <b>well</b>"))
+    assert "<script" not in page and "<b>well</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;well&lt;/b&gt;" in page

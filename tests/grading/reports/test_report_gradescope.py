@@ -196,3 +196,38 @@ def test_run_autograder_fails_loudly_without_exactly_one_result(tmp_path):
     """Does the script exit non-zero, saying how many result files it found, when there is not exactly one?"""
     done, target = run_script(tmp_path, "mkdir -p OUT/results\nexit 2\n")
     assert done.returncode == 1 and "wrote 0 result files" in done.stderr and not target.exists()
+
+
+def hand_grades(memory: float | None = None, memory_comment: str = "", plateau: float | None = None):
+    from tito.grading.manual_scores import HandGrade, HandGrades
+
+    return HandGrades((HandGrade("question-memory", 10.0, memory, memory_comment), HandGrade("question-plateau", 5.0, plateau)))
+
+
+def test_hand_grades_with_nothing_recorded_leave_the_results_as_they_were(by_id):
+    """Is the JSON byte-identical with no hand grades, or with hand grades holding no score and no comment?"""
+    assert gradescope_json(by_id["bob"], hand_grades()) == gradescope_json(by_id["bob"])
+
+
+def test_scored_written_answers_are_tests_and_count_in_the_total(by_id):
+    """Is each scored written answer a test (score, max_score, the comment as output), and the score the sum?"""
+    data = gradescope_results(by_id["bob"], hand_grades(7.5, "Say which buffers."))
+    assert (data["score"], data["max_score"]) == (11.5, 27.5)
+    written = data["tests"][3:]
+    assert written == [{
+        "name": "Written answer question-memory (graded by hand)", "score": 7.5, "max_score": 10.0,
+        "output": "Say which buffers.", "output_format": "text", "visibility": "visible",
+    }]
+    assert [test["name"] for test in data["tests"][:3]] == ["test_sgd", "test_adam", "test_clipping"]
+    assert "Score: 11.5 / 27.5: auto-graded 4 / 12.5" in data["output"]
+    assert "1 of 2 graded by hand so far" in data["output"]
+    assert "Written answer question-memory (10 points): answered, graded by hand: 7.5 / 10." in data["output"]
+    assert "Written answer question-plateau (5 points): not answered, graded by hand, not graded yet." in data["output"]
+    assert "Grader's comment on question-memory: Say which buffers." in data["output"]
+
+
+def test_a_comment_without_a_score_is_in_the_output_only(by_id):
+    """Does a comment on an ungraded answer reach the student without a test or points?"""
+    data = gradescope_results(by_id["ada"], hand_grades(None, "Grading this next week."))
+    assert len(data["tests"]) == 3 and (data["score"], data["max_score"]) == (12.5, 27.5)
+    assert "Grader's comment on question-memory: Grading this next week." in data["output"]

@@ -7,13 +7,18 @@ import shlex
 import stat
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tito.course import Course
 from tito.export import PACKAGE, target_path
 from tito.grading.reports.common import ReportError, number, write_text
+from tito.grading.reports.feedback import written_rows
 from tito.grading.result import SubmissionResult
 from tito.modules import ModuleInfo, with_prerequisites
 from tito.release import MANIFEST_NAME
+
+if TYPE_CHECKING:
+    from tito.grading.manual_scores import HandGrades
 
 _SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis", ".DS_Store", ".git"}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
@@ -21,9 +26,14 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 COURSE_IN_ZIP = "course"        # Gradescope unpacks the zip into /autograder/source/
 
 
-def gradescope_results(result: SubmissionResult) -> dict:
+def gradescope_results(result: SubmissionResult, hand: HandGrades | None = None) -> dict:
     """The submission in Gradescope's results.json schema (no execution time, so the same result gives the
-    same file). Outputs are plain text, so a message holding markup is shown as written."""
+    same file). Outputs are plain text, so a message holding markup is shown as written.
+
+    `hand` is what graders recorded for the written answers: once it holds anything, each scored answer is a
+    test of its own (the grader's comment as its output, no pass/fail: Gradescope shows its score) and
+    `score` and `max_score` include the written answers. Without it the file is the auto-graded one."""
+    hand = hand if hand is not None and hand.recorded else None
     tests = [
         {
             "name": verdict.name,
@@ -36,36 +46,59 @@ def gradescope_results(result: SubmissionResult) -> dict:
         }
         for verdict in result.tests
     ]
+    score, max_score = result.score, result.max_score
+    if hand is not None:
+        tests += [
+            {
+                "name": f"Written answer {grade.grade_id} (graded by hand)",
+                "score": grade.score,
+                "max_score": grade.max_points,
+                "output": grade.comment,
+                "output_format": "text",
+                "visibility": "visible",
+            }
+            for grade in hand.grades if grade.score is not None
+        ]
+        score, max_score = score + hand.score, max_score + hand.max_points
     return {
-        "score": result.score,
-        "max_score": result.max_score,
-        "output": _overall_output(result),
+        "score": score,
+        "max_score": max_score,
+        "output": _overall_output(result, hand),
         "output_format": "text",
         "tests": tests,
     }
 
 
-def _overall_output(result: SubmissionResult) -> str:
+def _overall_output(result: SubmissionResult, hand: HandGrades | None = None) -> str:
     passed = sum(verdict.passed for verdict in result.tests)
-    lines = [(f"Status: {result.status}. Score: {number(result.score)} / {number(result.max_score)}"
-              f" ({passed} of {len(result.tests)} hidden tests passed).")]
+    tests = f"{passed} of {len(result.tests)} hidden tests passed"
+    if hand is None:
+        lines = [f"Status: {result.status}. Score: {number(result.score)} / {number(result.max_score)} ({tests})."]
+    else:
+        lines = [
+            f"Status: {result.status}. Score: {number(result.score + hand.score)} / "
+            f"{number(result.max_score + hand.max_points)}: auto-graded {number(result.score)} / "
+            f"{number(result.max_score)} ({tests}), written answers {number(hand.score)} / "
+            f"{number(hand.max_points)} ({hand.graded} of {len(hand.grades)} graded by hand so far)."
+        ]
     if result.problem:
         lines.append(f"Could not grade: {result.problem}")
     lines += [f"Note: {note}" for note in result.notes]
-    for answer in result.written:
-        state = "answered" if answer.answered else "not answered"
-        lines.append(f"Written answer {answer.grade_id} ({number(answer.max_points)} points): {state}, graded by hand.")
+    for row in written_rows(result, hand):
+        lines.append(f"Written answer {row.grade_id} ({number(row.max_points)} points): {row.state}, {row.verdict}.")
+        if row.comment:
+            lines.append(f"Grader's comment on {row.grade_id}: {row.comment}")
     if result.output:
         lines += ["", "Your notebook's output:", result.output]
     return "\n".join(lines)
 
 
-def gradescope_json(result: SubmissionResult) -> str:
-    return json.dumps(gradescope_results(result), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+def gradescope_json(result: SubmissionResult, hand: HandGrades | None = None) -> str:
+    return json.dumps(gradescope_results(result, hand), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_gradescope_results(result: SubmissionResult, path: Path) -> Path:
-    return write_text(path, gradescope_json(result))
+def write_gradescope_results(result: SubmissionResult, path: Path, hand: HandGrades | None = None) -> Path:
+    return write_text(path, gradescope_json(result, hand))
 
 
 SETUP_SH = """\
