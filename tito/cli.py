@@ -258,10 +258,15 @@ def grade_gradescope(
 def grade_manual(
     module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
     out: Optional[Path] = typer.Option(None, "--out", help="The grading run's folder (default: grades/MODULE)."),
-    scores: Optional[Path] = typer.Option(None, "--scores", help="The filled-in manual/scores.csv to record."),
+    scores: Optional[Path] = typer.Option(
+        None, "--scores",
+        help="The filled-in manual/scores.csv to record (a score column, and optionally a comment column for the "
+             "student); blank cells change nothing.",
+    ),
 ) -> None:
-    """Hand grading: show where the written answers are, or record a TA's scores and write final_grades.csv."""
-    from tito.grading.manual_scores import apply_manual_scores
+    """Hand grading: show where the written answers are, or merge a TA's scores and comments into the gradebook,
+    then write final_grades.csv and rewrite the feedback and results of the students whose grades changed."""
+    from tito.grading.manual_scores import apply_manual_scores, describe
     from tito.release import load_manifest
 
     course = _course()
@@ -276,8 +281,21 @@ def grade_manual(
         console.print(f"fill in the scores in {manual / 'scores.csv'} (or use nbgrader's formgrader in {out_dir / 'nbgrader'}), "
                       f"then run: tito grade manual {info.name} --scores {manual / 'scores.csv'}")
         return
-    path = apply_manual_scores(out_dir, load_manifest(course, info), info.slug, info.name, scores)
-    console.print(f"recorded the scores in {out_dir / 'nbgrader' / 'gradebook.db'} and wrote {path}")
+    record = apply_manual_scores(out_dir, info, load_manifest(course, info), scores)
+    for change in record.changes:
+        console.print(describe(change), markup=False, highlight=False)
+    if record.changes:
+        console.print(f"recorded {len(record.changes)} change(s) in {out_dir / 'nbgrader' / 'gradebook.db'}",
+                      markup=False, highlight=False)
+    else:
+        console.print(f"nothing changed: {scores} holds no score or comment that differs from the gradebook",
+                      markup=False, highlight=False)
+    for student in record.not_rewritten:
+        console.print(f"[yellow]no stored result for {student}: feedback and results not rewritten "
+                      "(run `tito grade` again)[/yellow]", highlight=False)
+    console.print(f"wrote {record.final_grades}"
+                  + (f" and rewrote {len(record.rewritten)} feedback and results file(s)" if record.rewritten else ""),
+                  markup=False, highlight=False)
 
 
 def main() -> None:
