@@ -188,7 +188,9 @@ def grade_run(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: grades/MODULE)."),
     roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with id, name, email; absent students are listed as missing."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel workers (default: number of cores)."),
-    force: bool = typer.Option(False, "--force", help="Regrade everything, even unchanged submissions."),
+    force: bool = typer.Option(False, "--force", help="Start over: delete this folder's earlier outputs and regrade everything."),
+    merge: bool = typer.Option(False, "--merge", help="Add these students to the class already graded in --out."),
+    duplicates: str = typer.Option("latest", "--duplicates", help="Two files from one student: grade the latest (latest) or make it that student's error (error)."),
     executor: str = typer.Option("local", "--executor", help="local (process pool) or dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask."),
     test_timeout: float = typer.Option(10.0, "--test-timeout", help="Seconds one hidden test may wait on the submission."),
@@ -227,13 +229,24 @@ def grade_run(
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("grading", total=None)
         run = grade_class(
-            course, info, submissions, out_dir, roster=roster, workers=workers, force=force, executor=executor,
-            scheduler=scheduler, limits=limits, on_start=start, on_result=graded,
+            course, info, submissions, out_dir, roster=roster, workers=workers, force=force, merge=merge,
+            duplicates=duplicates, executor=executor, scheduler=scheduler, limits=limits, on_start=start,
+            on_result=graded,
         )
     written = reports[0].finish(run.results)
-    console.print(f"graded {run.regraded} submission(s), reused {run.reused} unchanged result(s)")
+    kept = f", kept {run.kept} earlier student(s)" if run.kept else ""
+    console.print(f"graded {run.regraded} submission(s), reused {run.reused} unchanged result(s){kept}")
+    if run.removed:
+        console.print(f"removed {len(run.removed)} student(s) no longer submitted: {', '.join(run.removed)}",
+                      markup=False, highlight=False)
     console.print(summary_text(run.results), highlight=False)
     console.print(f"outputs in {out_dir}: " + ", ".join(sorted({path.relative_to(out_dir).parts[0] for path in written})))
+    if run.grader_errors:
+        console.print(f"the grader failed on {len(run.grader_errors)} submission(s); they are marked grader-error "
+                      "(not graded, no score) and the next run regrades them:", style="bold red")
+        for result in run.grader_errors:
+            console.print(f"  {result.student}: {result.problem}", markup=False, highlight=False)
+        raise typer.Exit(1)
 
 
 @grade_app.command("gradescope")

@@ -9,11 +9,11 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from tito.errors import TitoError
 from tito.grading.job import GradingConfig, GradingJob
-from tito.grading.result import ERROR, SubmissionResult
+from tito.grading.result import GRADER_ERROR, SubmissionResult
 from tito.sandbox.lines import LineReader, MessageTooLarge
 
 STARTUP_SECONDS = 120.0
@@ -64,8 +64,12 @@ class WorkerHandle:
             stderr = self._stop()
             detail = stderr.strip().splitlines()[-1] if stderr.strip() else "no details"
             return failed_result(job, f"the grader's worker stopped while grading this submission ({detail}); "
-                                      "regrade it with --force")
-        return SubmissionResult.from_dict(json.loads(line))
+                                      "a rerun regrades it")
+        try:
+            return SubmissionResult.from_dict(json.loads(line))
+        except (ValueError, TypeError, KeyError) as error:
+            self._stop()
+            return failed_result(job, f"the grader's worker sent an unreadable result ({type(error).__name__})")
 
     def _read_line(self, timeout: float) -> bytes | None:
         """The worker's next line, or None if it ended or said nothing for `timeout` seconds."""
@@ -107,44 +111,52 @@ class WorkerHandle:
 
 
 def failed_result(job: GradingJob, message: str) -> SubmissionResult:
+    """A submission the grader itself failed on: never a score, and never cached, so a rerun regrades it."""
     return SubmissionResult(
-        student=job.student, status=ERROR, max_score=0.0, problem=message, name=job.name, email=job.email,
+        student=job.student, status=GRADER_ERROR, max_score=0.0, problem=message, name=job.name, email=job.email,
         submitted_at=job.submitted_at, source=job.source, key="",
     )
 
 
-def run_local(config: GradingConfig, jobs: list[GradingJob], workers: int,
-              on_result: Callable[[SubmissionResult], None]) -> None:
-    """Grade `jobs` on `workers` local worker processes; call `on_result` (from one thread at a time)."""
-    pending: queue.Queue = queue.Queue()
-    for job in jobs:
-        pending.put(job)
-    lock = threading.Lock()
-    errors: list[BaseException] = []
+class LocalPool:
+    """`workers` local worker processes, kept warm across calls to `run` (the self-check, then the class)."""
 
-    def work(slot: int) -> None:
-        handle = WorkerHandle(config, slot)
-        try:
-            while True:
-                try:
-                    job = pending.get_nowait()
-                except queue.Empty:
-                    return
-                result = handle.grade(job)
-                with lock:
-                    on_result(result)
-        except BaseException as error:  # noqa: BLE001 - surfaced to the caller below
-            errors.append(error)
-        finally:
+    def __init__(self, config: GradingConfig, workers: int):
+        self.handles = [WorkerHandle(config, slot) for slot in range(max(1, workers))]
+
+    def run(self, jobs: list[GradingJob], on_result: Callable[[SubmissionResult], None]) -> None:
+        """Grade `jobs`; call `on_result` from one thread at a time."""
+        pending: queue.Queue = queue.Queue()
+        for job in jobs:
+            pending.put(job)
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def work(handle: WorkerHandle) -> None:
+            try:
+                while not errors:
+                    try:
+                        job = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    result = handle.grade(job)
+                    with lock:
+                        on_result(result)
+            except BaseException as error:  # noqa: BLE001 - surfaced to the caller below
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=(handle,), daemon=True)
+                   for handle in self.handles[:max(1, min(len(self.handles), len(jobs)))]]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def close(self) -> None:
+        for handle in self.handles:
             handle.close()
-
-    threads = [threading.Thread(target=work, args=(slot,), daemon=True) for slot in range(max(1, min(workers, len(jobs))))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 _remote_handles: dict[str, WorkerHandle] = {}
@@ -159,29 +171,39 @@ def grade_remote(job: dict, config: dict) -> dict:
     return handle.grade(GradingJob(**job)).to_dict()
 
 
-def run_dask(config: GradingConfig, jobs: list[GradingJob], scheduler: str,
-             on_result: Callable[[SubmissionResult], None]) -> None:
-    """Grade `jobs` on a Dask distributed cluster; every worker needs this course at the same path."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:  # pragma: no cover - dask is a dependency
-        raise TitoError("the dask executor needs `dask[distributed]` installed") from None
-    with Client(scheduler) as client:
-        futures = [client.submit(grade_remote, job.to_dict(), config.to_dict(), pure=False) for job in jobs]
+class DaskPool:
+    """Grading on a Dask distributed cluster; every worker needs this course at the same path."""
+
+    def __init__(self, config: GradingConfig, scheduler: str):
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - dask is a dependency
+            raise TitoError("the dask executor needs `dask[distributed]` installed") from None
+        self.config = config
+        self.client = Client(scheduler)
+
+    def run(self, jobs: list[GradingJob], on_result: Callable[[SubmissionResult], None]) -> None:
+        from distributed import as_completed
+
+        futures = {self.client.submit(grade_remote, job.to_dict(), self.config.to_dict(), pure=False): job
+                   for job in jobs}
         for future in as_completed(futures):
-            on_result(SubmissionResult.from_dict(future.result()))
+            try:
+                result = SubmissionResult.from_dict(future.result())
+            except Exception as error:  # noqa: BLE001 - a lost Dask worker is the grader's fault, not the student's
+                result = failed_result(futures[future], f"the Dask worker failed ({type(error).__name__}: {error})")
+            on_result(result)
+
+    def close(self) -> None:
+        self.client.close()
 
 
-def run_jobs(config: GradingConfig, jobs: Iterable[GradingJob], workers: int, executor: str,
-             scheduler: str | None, on_result: Callable[[SubmissionResult], None]) -> None:
-    jobs = list(jobs)
-    if not jobs:
-        return
+def open_pool(config: GradingConfig, workers: int, executor: str, scheduler: str | None) -> LocalPool | DaskPool:
+    """Where grading jobs run; use as `pool.run(jobs, on_result)` any number of times, then `pool.close()`."""
     if executor == "local":
-        run_local(config, jobs, workers, on_result)
-    elif executor == "dask":
+        return LocalPool(config, workers)
+    if executor == "dask":
         if not scheduler:
             raise TitoError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
-        run_dask(config, jobs, scheduler, on_result)
-    else:
-        raise TitoError(f"unknown executor {executor!r}: use local or dask")
+        return DaskPool(config, scheduler)
+    raise TitoError(f"unknown executor {executor!r}: use local or dask")

@@ -13,15 +13,15 @@ from pathlib import Path
 from tito.course import Course
 from tito.errors import TitoError
 from tito.grading.collect import suite_tests
-from tito.grading.executors import run_jobs
+from tito.grading.executors import open_pool
 from tito.grading.job import GradingConfig, GradingJob
-from tito.grading.result import ERROR, MISSING, SubmissionResult, TestVerdict
+from tito.grading.output_folder import OutputFolder
+from tito.grading.result import ERROR, GRADER_ERROR, MISSING, SubmissionResult, TestVerdict
+from tito.grading.self_check import self_check_jobs, verify_self_check
 from tito.grading.submissions import Submission, apply_roster, find_submissions, read_roster
 from tito.grading.suite import HiddenSuite
 from tito.modules import ModuleInfo
 from tito.sandbox.limits import Limits
-
-CACHE_FOLDER = ".cache"
 
 
 @dataclass
@@ -32,7 +32,14 @@ class GradeRun:
     results: list[SubmissionResult] = field(default_factory=list)
     regraded: int = 0
     reused: int = 0
+    kept: int = 0                       # students of earlier runs kept by --merge
+    removed: list[str] = field(default_factory=list)   # students of an earlier run of this class no longer submitted
     isolation: str = ""
+
+    @property
+    def grader_errors(self) -> list[SubmissionResult]:
+        """Submissions the grader failed on: not graded, and regraded by the next run."""
+        return [result for result in self.results if result.status == GRADER_ERROR]
 
 
 def grade_class(
@@ -43,22 +50,32 @@ def grade_class(
     roster: Path | None = None,
     workers: int = 1,
     force: bool = False,
+    merge: bool = False,
+    duplicates: str = "latest",
     executor: str = "local",
     scheduler: str | None = None,
     limits: Limits | None = None,
     on_start: Callable[[int, list[tuple[str, float]]], None] = lambda total, tests: None,
     on_result: Callable[[SubmissionResult], None] = lambda result: None,
 ) -> GradeRun:
+    """Grade every submission under `submissions_path` into `out_dir`.
+
+    `out_dir` belongs to one class (the submissions location it was first graded from): grading another
+    location into it is refused unless `force` (start over: earlier outputs are deleted) or `merge` (add these
+    students to the ones already there). Before the first student, the reference solution and the blank
+    release notebook are graded through the same workers and sandbox; unless they earn full marks and nothing,
+    the run stops with the cause and writes no grades.
+    """
     limits = limits or Limits()
     suite = HiddenSuite.for_module(course, module)
     tests = suite_tests(suite)
     run = GradeRun(module=module, out_dir=out_dir, tests=tests)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cache = out_dir / CACHE_FOLDER
-    cache.mkdir(exist_ok=True)
+    folder = OutputFolder(out_dir, module.name)
+    source = submissions_path.resolve()
+    folder.check_owner(source, force=force, merge=merge)
     scratch = Path(tempfile.mkdtemp(prefix="tito-grade-"))
     try:
-        submissions = find_submissions(submissions_path.resolve(), module.notebook_name, scratch)
+        submissions = find_submissions(source, module.notebook_name, scratch)  # TEMPORARY
         if roster is not None:
             submissions = apply_roster(submissions, read_roster(roster))
         if not submissions:
@@ -66,33 +83,59 @@ def grade_class(
         fingerprint = hashlib.sha256((suite.fingerprint() + json.dumps(limits.as_dict(), sort_keys=True)).encode()).hexdigest()
         to_grade: list[GradingJob] = []
         for submission in submissions:
-            if submission.path is None:
+            if not hasattr(submission, "problem"):  # TEMPORARY
+                object.__setattr__(submission, "problem", "")
+                object.__setattr__(submission, "notes", ())
+            if submission.path is None and not submission.problem:
                 run.results.append(_missing(submission, tests))
                 continue
+            if submission.problem:
+                run.results.append(_unusable(submission, tests))
+                continue
             key = _content_key(fingerprint, submission)
-            cached = None if force else _cached(cache, submission.student, key)
+            cached = None if force else folder.cached(submission.student, key)
             if cached is not None:
-                run.results.append(cached)
+                run.results.append(_with_submission_notes(cached, submission))
                 run.reused += 1
             else:
                 to_grade.append(GradingJob.for_submission(submission, key))
-        on_start(len(to_grade), tests)
         config = GradingConfig(
             course_root=str(course.paths.root), module=module.name, limits=limits.as_dict(),
-            hide=tuple(str(p) for p in {submissions_path.resolve(), out_dir.resolve(), scratch}),
+            hide=tuple(str(p) for p in {source, out_dir.resolve(), scratch}),
         )
+        notes = {submission.student: submission.notes for submission in submissions}
+        if to_grade:
+            pool = open_pool(config, workers, executor, scheduler)
+            try:
+                checks: list[SubmissionResult] = []
+                pool.run(self_check_jobs(course, module, scratch), checks.append)
+                verify_self_check(checks, module)  # raises before any student is graded or anything is written
+                folder.start(source, force=force, merge=merge)
+                on_start(len(to_grade), tests)
 
-        def collect(result: SubmissionResult) -> None:
-            result = _complete(result, tests)
-            if result.key:
-                (cache / f"{result.student}.json").write_text(json.dumps(result.to_dict(), sort_keys=True))
-            run.results.append(result)
-            run.regraded += 1
-            on_result(result)
+                def collect(result: SubmissionResult) -> None:
+                    result = _complete(result, tests)
+                    result.notes = [*notes.get(result.student, ()), *result.notes]
+                    if result.key and result.status != GRADER_ERROR:
+                        folder.store(result)
+                    run.results.append(result)
+                    run.regraded += 1
+                    on_result(result)
 
-        run_jobs(config, to_grade, workers, executor, scheduler, collect)
+                pool.run(to_grade, collect)
+            finally:
+                pool.close()
+        else:
+            folder.start(source, force=force, merge=merge)
+            on_start(0, tests)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    present = {result.student for result in run.results}
+    if merge:
+        kept = [result for result in folder.earlier_results() if result.student not in present]
+        run.results += kept
+        run.kept = len(kept)
+    run.removed = folder.finish({result.student for result in run.results})
     run.results.sort(key=lambda result: result.student)
     return run
 
@@ -104,17 +147,6 @@ def _content_key(fingerprint: str, submission: Submission) -> str:
     return digest.hexdigest()
 
 
-def _cached(cache: Path, student: str, key: str) -> SubmissionResult | None:
-    path = cache / f"{student}.json"
-    if not path.is_file():
-        return None
-    try:
-        result = SubmissionResult.from_dict(json.loads(path.read_text()))
-    except (ValueError, TypeError, KeyError):
-        return None
-    return result if result.key == key else None
-
-
 def _missing(submission: Submission, tests: list[tuple[str, float]]) -> SubmissionResult:
     return SubmissionResult(
         student=submission.student, status=MISSING, max_score=sum(points for _, points in tests),
@@ -123,9 +155,25 @@ def _missing(submission: Submission, tests: list[tuple[str, float]]) -> Submissi
     )
 
 
+def _unusable(submission: Submission, tests: list[tuple[str, float]]) -> SubmissionResult:
+    """A submission found but not gradable (a broken zip entry, a bad timestamp, duplicates refused)."""
+    return SubmissionResult(
+        student=submission.student, status=ERROR, max_score=sum(points for _, points in tests),
+        tests=[TestVerdict(name, points, 0.0, False, submission.problem) for name, points in tests],
+        problem=submission.problem, notes=list(submission.notes), name=submission.name, email=submission.email,
+        submitted_at=submission.submitted_at, source=submission.source,
+    )
+
+
+def _with_submission_notes(result: SubmissionResult, submission: Submission) -> SubmissionResult:
+    extra = [note for note in submission.notes if note not in result.notes]
+    result.notes = [*extra, *result.notes]
+    return result
+
+
 def _complete(result: SubmissionResult, tests: list[tuple[str, float]]) -> SubmissionResult:
     """A result the worker could not produce still lists every test, at zero."""
-    if result.status == ERROR and not result.tests:
+    if result.status in (ERROR, GRADER_ERROR) and not result.tests:
         result.max_score = sum(points for _, points in tests)
         result.tests = [TestVerdict(name, points, 0.0, False, result.problem or "not graded") for name, points in tests]
     return result

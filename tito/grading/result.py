@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 GRADED, TAMPERED, ERROR, MISSING = "graded", "tampered", "error", "missing"
+# the grader failed on this submission (its sandbox, its worker, its own code): never a score from the student's
+# code, never cached, listed at the end of the run, and regraded by the next run
+GRADER_ERROR = "grader-error"
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class WrittenAnswer:
 @dataclass
 class SubmissionResult:
     student: str
-    status: str                                   # graded | tampered | error | missing
+    status: str                                   # graded | tampered | error | missing | grader-error
     max_score: float
     tests: list[TestVerdict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)        # tampering, ignored exports, crashes, timeouts

@@ -18,11 +18,17 @@ from tito.grading import fixtures
 from tito.grading.job import GradingJob
 from tito.grading.prepare import prepare_submission
 from tito.grading.probes import SubmissionError
-from tito.grading.result import ERROR, GRADED, TAMPERED, SubmissionResult, TestVerdict
+from tito.grading.result import ERROR, GRADED, GRADER_ERROR, TAMPERED, SubmissionResult, TestVerdict
 from tito.grading.suite import HiddenSuite
 from tito.package import package_texts
 from tito.release import load_manifest
 from tito.sandbox.client import Sandbox
+
+try:  # TEMPORARY until the sandbox's fault class lands
+    from tito.sandbox.client import SandboxFault
+except ImportError:  # pragma: no cover
+    class SandboxFault(Exception):
+        pass
 
 
 def test_points(item) -> float:
@@ -54,7 +60,7 @@ class SuiteRunner:
         for item in session.items:
             test_points(item)
         for job in self.jobs:
-            self.emit(self.grade(session.items, job))
+            self.emit(self.grade_safely(session.items, job))
         return True
 
     @pytest.hookimpl(tryfirst=True)
@@ -74,6 +80,21 @@ class SuiteRunner:
                           call.start, call.stop)
 
     # -- one submission --------------------------------------------------------------------------
+    def grade_safely(self, items: list, job: GradingJob) -> SubmissionResult:
+        """`grade`, with any fault of the grader's own (its sandbox, its code) recorded as `grader-error`:
+        never a score, never blamed on the student's code."""
+        try:
+            return self.grade(items, job)
+        except Exception as error:  # noqa: BLE001 - the sandbox's setup (SandboxFault) or a bug of the grader's
+            cause = str(error)[:300] if isinstance(error, SandboxFault) else f"{type(error).__name__}: {str(error)[:300]}"
+            problem = f"the grader failed on this submission, not your code ({cause}); a rerun regrades it"
+        return SubmissionResult(
+            student=job.student, status=GRADER_ERROR, max_score=sum(test_points(item) for item in items),
+            tests=[TestVerdict(item.name, test_points(item), 0.0, False, "not graded: the grader failed")
+                   for item in items],
+            problem=problem, name=job.name, email=job.email, submitted_at=job.submitted_at, source=job.source,
+        )
+
     def grade(self, items: list, job: GradingJob) -> SubmissionResult:
         result = SubmissionResult(
             student=job.student, status=GRADED, max_score=sum(test_points(item) for item in items),
@@ -117,6 +138,9 @@ class SuiteRunner:
         item._tito_excinfo = None
         item._initrequest()
         reports = runtestprotocol(item, nextitem=None, log=False)
+        excinfo = getattr(item, "_tito_excinfo", None)
+        if excinfo is not None and isinstance(excinfo.value, SandboxFault):
+            raise excinfo.value  # the sandbox failed, not the submission: the whole submission is a grader error
         points = test_points(item)
         passed = all(report.passed for report in reports) and any(report.when == "call" for report in reports)
         if passed:
