@@ -23,6 +23,7 @@ ALLOWED = [
     r"course/modules/0[123]_(tensor|autograd|optimizers)/module\.yaml",
     r"course/autograder/03_optimizers/(probes|test_[a-z_]+)\.py",
     r"course/release/03_optimizers/(manifest\.json|optimizers\.ipynb)",
+    r"course/source/03_optimizers/optimizers\.ipynb",
     r"course/tinytorch/(core/)?__init__\.py",
     r"course/tinytorch/core/(tensor|autograd|optimizers)\.py",
 ]

@@ -76,7 +76,7 @@ def make_course(root: Path) -> Course:
         "tito/__init__.py": "", "tito/cli.py": "print('tito')\n", "tito/__pycache__/cli.cpython-311.pyc": "x",
         "tinytorch/__init__.py": "", "tinytorch/core/__init__.py": "", "tinytorch/core/extra.py": "# stray\n",
         "scripts/run.sh": "#!/bin/sh\n", "tests/test_x.py": "", "workspace/03_optimizers/optimizers.ipynb": "{}",
-        "grades/grades.csv": "", ".venv/bin/python": "", "source/03_optimizers/optimizers.ipynb": "{}",
+        "grades/grades.csv": "", ".venv/bin/python": "",
         "tinytorch/.ipynb_checkpoints/a.py": "", "tito.egg-info/PKG-INFO": "", "docs/index.md": "",
     }
     for slug, (prerequisites, exports) in MODULES.items():
@@ -91,6 +91,7 @@ def make_course(root: Path) -> Course:
         files[f"autograder/{slug}/__pycache__/probes.cpython-311.pyc"] = "x"
         for release in ("manifest.json", f"{name}.ipynb", f"test_{name}.py"):
             files[f"release/{slug}/{release}"] = "{}\n"
+        files[f"source/{slug}/{name}.ipynb"] = "{}\n"
         for target in exports:
             files[f"tinytorch/{target.replace('.', '/')}.py"] = f"# reference {target}\n"
     for name, text in files.items():
@@ -117,6 +118,7 @@ def test_the_zip_holds_the_scripts_and_only_what_grading_needs(tmp_path):
         "course/modules/03_optimizers/module.yaml",
         "course/autograder/03_optimizers/probes.py", "course/autograder/03_optimizers/test_optimizers_hidden.py",
         "course/release/03_optimizers/manifest.json", "course/release/03_optimizers/optimizers.ipynb",
+        "course/source/03_optimizers/optimizers.ipynb",
         "course/tinytorch/__init__.py", "course/tinytorch/core/__init__.py", "course/tinytorch/core/tensor.py",
         "course/tinytorch/core/autograd.py", "course/tinytorch/core/optimizers.py",
     ])

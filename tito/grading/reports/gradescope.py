@@ -146,7 +146,8 @@ def course_files(course: Course, module: ModuleInfo) -> list[Path]:
 
     Exactly what `tito grade MODULE` reads, and nothing else: tito and the project files pip needs to install
     it; `module.yaml` of the module and of its prerequisites (how the course finds its modules); the module's
-    hidden suite (tests and probes); its release notebook and manifest (tampering checks); and the reference
+    hidden suite (tests and probes); its release notebook and manifest (tampering checks); its source notebook
+    (the reference answers the self-check grades before the submission); and the reference
     package files of the module and of its prerequisites with every `__init__.py` (the grader's side of each
     probe, and what a submission is completed with). No module source (`*_dev.py`, the solutions), no other
     module's suite or release, no tests, work, grades or caches.
@@ -158,6 +159,9 @@ def course_files(course: Course, module: ModuleInfo) -> list[Path]:
     files += _tree(root, course.paths.autograder.relative_to(root) / module.slug)
     release = course.paths.release.relative_to(root) / module.slug
     files += [release / MANIFEST_NAME, release / module.notebook_name]
+    # the source notebook: the grader's self-check grades the reference answers (the same solutions as the
+    # module's reference package files below) before the submission
+    files.append(course.paths.source.relative_to(root) / module.slug / module.notebook_name)
     package = root / PACKAGE
     files += [init.relative_to(root) for init in package.rglob("__init__.py") if not _skipped(init.relative_to(root))]
     files += [target_path(Path("."), target) for info in needed for target in info.exports]
