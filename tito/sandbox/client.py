@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -17,31 +20,26 @@ import numpy
 import tito
 from tito.grading.probes import SubmissionCrashed, SubmissionError, SubmissionTimedOut, raise_for
 from tito.grading.wire import WireError, dumps, loads
-from tito.sandbox.isolation import SANDBOX_UID_BASE, Isolation, hidden_folders, probe_isolation
+from tito.sandbox.cgroups import Cgroup, CgroupError, Layout
+from tito.sandbox.isolation import Isolation, probe_isolation
 from tito.sandbox.limits import Limits
 from tito.sandbox.lines import LineReader, MessageTooLarge
+from tito.sandbox.uids import UidLease
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
+STARTUP_SECONDS = 60.0   # for the zygote to import numpy, once per Sandbox
+READY_SECONDS = 30.0     # for a child to build its root (milliseconds, unless the machine is stalled)
 
 
-def _python_folders() -> list[str]:
-    """The installation the child imports from: the interpreter's prefixes and numpy's folder."""
-    return sorted({str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix, *_site_paths())})
+class SandboxFault(Exception):
+    """The sandbox itself failed, not the submission: nothing of the submission ran, or it cannot run here.
 
-
-def _numpy_only() -> dict[str, list[str]]:
-    """site-packages folder -> the entries the sandbox may see there: numpy and its bundled libraries."""
-    site = Path(numpy.__file__).resolve().parent.parent
-    if (site / "os.py").exists():  # numpy inside the standard library folder: nothing to trim
-        return {}
-    names = sorted(entry.name for entry in site.iterdir() if entry.name == "numpy" or entry.name.startswith(("numpy.", "numpy-")))
-    return {str(site): names}
+    Not a SubmissionError on purpose: the grader records a fault of its own instead of blaming the student."""
 
 
 def _site_paths() -> list[str]:
     """Where numpy lives, for the child's sys.path (the child does not process site-packages' .pth files)."""
-    numpy_parent = str(Path(numpy.__file__).resolve().parent.parent)
-    return [numpy_parent]
+    return [str(Path(numpy.__file__).resolve().parent.parent)]
 
 
 class Zygote:
@@ -49,6 +47,7 @@ class Zygote:
 
     def __init__(self, isolation: Isolation):
         self.isolation = isolation
+        self.plan: dict = {}
         self._start()
 
     def _start(self) -> None:
@@ -60,12 +59,29 @@ class Zygote:
         }
         env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(ZYGOTE), json.dumps(config)],
-            pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(ZYGOTE), json.dumps(config)],
+                pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stderr=self._stderr,
+            )
+        except OSError as error:
+            raise SandboxFault(f"the sandbox zygote could not be started: {error}") from None
+        finally:
+            theirs.close()
         self.control = ours
+        ready = LineReader(ours.fileno(), 1 << 24)
+        try:
+            line = ready.readline(STARTUP_SECONDS)
+            reply = json.loads(line) if line else {}
+        except (TimeoutError, ValueError, OSError):
+            reply = {}
+        if reply.get("ready") is not True:
+            self.close()
+            self._stderr.seek(0)
+            detail = self._stderr.read().decode(errors="replace").strip()[-2000:]
+            raise SandboxFault(f"the sandbox zygote did not start ({sys.executable}): {detail or 'no message'}")
+        self.plan = reply["plan"]
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -73,15 +89,24 @@ class Zygote:
     def spawn(self, config: dict) -> tuple[int | None, int, socket.socket, int]:
         """Fork a child; return (pidfd, process group, protocol socket, output pipe read end)."""
         if not self.alive():
+            self.control.close()
             self._start()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_read, out_write = os.pipe()
-        socket.send_fds(self.control, [json.dumps(config).encode()], [theirs.fileno(), out_write])
-        theirs.close()
-        os.close(out_write)
-        message, fds, _, _ = socket.recv_fds(self.control, 4096, 1)
+        message, fds, problem = b"", [], "no answer"
+        try:
+            socket.send_fds(self.control, [json.dumps(config).encode()], [theirs.fileno(), out_write])
+            if select.select([self.control], [], [], STARTUP_SECONDS)[0]:
+                message, fds, _, _ = socket.recv_fds(self.control, 4096, 1)
+        except OSError as error:
+            problem = str(error)
+        finally:
+            theirs.close()
+            os.close(out_write)
         if not message:
-            raise RuntimeError("the sandbox zygote stopped")
+            ours.close()
+            os.close(out_read)
+            raise SandboxFault(f"the sandbox zygote stopped answering ({problem})")
         reply = json.loads(message)
         return (fds[0] if fds else None), reply["group"], ours, out_read
 
@@ -90,6 +115,7 @@ class Zygote:
         if self.alive():
             self.process.kill()
         self.process.wait()
+        self._stderr.close()
 
 
 class OutputTap:
@@ -123,30 +149,60 @@ class OutputTap:
 
 
 class Sandbox:
-    """A grading slot: one zygote, one submission session at a time."""
+    """A grading slot: one zygote, a uid of its own on this host, sessions (submissions) one after another.
+
+    `slot` is only a hint for the uid (the lease makes it unique); `hide` is accepted for callers of the
+    former deny-list design and not needed: the child's root holds nothing but the allow-list (rootfs.py).
+    """
 
     def __init__(self, limits: Limits | None = None, hide: list[Path] = (), slot: int = 0,
                  isolation: Isolation | None = None):
         self.limits = limits or Limits()
         self.isolation = isolation or probe_isolation()
-        self.readable = _python_folders()
-        self.hide = hidden_folders([str(Path(path).resolve()) for path in hide], self.readable)
-        self.uid = SANDBOX_UID_BASE + slot if self.isolation.separate_uid else None
-        self.zygote = Zygote(self.isolation)
+        self._lease = UidLease(slot) if self.isolation.separate_uid else None
+        self.uid = self._lease.uid if self._lease else None
+        self._groups = itertools.count(1)
+        self.cgroups: Layout | None = None
+        try:
+            if self.isolation.cgroups:
+                self.cgroups = Layout.find()
+                self.cgroups.remove_stale(f"tito-{self.uid}-")
+            self.zygote = Zygote(self.isolation)
+        except (SandboxFault, CgroupError, OSError) as error:
+            self._release()
+            raise error if isinstance(error, SandboxFault) else SandboxFault(f"the sandbox cannot start: {error}")
 
     def session(self, files: dict[str, str], probes_source: str, targets: list[str]) -> "Session":
         return Session(self, files, probes_source, targets)
 
-    def child_config(self) -> dict:
-        return {"namespaces": self.isolation.namespaces, "uid": self.uid, "hide": self.hide,
-                "readable": self.readable, "packages": _numpy_only(), "limits": self.limits.as_dict()}
+    def new_cgroup(self) -> Cgroup | None:
+        if self.cgroups is None:
+            return None
+        try:
+            return self.cgroups.create(f"tito-{self.uid}-{os.getpid()}-{next(self._groups)}",
+                                       self.limits.group_memory_bytes, self.limits.processes)
+        except (CgroupError, OSError) as error:
+            raise SandboxFault(f"the sandbox cannot make a cgroup for the submission: {error}") from None
+
+    def child_config(self, cgroup: Cgroup | None) -> dict:
+        return {"namespaces": self.isolation.namespaces, "uid": self.uid,
+                "staging": self._lease.staging if self._lease else None,
+                "cgroup": cgroup.procs_files() if cgroup else [], "limits": self.limits.as_dict()}
 
     def close(self) -> None:
         self.zygote.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lease is not None:
+            self._lease.release()
 
 
 class Session:
-    """One submission loaded in a sandbox child. A crash or timeout kills the child; the next call starts a new one."""
+    """One submission loaded in a sandbox child. A crash or timeout kills the child (and everything in the
+    submission's cgroup); the next call starts a new one. Closing it removes the cgroup.
+
+    SandboxFault, from here or from `call`, means the sandbox failed, not the submission."""
 
     def __init__(self, sandbox: Sandbox, files: dict[str, str], probes_source: str, targets: list[str]):
         self._sandbox = sandbox
@@ -157,17 +213,28 @@ class Session:
         self._outputs: list[OutputTap] = []
         self.events: list[str] = []
         self.load_error: SubmissionError | None = None
+        self.setup_seconds: list[float] = []   # per child: how long building its isolation took
         self._load_failed_hard = False
-        self._start_child()
+        self.cgroup = sandbox.new_cgroup()
+        try:
+            self._start_child()
+        except SandboxFault:
+            self.close()
+            raise
 
     # -- child lifecycle -------------------------------------------------------------------------
     def _start_child(self) -> None:
-        pidfd, group, sock, out_read = self._sandbox.zygote.spawn(self._sandbox.child_config())
+        pidfd, group, sock, out_read = self._sandbox.zygote.spawn(self._sandbox.child_config(self.cgroup))
         self._outputs.append(OutputTap(out_read, self._sandbox.limits.output_bytes))
         self._child = (pidfd, group, sock)
         self._reader = LineReader(sock.fileno())
+        self._wait_until_ready()
         try:
             sock.sendall(dumps(self._setup))
+        except OSError as error:  # the child has read nothing of the submission yet
+            self._kill()
+            raise SandboxFault(f"the sandbox child stopped before it got the submission ({error})") from None
+        try:
             response = self._receive(self._sandbox.limits.call_seconds, "loading your code")
             raise_for(response)
         except SubmissionError as error:
@@ -181,25 +248,50 @@ class Session:
             self.load_error = SubmissionCrashed(f"the sandbox could not start your code ({error})")
             self._load_failed_hard = True
 
+    def _wait_until_ready(self) -> None:
+        """The child's first line: its isolation is in place, or why not (nothing of the submission ran yet)."""
+        try:
+            line = self._reader.readline(READY_SECONDS)
+            message = loads(line) if line is not None else None
+        except (TimeoutError, MessageTooLarge, WireError, OSError) as error:
+            message = {"ready": False, "error": f"no answer from the sandbox child ({type(error).__name__})"}
+        if message is None:
+            message = {"ready": False, "error": "the sandbox child ended before it was ready"}
+        if type(message) is not dict or message.get("ready") is not True:
+            self._kill()
+            error = message.get("error") if type(message) is dict else None
+            raise SandboxFault(str(error or "the sandbox child sent something else than its readiness"))
+        self.setup_seconds.append(float(message.get("setup_seconds", 0.0)))
+
     def _kill(self) -> None:
-        if self._child is None:
-            return
-        pidfd, group, sock = self._child
-        if pidfd is not None:
+        if self._child is not None:
+            pidfd, group, sock = self._child
+            if pidfd is not None:
+                try:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                except OSError:
+                    pass
+                os.close(pidfd)
             try:
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                os.killpg(group, signal.SIGKILL)
             except OSError:
                 pass
-            os.close(pidfd)
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except OSError:
-            pass
-        sock.close()
-        self._child = None
+            sock.close()
+            self._child = None
+        if self.cgroup is not None:
+            try:
+                self.cgroup.kill()
+            except (CgroupError, OSError) as error:
+                raise SandboxFault(f"the submission's processes could not be stopped: {error}") from None
 
     def close(self) -> None:
         self._kill()
+        if self.cgroup is not None:
+            try:
+                self.cgroup.remove()
+            except (CgroupError, OSError) as error:
+                raise SandboxFault(f"the submission's cgroup could not be removed: {error}") from None
+            self.cgroup = None
 
     def output(self) -> str:
         return "".join(tap.text() for tap in self._outputs)

@@ -11,11 +11,12 @@ class Limits:
     call_seconds: float = 10.0          # wall clock for one probe call (one test asks for one or a few)
     submission_seconds: float = 300.0   # wall clock for the whole submission
     cpu_seconds: int = 300              # RLIMIT_CPU, per sandbox child
-    memory_bytes: int = 2 * 1024**3     # RLIMIT_AS
+    memory_bytes: int = 2 * 1024**3     # RLIMIT_AS, per process
+    group_memory_bytes: int = 2 * 1024**3  # all of a submission's processes together (its cgroup)
     file_bytes: int = 16 * 1024**2      # RLIMIT_FSIZE: the largest file the submission may write
     scratch_bytes: int = 64 * 1024**2   # size of the private /tmp (where namespaces are available)
     open_files: int = 64                # RLIMIT_NOFILE
-    processes: int = 16                 # RLIMIT_NPROC (enforced when the child runs as its own uid)
+    processes: int = 16                 # RLIMIT_NPROC (per uid) and the cgroup's pids.max
     output_bytes: int = 64 * 1024       # stdout/stderr kept for display; the rest is counted and dropped
 
     def as_dict(self) -> dict:

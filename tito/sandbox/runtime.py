@@ -14,24 +14,44 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 import types
 
 from tito.grading.probes import call_probe, describe_exception
 from tito.grading.wire import dumps
-from tito.sandbox.isolation import drop_privileges, hide_paths
+from tito.sandbox import cgroups, rootfs
+from tito.sandbox.isolation import drop_privileges
 from tito.sandbox.limits import apply_rlimits
 
 PROTOCOL_FD = 3
 
 
+class SetupFailed(Exception):
+    """The child could not be isolated as planned; the message says why in plain words."""
+
+
 def run_child(config: dict, proto_fd: int, out_fd: int) -> None:
-    """Isolate this process, then serve the grader until it hangs up. Never returns."""
+    """Isolate this process, say whether that worked, then serve the grader until it hangs up. Never returns.
+
+    The first line the grader reads is {"ready": true, "setup_seconds": ...} or {"ready": false, "error": ...};
+    it is written before any of the submission's code exists here, so a submission cannot forge it.
+    """
+    started = time.perf_counter()
+    reply_fd = proto_fd
     try:
+        if config["cgroup"]:
+            cgroups.join(config["cgroup"])  # first: every process the submission starts is in its groups
+        if config.get("namespaces_failed"):
+            raise SetupFailed(f"the sandbox could not create its namespaces ({config['namespaces_failed']})")
         if config["namespaces"]:
-            hide_paths(config["hide"], config["readable"], config["packages"], config["limits"]["scratch_bytes"])
+            rootfs.build(config["plan"], config["staging"], config["limits"]["scratch_bytes"])
         _own_fds(proto_fd, out_fd)
+        reply_fd = PROTOCOL_FD
         if config["uid"] is not None:
             drop_privileges(config["uid"])
+            problem = rootfs.unreadable(config["plan"])
+            if problem:
+                raise SetupFailed(problem)
         apply_rlimits(config["limits"])
         for number in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(number, signal.SIG_DFL)
@@ -40,20 +60,13 @@ def run_child(config: dict, proto_fd: int, out_fd: int) -> None:
         os.environ.clear()
         os.environ.update({"HOME": workdir, "TMPDIR": workdir, "OPENBLAS_NUM_THREADS": "1", "LANG": "C.UTF-8"})
         sys.path[:] = config["sys_path"]
-    except BaseException as error:  # noqa: BLE001 - report and stop; nothing has run yet
-        os.write(PROTOCOL_FD if _is_open(PROTOCOL_FD) else proto_fd,
-                 dumps({"ok": False, "error": {"type": "SandboxSetup", "message": repr(error), "where": ""}}))
+    except BaseException as error:  # noqa: BLE001 - report and stop; nothing of the submission has run
+        message = str(error) if isinstance(error, SetupFailed) else f"the sandbox could not be set up: {error!r}"
+        os.write(reply_fd, dumps({"ready": False, "error": message}))
         os._exit(70)
+    os.write(PROTOCOL_FD, dumps({"ready": True, "setup_seconds": time.perf_counter() - started}))
     serve(workdir)
     os._exit(0)
-
-
-def _is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-        return True
-    except OSError:
-        return False
 
 
 def _own_fds(proto_fd: int, out_fd: int) -> None:

@@ -1,8 +1,9 @@
 """The zygote: a clean interpreter with numpy loaded that forks one sandbox child per request.
 
 Started by `client.Zygote` as `python -I -S zygote.py CONFIG_JSON`; CONFIG_JSON names the control socket fd.
-It never runs submission code itself and holds nothing secret: hidden tests and expected values live
-only in the grader.
+Once loaded it answers {"ready": true, "plan": ...} on that socket: the plan of its children's root file
+system (`rootfs.plan`), read off its own memory. It never runs submission code itself and holds nothing
+secret: hidden tests and expected values live only in the grader.
 """
 
 import json
@@ -16,17 +17,21 @@ PR_SET_CHILD_SUBREAPER = 36
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    control = socket.socket(fileno=config["control_fd"])
+    search_path = list(sys.path)  # -I -S: the standard library only
     sys.path[:0] = [config["tito_root"]]
     sys.path.extend(config["site_paths"])
-    import numpy  # noqa: F401 - loaded once here, shared by every child
+    import numpy
 
-    from tito.sandbox import isolation, runtime  # noqa: F401 - runtime is what every child runs
+    from tito.sandbox import isolation, rootfs, runtime  # noqa: F401 - runtime is what every child runs
 
+    numpy.linalg.inv(numpy.eye(4) @ numpy.eye(4))  # load the BLAS and LAPACK code children will use
     sys.path.remove(config["tito_root"])
     child_path = list(sys.path)
+    plan = rootfs.plan(os.path.dirname(numpy.__file__), search_path)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     isolation._libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    control = socket.socket(fileno=config["control_fd"])
+    control.sendall(json.dumps({"ready": True, "plan": plan}).encode() + b"\n")
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, 1 << 20, 2)
@@ -36,6 +41,7 @@ def main() -> None:
             return
         request = json.loads(message)
         request["sys_path"] = child_path
+        request["plan"] = plan
         proto_fd, out_fd = fds
         reply = spawn(request, proto_fd, out_fd, control)
         try:
@@ -60,8 +66,8 @@ def spawn(config: dict, proto_fd: int, out_fd: int, control: socket.socket) -> d
         if config["namespaces"]:
             try:
                 isolation.unshare(isolation.NAMESPACES)
-            except OSError:
-                config["namespaces"] = False
+            except OSError as error:
+                config["namespaces_failed"] = str(error)
         child = os.fork()
         if child == 0:
             os.close(write_end)
