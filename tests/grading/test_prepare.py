@@ -45,6 +45,24 @@ def test_the_reference_answers_export_cleanly(alpha_notebooks, manifest):
         (b'{"cells": [], "nbformat": 3, "metadata": {}}', "nbformat 3"),
         (b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "no cells"),
         (b'{"cells": [{"cell_type": "code"}], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "structure is broken"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"cells": [], "nbformat": 4, "metadata": {"a": ' + b"[" * 200 + b"]" * 200 + b"}}", "nested too deeply"),
+        (b'{"cells": [], "nbformat": ' + b"9" * 5000 + b"}", "a number too long to read"),
+        (b'{"cells": [], "nbformat": 4, "metadata": "x"}', "its metadata is not an object"),
+        (b'{"cells": {"a": 1}, "nbformat": 4}', "its cells are not a list"),
+        (b'{"cells": ["print(1)"], "nbformat": 4}', "cell 1 is not an object"),
+        (b'{"cells": [{"cell_type": "python", "source": ""}], "nbformat": 4}', "cell 1 has no type"),
+        (b'{"cells": [{"cell_type": "code", "source": ["a", 1]}], "nbformat": 4}', "cell 1 has no source text"),
+        (b'{"cells": [{"cell_type": "code", "source": "\\ud800"}], "nbformat": 4}', "not valid Unicode"),
+        (b'{"cells": [{"cell_type": "code", "source": "", "metadata": "x"}], "nbformat": 4}',
+         "the metadata of cell 1 is not an object"),
+        (b'{"cells": [{"cell_type": "code", "source": "", "outputs": "x"}], "nbformat": 4}',
+         "the outputs of cell 1 are not a list of objects"),
+        (b'{"cells": [{"cell_type": "code", "source": "", "outputs": [1]}], "nbformat": 4}',
+         "the outputs of cell 1 are not a list of objects"),
+        (b'{"cells": [{"cell_type": "markdown", "source": "", "attachments": []}], "nbformat": 4}',
+         "the attachments of cell 1 are not an object"),
+        (b'{"cells": [], "nbformat": [[[1]]]}', "nbformat (a JSON list)"),
     ],
 )
 def test_unusable_files_get_a_clear_problem(alpha_notebooks, manifest, data, message):
@@ -106,3 +124,28 @@ def test_removing_the_export_lines_is_explained(alpha_notebooks, manifest):
     prepared = prepare(stripped, release, manifest)
     assert prepared.problem is None
     assert "def add_one" not in prepared.exports["core.alpha"]  # graded as missing code, test by test
+
+
+def test_an_edited_locked_cell_without_its_metadata_is_put_back(alpha_notebooks, manifest):
+    """Does removing a locked cell's nbgrader metadata before editing it still get the released cell used?"""
+    release, answered = alpha_notebooks
+    tampered = copy.deepcopy(answered)
+    imports = cell(tampered, "alpha-imports")
+    imports.metadata = nbformat.NotebookNode()
+    imports.source += "\nimport os; os.system('echo pwned')"
+    prepared = prepare(tampered, release, manifest)
+    assert prepared.tampering == [
+        "locked cell alpha-imports: its metadata was removed and its source edited; the released cell was used"
+    ]
+    assert "pwned" not in prepared.exports["core.alpha"]
+    assert prepared.exports == prepare(answered, release, manifest).exports
+
+
+def test_an_unedited_locked_cell_without_its_metadata_is_only_noted(alpha_notebooks, manifest):
+    """Is a locked cell that lost its metadata but not a character of its source a note, not tampering?"""
+    release, answered = alpha_notebooks
+    stripped = copy.deepcopy(answered)
+    cell(stripped, "test-doubler").metadata.nbgrader = "gone"
+    prepared = prepare(stripped, release, manifest)
+    assert prepared.tampering == []
+    assert prepared.notes == ["locked cell test-doubler: its metadata was removed; the released cell was used"]

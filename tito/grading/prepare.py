@@ -5,7 +5,9 @@ Nothing here runs the student's code; it reads text.
 
 from __future__ import annotations
 
+import ast
 import copy
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from tito.export import collect_exports, render_module_file
 from tito.grading.result import WrittenAnswer
 
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
+MAX_NESTING = 64            # levels of lists and objects; a notebook needs about 8
 
 
 @dataclass
@@ -32,7 +35,11 @@ class Prepared:
 
 
 def read_notebook(data: bytes) -> NotebookNode:
-    """Parse a submission; raise TitoError with a message for the student when it is not a usable notebook."""
+    """Parse a submission; raise TitoError with a message for the student when it is not a usable notebook.
+
+    Whatever the bytes are, nothing but TitoError comes out: the structure is checked, type by type, before
+    any other code walks it.
+    """
     if not data.strip():
         raise TitoError("the submitted file is empty")
     if len(data) > MAX_NOTEBOOK_BYTES:
@@ -41,25 +48,84 @@ def read_notebook(data: bytes) -> NotebookNode:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise TitoError("the submitted file is not text (is it a notebook?)") from None
+    except RecursionError:
+        raise TitoError(f"the notebook is nested too deeply (more than {MAX_NESTING} levels)") from None
     except json.JSONDecodeError as error:
         raise TitoError(f"the submitted file is not a notebook: it is not valid JSON ({error})") from None
+    except ValueError:  # an integer of thousands of digits
+        raise TitoError("the notebook holds a number too long to read") from None
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
         raise TitoError("the submitted file is JSON but not a Jupyter notebook (no cells/nbformat)")
+    if _nesting(raw) > MAX_NESTING:
+        raise TitoError(f"the notebook is nested too deeply (more than {MAX_NESTING} levels)")
     if raw.get("nbformat") != 4:
-        raise TitoError(f"the notebook has nbformat {raw.get('nbformat')!r}; save it with Jupyter (nbformat 4)")
-    try:
-        notebook = nbformat.from_dict(raw)
-        for cell in notebook.cells:
-            if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(cell.get("source"), (str, list)):
-                raise ValueError("a cell has no type or source")
-            if isinstance(cell.source, list):
-                cell.source = "".join(cell.source)
-            cell.setdefault("metadata", nbformat.NotebookNode())
-    except (ValueError, TypeError, AttributeError) as error:
-        raise TitoError(f"the notebook's structure is broken: {error}") from None
+        raise TitoError(f"the notebook has nbformat {_shown(raw.get('nbformat'))}; save it with Jupyter (nbformat 4)")
+    problem = _structure_problem(raw)
+    if problem:
+        raise TitoError(f"the notebook's structure is broken: {problem}")
+    notebook = nbformat.from_dict(raw)
+    for cell in notebook.cells:
+        if isinstance(cell.source, list):
+            cell.source = "".join(cell.source)
+        cell.setdefault("metadata", nbformat.NotebookNode())
     if not notebook.cells:
         raise TitoError("the notebook has no cells")
     return notebook
+
+
+def _nesting(value) -> int:
+    """How deeply lists and objects nest in parsed JSON, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_NESTING:
+                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _structure_problem(raw: dict) -> str | None:
+    """What is wrong with the types of a parsed notebook, in words; None when every field has its type."""
+    if not isinstance(raw.get("metadata", {}), dict):
+        return "its metadata is not an object"
+    if not isinstance(raw["cells"], list):
+        return "its cells are not a list"
+    for number, cell in enumerate(raw["cells"], start=1):
+        if not isinstance(cell, dict):
+            return f"cell {number} is not an object"
+        source = cell.get("source")
+        if cell.get("cell_type") not in ("code", "markdown", "raw"):
+            return f"cell {number} has no type (code, markdown or raw)"
+        if not isinstance(source, str) and not (isinstance(source, list) and all(isinstance(s, str) for s in source)):
+            return f"cell {number} has no source text"
+        if not _is_unicode("".join(source)):
+            return f"cell {number} holds text that is not valid Unicode"
+        if not isinstance(cell.get("metadata", {}), dict):
+            return f"the metadata of cell {number} is not an object"
+        outputs = cell.get("outputs", [])
+        if not isinstance(outputs, list) or not all(isinstance(output, dict) for output in outputs):
+            return f"the outputs of cell {number} are not a list of objects"
+        if not isinstance(cell.get("attachments", {}), dict):
+            return f"the attachments of cell {number} are not an object"
+    return None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, from a \uD800-style escape
+        return False
+    return True
+
+
+def _shown(value) -> str:
+    """A value from the file, for one line of a message: a short scalar as it is, anything else by its type."""
+    if isinstance(value, (bool, int, float)) or value is None:
+        return repr(value)[:40]
+    if isinstance(value, str):
+        return repr(value[:40])
+    return f"(a JSON {'object' if isinstance(value, dict) else 'list'})"
 
 
 def prepare_submission(data: bytes, release_nb: NotebookNode, manifest: dict, targets: tuple[str, ...],
@@ -70,7 +136,7 @@ def prepare_submission(data: bytes, release_nb: NotebookNode, manifest: dict, ta
     except TitoError as error:
         prepared.problem = str(error)
         return prepared
-    cells = restore_locked_cells(notebook, release_nb, manifest, prepared.tampering)
+    cells = restore_locked_cells(notebook, release_nb, manifest, prepared.tampering, prepared.notes)
     prepared.written = written_answers(notebook, manifest)
     try:
         exports = collect_exports(cells)
@@ -92,17 +158,37 @@ def prepare_submission(data: bytes, release_nb: NotebookNode, manifest: dict, ta
 
 
 def restore_locked_cells(notebook: NotebookNode, release_nb: NotebookNode, manifest: dict,
-                         tampering: list[str]) -> list[NotebookNode]:
-    """The student's cells with every locked cell as released: a changed or deleted one is put back and noted."""
-    originals = {C.grade_id(cell): cell for cell in release_nb.cells if C.grade_id(cell)}
-    expected = {entry["grade_id"]: entry for entry in manifest["cells"]}
+                         tampering: list[str], notes: list[str] | None = None) -> list[NotebookNode]:
+    """The student's cells with every locked cell as released: a changed or deleted one is put back and noted.
+
+    A cell without valid nbgrader metadata that copies a locked cell (`LockedCells.copied`) is that locked cell:
+    the released one takes its place, so removing the metadata unlocks nothing. Edits are `tampering`; an
+    unedited copy is only noted in `notes`.
+    """
+    notes = [] if notes is None else notes
+    locked = LockedCells(release_nb, manifest)
+    expected = locked.expected
+    present = {_grade_id(cell) for cell in notebook.cells} & set(expected)
     cells: list[NotebookNode] = []
     seen: set[str] = set()
     for cell in notebook.cells:
         grade_id = _grade_id(cell)
         entry = expected.get(grade_id)
         if entry is None:
-            cells.append(cell)
+            copied = locked.copied(cell)
+            if copied is None:
+                cells.append(cell)
+                continue
+            grade_id, edited = copied
+            said = tampering if edited else notes
+            if grade_id in seen or grade_id in present:
+                said.append(f"locked cell {grade_id}: a cell without nbgrader metadata repeats it"
+                            f"{' with edits' if edited else ''}; that cell was ignored")
+                continue
+            seen.add(grade_id)
+            said.append(f"locked cell {grade_id}: its metadata was removed{' and its source edited' if edited else ''}; "
+                        "the released cell was used")
+            cells.append(copy.deepcopy(locked.originals[grade_id]))
             continue
         if grade_id in seen:
             tampering.append(f"cell {grade_id} appears more than once; the copy was ignored")
@@ -111,7 +197,7 @@ def restore_locked_cells(notebook: NotebookNode, release_nb: NotebookNode, manif
         problem = _cell_changes(cell, entry)
         if problem and entry["locked"]:
             tampering.append(f"locked cell {grade_id}: {problem}; the released cell was used")
-            cells.append(copy.deepcopy(originals[grade_id]))
+            cells.append(copy.deepcopy(locked.originals[grade_id]))
         else:
             if problem:
                 tampering.append(f"cell {grade_id}: {problem}; the released points stand")
@@ -119,8 +205,87 @@ def restore_locked_cells(notebook: NotebookNode, release_nb: NotebookNode, manif
     for entry in manifest["cells"]:
         if entry["locked"] and entry["grade_id"] not in seen:
             tampering.append(f"locked cell {entry['grade_id']}: deleted; the released cell was used")
-            cells.insert(min(entry["index"], len(cells)), copy.deepcopy(originals[entry["grade_id"]]))
+            cells.insert(min(entry["index"], len(cells)), copy.deepcopy(locked.originals[entry["grade_id"]]))
     return cells
+
+
+class LockedCells:
+    """The release's graded cells, to recognise a locked one in a student's notebook whatever its metadata says.
+
+    A cell without valid nbgrader metadata copies a locked cell when it is exported exactly when that cell is
+    (`#| export`), is of the same type, and
+    - has the same source (give or take surrounding blank space), or
+    - defines at its top level (def, class or assignment) a name the locked cell defines with def or class
+      (answer cells and locked cells define disjoint names, so this never takes an answer for a locked cell), or
+    - its lines are more like the locked cell's than like any other graded cell's, by at least SIMILARITY.
+    A student's own helper cell defines its own names and resembles no released cell, so it stays theirs.
+    """
+
+    SIMILARITY = 0.75
+
+    def __init__(self, release_nb: NotebookNode, manifest: dict):
+        self.expected = {entry["grade_id"]: entry for entry in manifest["cells"]}
+        self.originals = {C.grade_id(cell): cell for cell in release_nb.cells if C.grade_id(cell)}
+        graded = [grade_id for grade_id in self.expected if grade_id in self.originals]
+        self.locked = [grade_id for grade_id in graded if self.expected[grade_id]["locked"]]
+        self.graded = graded
+        self.defined = {grade_id: _defined_names(self.originals[grade_id], assignments=False) for grade_id in self.locked}
+
+    def copied(self, cell: NotebookNode) -> tuple[str, bool] | None:
+        """(grade_id, edited) of the locked cell `cell` copies, or None when it copies none."""
+        alike = [grade_id for grade_id in self.graded if self._same_kind(cell, self.originals[grade_id])]
+        locked = [grade_id for grade_id in alike if grade_id in self.locked]
+        if not locked:
+            return None
+        text = cell.source.strip()
+        for grade_id in locked:
+            if self.originals[grade_id].source.strip() == text:
+                return grade_id, False
+        names = _defined_names(cell, assignments=True)
+        for grade_id in locked:
+            if names & self.defined[grade_id]:
+                return grade_id, True
+        scores = {grade_id: _similarity(cell.source, self.originals[grade_id].source) for grade_id in alike}
+        best = max(scores, key=scores.get)
+        if best in self.locked and scores[best] >= self.SIMILARITY:
+            return best, True
+        return None
+
+    @staticmethod
+    def _same_kind(cell: NotebookNode, original: NotebookNode) -> bool:
+        return cell.cell_type == original.cell_type and _exported(cell) == _exported(original)
+
+
+def _exported(cell: NotebookNode) -> bool:
+    return any(name == "export" for _, name, _ in C.directives(cell))
+
+
+def _defined_names(cell: NotebookNode, assignments: bool) -> set[str]:
+    """Names a code cell binds at its top level with def or class (and `=`, if `assignments`)."""
+    if cell.cell_type != "code":
+        return set()
+    try:
+        body = ast.parse(cell.source).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # magics, broken code, absurd nesting
+        return set()
+    names = {node.name for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    if assignments:
+        for node in body:
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            names.update(target.id for target in targets if isinstance(target, ast.Name))
+    return names
+
+
+def _similarity(text: str, other: str) -> float:
+    """How alike two sources are, line by line (difflib's ratio); 0 when it cannot reach SIMILARITY."""
+    matcher = difflib.SequenceMatcher(None, _lines(text), _lines(other), autojunk=False)
+    if matcher.real_quick_ratio() < LockedCells.SIMILARITY or matcher.quick_ratio() < LockedCells.SIMILARITY:
+        return 0.0
+    return matcher.ratio()
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _grade_id(cell: NotebookNode) -> str | None:
@@ -141,7 +306,7 @@ def _cell_changes(cell: NotebookNode, entry: dict) -> str | None:
         try:
             if compute_checksum(cell) != entry["checksum"]:
                 return "its nbgrader metadata was edited"
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             return "its nbgrader metadata was edited"
     return None
 
@@ -149,7 +314,7 @@ def _cell_changes(cell: NotebookNode, entry: dict) -> str | None:
 def _as_float(value) -> float | None:
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
