@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -87,23 +88,45 @@ def test_a_zip_wrapping_one_folder(tmp_path):
     assert [s for s, _ in found(archive, tmp_path)] == ["alice", "bob"]
 
 
-@pytest.mark.parametrize("name", ["../evil.ipynb", "/abs/evil.ipynb"])
-def test_unsafe_zip_entries_are_refused(tmp_path, name):
-    """Does a zip that would write outside its folder stop the run with a clear message?"""
+@pytest.mark.parametrize("name, student", [("../evil.ipynb", "evil"), ("/evil/optimizers.ipynb", "evil")])
+def test_unsafe_zip_entries_are_refused(tmp_path, name, student):
+    """Is a zip entry that would write outside its folder left unpacked, and the problem of the student it
+    names once its `..` and leading `/` are dropped (only theirs)?"""
     archive = tmp_path / "bad.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr(name, "{}")
-    with pytest.raises(TitoError, match="unsafe entry"):
-        find_submissions(archive, NB, tmp_path / "scratch")
+        bundle.writestr("bob.ipynb", "{}")
+    submissions = find_submissions(archive, NB, tmp_path / "scratch")
+    assert [(s.student, s.problem) for s in submissions] == [
+        ("bob", ""), (student, f"the zip entry {name!r} points outside its folder; it was not unpacked"),
+    ]
+    assert not (tmp_path / "evil.ipynb").exists() and not (tmp_path / "scratch" / "evil.ipynb").exists()
 
 
-def test_two_submissions_for_one_student_is_an_error(tmp_path):
-    """Are two files that map to the same student id reported rather than one silently dropped?"""
+def test_two_submissions_for_one_student_grade_the_latest(tmp_path):
+    """Of two files that map to the same student id, is the latest graded and the other named in a note?"""
+    folder = tmp_path / "class"
+    os.utime(touch(folder / "alice_1_9_optimizers.ipynb"), (1_700_000_000, 1_700_000_000))
+    os.utime(touch(folder / "alice.ipynb"), (1_600_000_000, 1_600_000_000))
+    touch(folder / "bob.ipynb")
+    alice, bob = find_submissions(folder, NB, tmp_path / "scratch")
+    assert (alice.source, alice.problem, alice.notes) == ("alice_1_9_optimizers.ipynb", "", (
+        "2 submissions found: graded alice_1_9_optimizers.ipynb (2023-11-14 22:13:20 UTC), "
+        "ignored alice.ipynb (2020-09-13 12:26:40 UTC)",
+    ))
+    assert (bob.source, bob.notes) == ("bob.ipynb", ())
+
+
+def test_two_submissions_for_one_student_can_be_an_error(tmp_path):
+    """With duplicates="error", is that student an error listing the files, and the rest of the class found?"""
     folder = tmp_path / "class"
     touch(folder / "alice.ipynb")
     touch(folder / "alice_1_2_optimizers.ipynb")
-    with pytest.raises(TitoError, match="two submissions for student 'alice'"):
-        find_submissions(folder, NB, tmp_path / "scratch")
+    touch(folder / "bob.ipynb")
+    alice, bob = find_submissions(folder, NB, tmp_path / "scratch", duplicates="error")
+    assert alice.path is None and alice.problem.startswith("2 submissions found (alice")
+    assert "alice.ipynb" in alice.problem and "alice_1_2_optimizers.ipynb" in alice.problem
+    assert (bob.source, bob.problem) == ("bob.ipynb", "")
 
 
 def test_ids_are_made_safe_for_file_names():

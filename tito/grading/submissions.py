@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import os
@@ -9,15 +10,25 @@ import re
 import shutil
 import stat
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
+from nbgrader.utils import parse_utc
 
 from tito.errors import TitoError
 
+DUPLICATES = ("latest", "error")
+GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_ZIP_BYTES = 2 * 1024**3
+MAX_ZIP_ENTRIES = 100_000
 MAX_FILE_BYTES = 50 * 1024**2
+MAX_RATIO = 200                     # uncompressed / compressed: a notebook of text compresses 5 to 20 times
+MAX_RATIO_FREE_BYTES = 1024**2      # smaller entries are not checked for it
+MAX_TIMESTAMP_CHARS = 100
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_DATE_START = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._@-]+")
 # Canvas-style bulk downloads: login[_LATE]_userid_submissionid_filename
 _LMS_NAME = re.compile(r"^(?P<student>[A-Za-z0-9.@-]+?)(?:_LATE)?_\d+_\d+_.+$")
@@ -27,47 +38,60 @@ _IGNORED = {".DS_Store", "__MACOSX", ".ipynb_checkpoints", "submission_metadata.
 @dataclass(frozen=True)
 class Submission:
     student: str
-    path: Path | None          # None: on the roster, nothing submitted
+    path: Path | None          # None: on the roster, nothing submitted; or unusable (see problem)
     source: str = ""           # path relative to the submissions folder, for the report
     submitted_at: str = ""
     name: str = ""
     email: str = ""
+    problem: str = ""          # found but unusable, and why: this student's error, the class is still graded
+    notes: tuple[str, ...] = ()  # how it was chosen, e.g. which of two files was graded
 
 
 def safe_id(raw: str) -> str:
+    """The one way a student id is made from a name found in a layout, a zip or a roster."""
     cleaned = _SAFE_ID.sub("_", raw.strip()).strip("._") or "unnamed"
     return cleaned[:100]
 
 
-def find_submissions(location: Path, notebook_name: str, scratch: Path) -> list[Submission]:
+def find_submissions(location: Path, notebook_name: str, scratch: Path, duplicates: str = "latest") -> list[Submission]:
     """Every submission under `location`, one per student, sorted by student id.
 
     `location` may be a .zip (unpacked into `scratch`), an nbgrader course (or its `submitted/` folder), a
     Gradescope export (with `submission_metadata.yml`), a folder of notebooks or a folder of folders.
+
+    A damaged input (a zip entry that cannot be unpacked safely, an unreadable timestamp) is its student's
+    `problem`; only what belongs to no student stops the run. When a student has several submissions,
+    `duplicates="latest"` grades the latest (see `_recency`) and notes the others; `"error"` makes that
+    student's submission a problem listing them.
     """
+    if duplicates not in DUPLICATES:
+        raise TitoError(f"duplicates must be one of {', '.join(DUPLICATES)}, not {duplicates!r}")
     if not location.exists():
         raise TitoError(f"{location} does not exist")
+    damaged: list[_Damaged] = []
+    unpacked = None
     if location.is_file() and location.suffix.lower() == ".zip":
-        location = _unzip(location, scratch / "unzipped")
+        unpacked, damaged = _unzip(location, scratch / "unzipped")
+        location = unpacked
     if not location.is_dir():
         raise TitoError(f"{location} is neither a folder nor a .zip of submissions")
+    layout = _layout(location, notebook_name)
+    found = layout.submissions()
+    for entry in damaged:
+        found += _damaged_submission(entry, layout, unpacked)
+    by_student: dict[str, list[Submission]] = {}
+    for submission in found:
+        by_student.setdefault(submission.student, []).append(submission)
+    return [_one_per_student(by_student[student], duplicates) for student in sorted(by_student)]
+
+
+def _layout(location: Path, notebook_name: str) -> _Layout:
     root = location if (location / "submitted").is_dir() else _single_top_folder(location, notebook_name)
     if (root / "submitted").is_dir():
-        root = root / "submitted"
-        found = _nbgrader_layout(root, notebook_name)
-    elif (root / "submission_metadata.yml").is_file():
-        found = _gradescope_layout(root, notebook_name)
-    else:
-        found = _folder_layout(root, notebook_name)
-    by_student: dict[str, Submission] = {}
-    for submission in found:
-        if submission.student in by_student:
-            raise TitoError(
-                f"two submissions for student {submission.student!r}: {by_student[submission.student].source} "
-                f"and {submission.source}"
-            )
-        by_student[submission.student] = submission
-    return [by_student[student] for student in sorted(by_student)]
+        return _NbgraderLayout(root / "submitted", notebook_name)
+    if (root / GRADESCOPE_METADATA).is_file():
+        return _GradescopeLayout(root, notebook_name)
+    return _FolderLayout(root, notebook_name)
 
 
 def _single_top_folder(folder: Path, notebook_name: str) -> Path:
@@ -78,51 +102,108 @@ def _single_top_folder(folder: Path, notebook_name: str) -> Path:
     return folder
 
 
-def _nbgrader_layout(submitted: Path, notebook_name: str) -> list[Submission]:
-    found = []
-    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        notebooks = sorted(student_dir.glob(f"*/{notebook_name}")) or sorted(student_dir.glob("*/*.ipynb"))
-        path = notebooks[0] if notebooks else None
-        stamp = ""
-        if path is not None and (path.parent / "timestamp.txt").is_file():
-            stamp = (path.parent / "timestamp.txt").read_text().strip()
-        found.append(Submission(
-            safe_id(student_dir.name), path, _relative(path or student_dir, submitted), submitted_at=stamp
-        ))
-    return found
+class _Layout:
+    """The submissions under `root`, and whose a path under `root` is (the same answer for a damaged zip entry
+    as for a good one at that path)."""
+
+    def __init__(self, root: Path, notebook_name: str):
+        self.root = root
+        self.notebook_name = notebook_name
+
+    def submissions(self) -> list[Submission]:
+        raise NotImplementedError
+
+    def owner(self, parts: tuple[str, ...]) -> str | None:
+        """The student a file at `root / parts` would belong to; None where no submission is looked for."""
+        raise NotImplementedError
 
 
-def _gradescope_layout(root: Path, notebook_name: str) -> list[Submission]:
-    metadata = yaml.safe_load((root / "submission_metadata.yml").read_text()) or {}
-    found = []
-    for folder_name, info in sorted(metadata.items()):
-        submitters = (info or {}).get(":submitters") or [{}]
-        first = submitters[0]
-        student = first.get(":sid") or first.get(":email") or folder_name
-        folder = root / folder_name
-        path = _pick_notebook(folder, notebook_name) if folder.is_dir() else None
-        found.append(Submission(
-            safe_id(str(student)), path, _relative(path or folder, root),
-            submitted_at=str((info or {}).get(":created_at", "")),
-            name=str(first.get(":name", "")), email=str(first.get(":email", "")),
-        ))
-    return found
+class _NbgraderLayout(_Layout):
+    """nbgrader's submitted/<student>/<assignment>/<notebook>, with the time in a timestamp.txt beside it."""
+
+    def submissions(self) -> list[Submission]:
+        found = []
+        for student_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            notebooks = (sorted(student_dir.glob(f"*/{self.notebook_name}"))
+                         or sorted(student_dir.glob("*/*.ipynb")))
+            path = notebooks[0] if notebooks else None
+            stamp, problem = _nbgrader_time(path.parent) if path is not None else ("", "")
+            found.append(Submission(
+                safe_id(student_dir.name), path, _relative(path or student_dir, self.root), submitted_at=stamp,
+                problem=problem,
+            ))
+        return found
+
+    def owner(self, parts: tuple[str, ...]) -> str | None:
+        return safe_id(parts[0]) if len(parts) > 1 else None
 
 
-def _folder_layout(root: Path, notebook_name: str) -> list[Submission]:
-    found = []
-    for entry in sorted(root.iterdir()):
-        if entry.name in _IGNORED or entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            path = _pick_notebook(entry, notebook_name)
-            student = entry.name
-        else:
-            path = entry
-            match = _LMS_NAME.match(entry.name)
-            student = match["student"] if match else entry.stem
-        found.append(Submission(safe_id(student), path, _relative(path or entry, root), submitted_at=_mtime(path)))
-    return found
+class _GradescopeLayout(_Layout):
+    """A Gradescope export: one folder per submission, named in submission_metadata.yml with its submitters."""
+
+    def __init__(self, root: Path, notebook_name: str):
+        super().__init__(root, notebook_name)
+        metadata = _read_gradescope_metadata(root / GRADESCOPE_METADATA)
+        self.entries = []
+        for folder_name, info in sorted(metadata.items(), key=lambda item: str(item[0])):
+            info = info if isinstance(info, dict) else {}
+            submitters = info.get(":submitters")
+            first = submitters[0] if isinstance(submitters, list) and submitters and isinstance(submitters[0], dict) else {}
+            student = first.get(":sid") or first.get(":email") or folder_name
+            self.entries.append((str(folder_name), safe_id(str(student)), info, first))
+        self.students = {folder_name: student for folder_name, student, _, _ in self.entries}
+
+    def submissions(self) -> list[Submission]:
+        found = []
+        for folder_name, student, info, first in self.entries:
+            folder = self.root / folder_name
+            path = _pick_notebook(folder, self.notebook_name) if folder.is_dir() else None
+            stamp, problem = _checked_time(info.get(":created_at"), f"its :created_at in {GRADESCOPE_METADATA}")
+            found.append(Submission(
+                student, path, _relative(path or folder, self.root), submitted_at=stamp,
+                name=str(first.get(":name", "")), email=str(first.get(":email", "")), problem=problem,
+            ))
+        return found
+
+    def owner(self, parts: tuple[str, ...]) -> str | None:
+        return self.students.get(parts[0])
+
+
+class _FolderLayout(_Layout):
+    """A folder of `<student>.ipynb` files (LMS names such as Canvas's understood) or of `<student>/` folders."""
+
+    def submissions(self) -> list[Submission]:
+        found = []
+        for entry in sorted(self.root.iterdir()):
+            if entry.name in _IGNORED or entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                student, path = safe_id(entry.name), _pick_notebook(entry, self.notebook_name)
+            else:
+                student, path = _file_student(entry.name), entry
+            found.append(Submission(student, path, _relative(path or entry, self.root), submitted_at=_mtime(path)))
+        return found
+
+    def owner(self, parts: tuple[str, ...]) -> str | None:
+        if parts[0].startswith(".") or any(part in _IGNORED for part in parts):
+            return None
+        return safe_id(parts[0]) if len(parts) > 1 else _file_student(parts[0])
+
+
+def _file_student(file_name: str) -> str:
+    """The student a file at the top of a folder is from: the login of an LMS download name, else its stem."""
+    match = _LMS_NAME.match(file_name)
+    return safe_id(match["student"] if match else Path(file_name).stem)
+
+
+def _read_gradescope_metadata(path: Path) -> dict:
+    try:
+        metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise TitoError(f"cannot read {path} ({_one_line(error)}); it names every student, so nothing was graded") from None
+    if not isinstance(metadata, dict):
+        raise TitoError(f"{path} is not a mapping of submission folders; it names every student, so nothing was graded")
+    return metadata
 
 
 def _pick_notebook(folder: Path, notebook_name: str) -> Path | None:
@@ -135,6 +216,50 @@ def _pick_notebook(folder: Path, notebook_name: str) -> Path | None:
         return notebooks[0]
     files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
     return files[0] if files else None
+
+
+def _nbgrader_time(folder: Path) -> tuple[str, str]:
+    """(time, problem) from nbgrader's timestamp.txt in `folder`; ("", "") when there is none."""
+    path = folder / "timestamp.txt"
+    if not path.is_file():
+        return "", ""
+    try:
+        with open(path, "rb") as stamp:
+            data = stamp.read(MAX_TIMESTAMP_CHARS + 1)
+    except OSError as error:
+        return "", f"its timestamp.txt cannot be read ({error.strerror})"
+    if len(data) > MAX_TIMESTAMP_CHARS:
+        return "", "its timestamp.txt is too long to hold a time"
+    try:
+        return _checked_time(data.decode("utf-8"), "its timestamp.txt")
+    except UnicodeDecodeError:
+        return "", "its timestamp.txt is not UTF-8 text"
+
+
+def _checked_time(value, where: str) -> tuple[str, str]:
+    """(time, problem) for a time a layout gives: "" is no time; anything else must read as a date and time."""
+    if isinstance(value, dt.date):  # YAML reads an unquoted time as a datetime (or a date)
+        return str(value), ""
+    if value is None or value == "":
+        return "", ""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return "", f"{where} does not hold a time"
+    if text[0] in _FORMULA_STARTS:
+        return "", f"{where} starts with {text[0]!r}, like a spreadsheet formula, not a time"
+    if _parse_time(text) is None:
+        return "", f"{where} does not hold a time ({text[:40]!r})"
+    return text, ""
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    """A time as nbgrader reads it (naive UTC), or None; it must start with a date (YYYY-MM-DD)."""
+    if not _DATE_START.match(text):
+        return None
+    try:
+        return parse_utc(text)
+    except (ValueError, OverflowError, TypeError, LookupError):
+        return None
 
 
 def _mtime(path: Path | None) -> str:
@@ -151,33 +276,174 @@ def _relative(path: Path, root: Path) -> str:
         return path.name
 
 
-def _unzip(archive: Path, destination: Path) -> Path:
-    """Unpack safely: no absolute paths or `..`, no links, bounded sizes; entry times become file times."""
+def _one_per_student(found: list[Submission], duplicates: str) -> Submission:
+    """A student's submission: their only one, the latest of several, or a problem saying what is wrong."""
+    first = next((submission for submission in found if submission.name or submission.email), found[0])
+    problems = list(dict.fromkeys(submission.problem for submission in found if submission.problem))
+    if problems:
+        sources = ", ".join(dict.fromkeys(submission.source for submission in found))
+        return replace(first, path=None, source=sources, problem="; ".join(problems))
+    if len(found) == 1:
+        return first
+    ordered = sorted(found, key=_recency)
+    latest = ordered[-1]
+    if duplicates == "error":
+        return replace(latest, path=None, source=", ".join(s.source for s in ordered), problem=(
+            f"{len(found)} submissions found ({', '.join(_described(s) for s in ordered)}); "
+            "keep one (--duplicates latest grades the latest)"
+        ))
+    ignored = ", ".join(_described(s) for s in reversed(ordered[:-1]))
+    note = f"{len(found)} submissions found: graded {_described(latest)}, ignored {ignored}"
+    return replace(latest, notes=latest.notes + (note,))
+
+
+def _recency(submission: Submission) -> tuple:
+    """Sort key, oldest first: with a file before without, then by the layout's time, then by file name
+    (numbers in it compared as numbers: bob_2 before bob_10)."""
+    when = _parse_time(submission.submitted_at) if submission.submitted_at else None
+    name = tuple((0, piece) if not piece.isdigit() else (1, int(piece))
+                 for piece in re.split(r"(\d+)", submission.source) if piece)
+    return submission.path is not None, when or dt.datetime.min, name
+
+
+def _described(submission: Submission) -> str:
+    return f"{submission.source} ({submission.submitted_at})" if submission.submitted_at else submission.source
+
+
+# -- zips ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Damaged:
+    """A zip entry that was not unpacked, where it would have gone, and why."""
+    parts: tuple[str, ...]   # its path inside the unpacked folder, as if it had been unpacked
+    entry: str               # its name in the zip
+    reason: str
+
+
+def _unzip(archive: Path, destination: Path) -> tuple[Path, list[_Damaged]]:
+    """Unpack what is safe; each entry that is not (see `_refusal`, or damaged, or clashing) is reported.
+
+    An empty file stands in for a damaged entry where it can, so that the folders look as they would have.
+    Entry times become file times.
+    """
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
     try:
         bundle = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile as error:
-        raise TitoError(f"{archive} is not a readable zip: {error}") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise TitoError(f"{archive} is not a readable zip ({_one_line(error)}); "
+                        "no entry can be given to a student, so nothing was graded") from None
     with bundle:
-        total = 0
-        for info in bundle.infolist():
-            name = info.filename
-            if name.startswith("/") or ".." in Path(name).parts or stat.S_ISLNK(info.external_attr >> 16):
-                raise TitoError(f"{archive}: refusing the unsafe entry {name!r}")
-            total += info.file_size
-            if info.file_size > MAX_FILE_BYTES or total > MAX_ZIP_BYTES:
-                raise TitoError(f"{archive}: {name!r} makes the archive too large to grade")
-            if info.is_dir():
+        infos = bundle.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise TitoError(f"{archive} has {len(infos)} entries; over {MAX_ZIP_ENTRIES} is not graded")
+        if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
+            raise TitoError(f"{archive} would unpack to more than {MAX_ZIP_BYTES // 1024**3} GB; it is not graded")
+        damaged = []
+        for info in infos:
+            parts = _entry_parts(info.filename)
+            if not parts:
+                raise TitoError(f"{archive}: the entry {_shown(info.filename)} names no file, so it belongs to "
+                                "no student; nothing was graded")
+            target = destination.joinpath(*parts)
+            if info.is_dir():  # a folder holds nothing itself: a clash shows in the files it holds
+                if not _leaves_folder(info.filename):
+                    with contextlib.suppress(OSError):
+                        target.mkdir(parents=True, exist_ok=True)
                 continue
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with bundle.open(info) as source, open(target, "wb") as sink:
-                shutil.copyfileobj(source, sink)
-            stamp = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc).timestamp()
-            os.utime(target, (stamp, stamp))
-    return destination
+            reason = _refusal(info) or _extract(bundle, info, target)
+            if reason is None:
+                continue
+            if parts[-1] == GRADESCOPE_METADATA:
+                raise TitoError(f"{archive}: {reason}; it names every student, so nothing was graded")
+            damaged.append(_Damaged(parts, info.filename, reason))
+            _stand_in(target)
+    return destination, damaged
+
+
+def _entry_parts(name: str) -> tuple[str, ...]:
+    """Where an entry would be unpacked if it were safe: its path without "", "." and ".." (as zipfile's own
+    extract does)."""
+    return tuple(part for part in name.split("/") if part not in ("", ".", ".."))
+
+
+def _refusal(info: zipfile.ZipInfo) -> str | None:
+    """Why an entry is not unpacked at all: it leaves the folder, is a link, or is too big to be a notebook."""
+    name = _shown(info.filename)
+    if _leaves_folder(info.filename):
+        return f"the zip entry {name} points outside its folder; it was not unpacked"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return f"the zip entry {name} is a symbolic link; it was not unpacked"
+    if info.file_size > MAX_FILE_BYTES:
+        return f"the zip entry {name} unpacks to {info.file_size // 1024**2} MB; over {MAX_FILE_BYTES // 1024**2} MB is not unpacked"
+    if info.file_size > MAX_RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        return (f"the zip entry {name} is compressed {info.file_size // max(info.compress_size, 1)} to 1, "
+                "like a zip bomb; it was not unpacked")
+    return None
+
+
+def _leaves_folder(name: str) -> bool:
+    return name.startswith("/") or ".." in name.split("/")
+
+
+def _extract(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> str | None:
+    """Unpack one entry, counting the bytes written and stopping at the declared size; why not, if it fails."""
+    name = _shown(info.filename)
+    written = 0
+    created = False
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with bundle.open(info) as source, open(target, "wb") as sink:
+            created = True
+            while chunk := source.read(1024**2):
+                written += len(chunk)
+                if written > min(info.file_size, MAX_FILE_BYTES):
+                    raise zipfile.BadZipFile("it holds more than its declared size")
+                sink.write(chunk)
+    except (IsADirectoryError, NotADirectoryError, FileExistsError):
+        return f"the zip entry {name} clashes with another entry (a file and a folder of one name); it was not unpacked"
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError, OSError) as error:
+        if created:
+            target.unlink(missing_ok=True)
+        return f"the zip entry {name} is damaged ({_one_line(error)}); it was not unpacked"
+    try:
+        stamp = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc).timestamp()
+        os.utime(target, (stamp, stamp))
+    except (ValueError, OverflowError, OSError):
+        pass  # an impossible date in the zip: the file keeps the time it was unpacked
+    return None
+
+
+def _stand_in(target: Path) -> None:
+    """An empty file where a damaged entry would have been, unless something is already there."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch(exist_ok=False)
+    except OSError:
+        pass
+
+
+def _damaged_submission(entry: _Damaged, layout: _Layout, unpacked: Path) -> list[Submission]:
+    """The submission a damaged entry makes a problem of: the student it would have belonged to (none when
+    it lies where the layout looks for no submission)."""
+    root_parts = layout.root.relative_to(unpacked).parts
+    if entry.parts[:len(root_parts)] != root_parts or len(entry.parts) == len(root_parts):
+        return []
+    parts = entry.parts[len(root_parts):]
+    student = layout.owner(parts)
+    if student is None:
+        return []
+    return [Submission(student, None, "/".join(parts), problem=entry.reason)]
+
+
+def _shown(name: str) -> str:
+    """A name from a zip or a file, quoted on one line and cut short."""
+    return repr(name if len(name) <= 80 else name[:77] + "...")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def read_roster(path: Path) -> list[dict]:
@@ -213,8 +479,7 @@ def apply_roster(submissions: list[Submission], roster: list[dict]) -> list[Subm
         if found is None:
             by_student[entry["student"]] = Submission(entry["student"], None, name=entry["name"], email=entry["email"])
         else:
-            by_student[entry["student"]] = Submission(
-                found.student, found.path, found.source, found.submitted_at,
-                entry["name"] or found.name, entry["email"] or found.email,
+            by_student[entry["student"]] = replace(
+                found, name=entry["name"] or found.name, email=entry["email"] or found.email
             )
     return [by_student[student] for student in sorted(by_student)]
