@@ -134,6 +134,25 @@ def test_a_broken_zip_stops_the_run_saying_why(tmp_path):
         find_submissions(archive, NB, tmp_path / "scratch")
 
 
+def test_a_zip_too_large_in_all_stops_the_run(tmp_path, monkeypatch):
+    """Is a zip whose entries declare more than the total cap refused before anything is unpacked?"""
+    monkeypatch.setattr(S, "MAX_ZIP_BYTES", 1000)
+    archive = make_zip(tmp_path / "class.zip", [(f"s{n}.ipynb", b"z" * 400) for n in range(3)])
+    with pytest.raises(TitoError, match="it is not unpacked, so nothing was graded"):
+        find_submissions(archive, NB, tmp_path / "scratch")
+    assert list((tmp_path / "scratch" / "unzipped").iterdir()) == []
+
+
+def test_an_entry_that_names_no_file_stops_the_run(tmp_path):
+    """Is a file entry whose name is only `..` (no student to give it to) an error for the whole run, while a
+    folder entry `./` is merely skipped?"""
+    assert found(make_zip(tmp_path / "ok.zip", [("./", b""), ("bob.ipynb", CONTENT)]), tmp_path) == {
+        "bob": ("bob.ipynb", "")
+    }
+    with pytest.raises(TitoError, match="names no file, so it belongs to no student; nothing was graded"):
+        find_submissions(make_zip(tmp_path / "bad.zip", [("..", CONTENT)]), NB, tmp_path / "scratch")
+
+
 @pytest.mark.parametrize("layout, entries, damaged, student", [
     ("nbgrader", ["course/submitted/alice/03/optimizers.ipynb", "course/submitted/bob/03/optimizers.ipynb"],
      "course/submitted/bob/03/optimizers.ipynb", "bob"),

@@ -27,7 +27,7 @@ MAX_FILE_BYTES = 50 * 1024**2
 MAX_RATIO = 200                     # uncompressed / compressed: a notebook of text compresses 5 to 20 times
 MAX_RATIO_FREE_BYTES = 1024**2      # smaller entries are not checked for it
 MAX_TIMESTAMP_CHARS = 100
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@")
 _DATE_START = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._@-]+")
 # Canvas-style bulk downloads: login[_LATE]_userid_submissionid_filename
@@ -199,7 +199,7 @@ def _file_student(file_name: str) -> str:
 def _read_gradescope_metadata(path: Path) -> dict:
     try:
         metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, RecursionError, yaml.YAMLError) as error:
         raise TitoError(f"cannot read {path} ({_one_line(error)}); it names every student, so nothing was graded") from None
     if not isinstance(metadata, dict):
         raise TitoError(f"{path} is not a mapping of submission folders; it names every student, so nothing was graded")
@@ -231,7 +231,7 @@ def _nbgrader_time(folder: Path) -> tuple[str, str]:
     if len(data) > MAX_TIMESTAMP_CHARS:
         return "", "its timestamp.txt is too long to hold a time"
     try:
-        return _checked_time(data.decode("utf-8"), "its timestamp.txt")
+        return _checked_time(data.decode("utf-8-sig"), "its timestamp.txt")
     except UnicodeDecodeError:
         return "", "its timestamp.txt is not UTF-8 text"
 
@@ -316,8 +316,7 @@ def _described(submission: Submission) -> str:
 class _Damaged:
     """A zip entry that was not unpacked, where it would have gone, and why."""
     parts: tuple[str, ...]   # its path inside the unpacked folder, as if it had been unpacked
-    entry: str               # its name in the zip
-    reason: str
+    reason: str              # names the entry as the zip does
 
 
 def _unzip(archive: Path, destination: Path) -> tuple[Path, list[_Damaged]]:
@@ -337,27 +336,28 @@ def _unzip(archive: Path, destination: Path) -> tuple[Path, list[_Damaged]]:
     with bundle:
         infos = bundle.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
-            raise TitoError(f"{archive} has {len(infos)} entries; over {MAX_ZIP_ENTRIES} is not graded")
+            raise TitoError(f"{archive} has {len(infos)} entries; over {MAX_ZIP_ENTRIES} is not unpacked, so nothing was graded")
         if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
-            raise TitoError(f"{archive} would unpack to more than {MAX_ZIP_BYTES // 1024**3} GB; it is not graded")
+            raise TitoError(f"{archive} would unpack to more than {MAX_ZIP_BYTES // 1024**3} GB in all; "
+                            "it is not unpacked, so nothing was graded")
         damaged = []
         for info in infos:
             parts = _entry_parts(info.filename)
+            if info.is_dir():  # a folder holds nothing itself: a clash shows in the files it holds
+                if parts and not _leaves_folder(info.filename):
+                    with contextlib.suppress(OSError):
+                        destination.joinpath(*parts).mkdir(parents=True, exist_ok=True)
+                continue
             if not parts:
                 raise TitoError(f"{archive}: the entry {_shown(info.filename)} names no file, so it belongs to "
                                 "no student; nothing was graded")
             target = destination.joinpath(*parts)
-            if info.is_dir():  # a folder holds nothing itself: a clash shows in the files it holds
-                if not _leaves_folder(info.filename):
-                    with contextlib.suppress(OSError):
-                        target.mkdir(parents=True, exist_ok=True)
-                continue
             reason = _refusal(info) or _extract(bundle, info, target)
             if reason is None:
                 continue
             if parts[-1] == GRADESCOPE_METADATA:
                 raise TitoError(f"{archive}: {reason}; it names every student, so nothing was graded")
-            damaged.append(_Damaged(parts, info.filename, reason))
+            damaged.append(_Damaged(parts, reason))
             _stand_in(target)
     return destination, damaged
 
@@ -406,6 +406,8 @@ def _extract(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> st
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError, OSError) as error:
         if created:
             target.unlink(missing_ok=True)
+        if isinstance(error, OSError):  # e.g. a name too long for the file system
+            return f"the zip entry {name} could not be unpacked ({error.strerror or _one_line(error)})"
         return f"the zip entry {name} is damaged ({_one_line(error)}); it was not unpacked"
     try:
         stamp = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc).timestamp()
