@@ -5,11 +5,11 @@ Nothing here runs the student's code; it reads text.
 
 from __future__ import annotations
 
-import ast
 import copy
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 import nbformat
@@ -23,6 +23,8 @@ from tito.grading.result import WrittenAnswer
 
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 MAX_NESTING = 64            # levels of lists and objects; a notebook needs about 8
+_TOP_LEVEL_DEFINITION = re.compile(r"^(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+_TOP_LEVEL_ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
 
 @dataclass
@@ -186,8 +188,8 @@ def restore_locked_cells(notebook: NotebookNode, release_nb: NotebookNode, manif
                             f"{' with edits' if edited else ''}; that cell was ignored")
                 continue
             seen.add(grade_id)
-            said.append(f"locked cell {grade_id}: its metadata was removed{' and its source edited' if edited else ''}; "
-                        "the released cell was used")
+            change = "its metadata was removed" + (" and its source edited" if edited else "")
+            said.append(f"locked cell {grade_id}: {change}; the released cell was used")
             cells.append(copy.deepcopy(locked.originals[grade_id]))
             continue
         if grade_id in seen:
@@ -226,14 +228,17 @@ class LockedCells:
     def __init__(self, release_nb: NotebookNode, manifest: dict):
         self.expected = {entry["grade_id"]: entry for entry in manifest["cells"]}
         self.originals = {C.grade_id(cell): cell for cell in release_nb.cells if C.grade_id(cell)}
-        graded = [grade_id for grade_id in self.expected if grade_id in self.originals]
-        self.locked = [grade_id for grade_id in graded if self.expected[grade_id]["locked"]]
-        self.graded = graded
-        self.defined = {grade_id: _defined_names(self.originals[grade_id], assignments=False) for grade_id in self.locked}
+        self.graded = [grade_id for grade_id in self.expected if grade_id in self.originals]
+        self.locked = [grade_id for grade_id in self.graded if self.expected[grade_id]["locked"]]
+        self.exported = {grade_id: _exported(self.originals[grade_id]) for grade_id in self.graded}
+        self.defined = {grade_id: _defined_names(self.originals[grade_id], assignments=False)
+                        for grade_id in self.locked}
 
     def copied(self, cell: NotebookNode) -> tuple[str, bool] | None:
         """(grade_id, edited) of the locked cell `cell` copies, or None when it copies none."""
-        alike = [grade_id for grade_id in self.graded if self._same_kind(cell, self.originals[grade_id])]
+        exported = _exported(cell)
+        alike = [grade_id for grade_id in self.graded
+                 if self.originals[grade_id].cell_type == cell.cell_type and self.exported[grade_id] == exported]
         locked = [grade_id for grade_id in alike if grade_id in self.locked]
         if not locked:
             return None
@@ -251,28 +256,22 @@ class LockedCells:
             return best, True
         return None
 
-    @staticmethod
-    def _same_kind(cell: NotebookNode, original: NotebookNode) -> bool:
-        return cell.cell_type == original.cell_type and _exported(cell) == _exported(original)
-
 
 def _exported(cell: NotebookNode) -> bool:
     return any(name == "export" for _, name, _ in C.directives(cell))
 
 
 def _defined_names(cell: NotebookNode, assignments: bool) -> set[str]:
-    """Names a code cell binds at its top level with def or class (and `=`, if `assignments`)."""
+    """Names a code cell binds at its top level with def or class (and `=`, if `assignments`).
+
+    Read from the lines, not parsed: it works on code that does not compile (magics, a syntax error) and costs
+    no more than reading the text, however large.
+    """
     if cell.cell_type != "code":
         return set()
-    try:
-        body = ast.parse(cell.source).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # magics, broken code, absurd nesting
-        return set()
-    names = {node.name for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    names = set(_TOP_LEVEL_DEFINITION.findall(cell.source))
     if assignments:
-        for node in body:
-            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-            names.update(target.id for target in targets if isinstance(target, ast.Name))
+        names.update(_TOP_LEVEL_ASSIGNMENT.findall(cell.source))
     return names
 
 

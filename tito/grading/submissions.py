@@ -148,7 +148,8 @@ class _GradescopeLayout(_Layout):
         for folder_name, info in sorted(metadata.items(), key=lambda item: str(item[0])):
             info = info if isinstance(info, dict) else {}
             submitters = info.get(":submitters")
-            first = submitters[0] if isinstance(submitters, list) and submitters and isinstance(submitters[0], dict) else {}
+            first = submitters[0] if isinstance(submitters, list) and submitters else {}
+            first = first if isinstance(first, dict) else {}
             student = first.get(":sid") or first.get(":email") or folder_name
             self.entries.append((str(folder_name), safe_id(str(student)), info, first))
         self.students = {folder_name: student for folder_name, student, _, _ in self.entries}
@@ -200,7 +201,9 @@ def _read_gradescope_metadata(path: Path) -> dict:
     try:
         metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, RecursionError, yaml.YAMLError) as error:
-        raise TitoError(f"cannot read {path} ({_one_line(error)}); it names every student, so nothing was graded") from None
+        raise TitoError(
+            f"cannot read {path} ({_one_line(error)}); it names every student, so nothing was graded"
+        ) from None
     if not isinstance(metadata, dict):
         raise TitoError(f"{path} is not a mapping of submission folders; it names every student, so nothing was graded")
     return metadata
@@ -336,7 +339,8 @@ def _unzip(archive: Path, destination: Path) -> tuple[Path, list[_Damaged]]:
     with bundle:
         infos = bundle.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
-            raise TitoError(f"{archive} has {len(infos)} entries; over {MAX_ZIP_ENTRIES} is not unpacked, so nothing was graded")
+            raise TitoError(f"{archive} has {len(infos)} entries; over {MAX_ZIP_ENTRIES} is not unpacked, "
+                            "so nothing was graded")
         if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
             raise TitoError(f"{archive} would unpack to more than {MAX_ZIP_BYTES // 1024**3} GB in all; "
                             "it is not unpacked, so nothing was graded")
@@ -376,7 +380,8 @@ def _refusal(info: zipfile.ZipInfo) -> str | None:
     if stat.S_ISLNK(info.external_attr >> 16):
         return f"the zip entry {name} is a symbolic link; it was not unpacked"
     if info.file_size > MAX_FILE_BYTES:
-        return f"the zip entry {name} unpacks to {info.file_size // 1024**2} MB; over {MAX_FILE_BYTES // 1024**2} MB is not unpacked"
+        return (f"the zip entry {name} unpacks to {info.file_size // 1024**2} MB; "
+                f"over {MAX_FILE_BYTES // 1024**2} MB is not unpacked")
     if info.file_size > MAX_RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         return (f"the zip entry {name} is compressed {info.file_size // max(info.compress_size, 1)} to 1, "
                 "like a zip bomb; it was not unpacked")
