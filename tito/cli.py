@@ -190,7 +190,7 @@ def grade_run(
     jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel workers (default: number of cores)."),
     force: bool = typer.Option(False, "--force", help="Start over: delete this folder's earlier outputs and regrade everything."),
     merge: bool = typer.Option(False, "--merge", help="Add these students to the class already graded in --out."),
-    duplicates: str = typer.Option("latest", "--duplicates", help="Two files from one student: grade the latest (latest) or make it that student's error (error)."),
+    duplicates: str = typer.Option("latest", "--duplicates", help="A student with several submissions: grade the latest (by LMS, Gradescope or nbgrader time, else file name order) and note the others (latest), or make that student an error (error)."),
     executor: str = typer.Option("local", "--executor", help="local (process pool) or dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask."),
     test_timeout: float = typer.Option(10.0, "--test-timeout", help="Seconds one hidden test may wait on the submission."),

@@ -180,3 +180,27 @@ def _students_everywhere(out: Path) -> set[str]:
         in_gradebook = {student.id for student in gradebook.students}
     assert in_csv == in_results == in_feedback == in_gradebook, (in_csv, in_results, in_feedback, in_gradebook)
     return in_csv
+
+
+def test_one_bad_input_is_that_students_error_and_the_class_is_graded(graded_course, alpha_notebooks, tmp_path):
+    """In one LMS zip: a damaged entry (bad CRC) and a student with two files. Is the damaged one that student's
+    error with its reason, the latest of the two files graded with a note, and everyone else graded?"""
+    import zipfile
+
+    release, answered = alpha_notebooks
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
+        bundle.writestr(zipfile.ZipInfo("alice_1_10_hw.ipynb", (2026, 3, 1, 9, 0, 0)), nbformat.writes(answered))
+        bundle.writestr(zipfile.ZipInfo("bob_2_20_hw.ipynb", (2026, 3, 1, 9, 0, 0)), nbformat.writes(release))
+        bundle.writestr(zipfile.ZipInfo("bob_2_21_hw.ipynb", (2026, 3, 2, 9, 0, 0)), nbformat.writes(answered))
+        bundle.writestr(zipfile.ZipInfo("carol_3_30_hw.ipynb", (2026, 3, 1, 9, 0, 0)), nbformat.writes(answered))
+    data = bytearray(archive.read_bytes())
+    at = data.index(b"carol_3_30_hw.ipynb") + len(b"carol_3_30_hw.ipynb") + 40
+    data[at] ^= 0xFF  # one byte of carol's notebook: the CRC no longer matches
+    archive.write_bytes(bytes(data))
+    run = grade_class(graded_course, graded_course.module("alpha"), archive, tmp_path / "out", limits=LIMITS)
+    results = {result.student: result for result in run.results}
+    assert (results["alice"].status, results["alice"].score) == ("graded", 15.0)
+    assert (results["bob"].status, results["bob"].score) == ("graded", 15.0)
+    assert any("graded bob_2_21_hw.ipynb" in note and "ignored bob_2_20_hw.ipynb" in note for note in results["bob"].notes)
+    assert results["carol"].status == "error" and results["carol"].score == 0 and results["carol"].problem

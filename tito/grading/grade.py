@@ -75,7 +75,7 @@ def grade_class(
     folder.check_owner(source, force=force, merge=merge)
     scratch = Path(tempfile.mkdtemp(prefix="tito-grade-"))
     try:
-        submissions = find_submissions(source, module.notebook_name, scratch)  # TEMPORARY
+        submissions = find_submissions(source, module.notebook_name, scratch, duplicates=duplicates)
         if roster is not None:
             submissions = apply_roster(submissions, read_roster(roster))
         if not submissions:
@@ -83,9 +83,6 @@ def grade_class(
         fingerprint = hashlib.sha256((suite.fingerprint() + json.dumps(limits.as_dict(), sort_keys=True)).encode()).hexdigest()
         to_grade: list[GradingJob] = []
         for submission in submissions:
-            if not hasattr(submission, "problem"):  # TEMPORARY
-                object.__setattr__(submission, "problem", "")
-                object.__setattr__(submission, "notes", ())
             if submission.path is None and not submission.problem:
                 run.results.append(_missing(submission, tests))
                 continue
