@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
+
+from tito.sandbox.lines import MAX_MESSAGE
 
 ARRAY, SCALAR, FLOAT = "__ndarray__", "__scalar__", "__float__"
 ALLOWED_DTYPES = frozenset(
@@ -17,6 +20,12 @@ ALLOWED_DTYPES = frozenset(
      "float16", "float32", "float64"]
 )
 MAX_DEPTH = 32
+MAX_MESSAGE_DEPTH = MAX_DEPTH + 8  # a value's own depth, plus the response around it and the tags of arrays
+# lists and objects in one message: the reference solutions send at most 472; each costs the grader ~130 bytes
+MAX_CONTAINERS = 50_000
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # every int64 and uint64; no probe needs more
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # only such an escape makes a surrogate; pairs are joined
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class WireError(ValueError):
@@ -67,7 +76,10 @@ def decode(data, depth: int = 0):
     if set(data) == {SCALAR}:
         spec = _fields(data[SCALAR], {"dtype", "value"})
         dtype = _dtype(spec["dtype"])
-        return dtype.type(_number(decode(spec["value"], depth + 1)))
+        try:
+            return dtype.type(_number(decode(spec["value"], depth + 1)))
+        except (OverflowError, ValueError, TypeError) as error:
+            raise WireError(f"scalar does not fit dtype {dtype}: {error}") from None
     if set(data) == {FLOAT}:
         if data[FLOAT] not in ("nan", "inf", "-inf"):
             raise WireError("bad special float")
@@ -120,10 +132,58 @@ def dumps(message) -> bytes:
 
 
 def loads(line: bytes):
+    """One message from the sandbox, checked before anything trusts it: at most MAX_MESSAGE bytes of UTF-8
+    JSON (no bare NaN or Infinity), with at most MAX_CONTAINERS lists and objects nested at most MAX_MESSAGE_DEPTH
+    deep, and every integer within 64 bits.
+    A lone surrogate (written as an escape such as \\ud800) becomes U+FFFD, so every string is valid text.
+    Anything else raises WireError."""
+    if len(line) > MAX_MESSAGE:
+        raise WireError(f"a message over {MAX_MESSAGE} bytes")
+    if line.count(b"[") + line.count(b"{") > MAX_CONTAINERS:  # counts brackets in strings too: an upper bound
+        raise WireError(f"a message of more than {MAX_CONTAINERS} lists and objects")
     try:
-        return json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        message = json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
+    except WireError:
+        raise
+    except RecursionError:
+        raise WireError("message nested too deeply") from None
+    except ValueError as error:  # invalid UTF-8, invalid JSON, an integer of thousands of digits
         raise WireError(f"not a JSON message: {error}") from None
+    _check_shape(message)
+    return _valid_text(message) if _SURROGATE_ESCAPE.search(line) else message
+
+
+def _check_shape(message) -> None:
+    """Depth and integer range of a parsed message, without recursion (json allows a thousand levels)."""
+    if type(message) is int:
+        _check_int(message)
+    pending = [(message, 0)] if type(message) in (list, dict) else []
+    while pending:
+        value, depth = pending.pop()
+        if depth >= MAX_MESSAGE_DEPTH:
+            raise WireError("message nested too deeply")
+        for item in value.values() if type(value) is dict else value:
+            kind = type(item)
+            if kind is int:
+                _check_int(item)
+            elif kind is list or kind is dict:
+                pending.append((item, depth + 1))
+
+
+def _check_int(value: int) -> None:
+    if not INT_MIN <= value <= INT_MAX:
+        raise WireError("an integer beyond 64 bits")
+
+
+def _valid_text(value):
+    """`value` with every surrogate in its strings (and keys) replaced by U+FFFD; depth already checked."""
+    if type(value) is str:
+        return _SURROGATE.sub("\ufffd", value)
+    if type(value) is list:
+        return [_valid_text(item) for item in value]
+    if type(value) is dict:
+        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
+    return value
 
 
 def _reject_constant(name: str):
