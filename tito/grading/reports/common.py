@@ -1,7 +1,9 @@
-"""Helpers every report shares: number formatting, safe student ids, the tests and questions being graded."""
+"""Helpers every report shares: number formatting, safe student ids and CSV cells, the tests and questions being
+graded."""
 
 from __future__ import annotations
 
+import csv
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,6 +15,9 @@ from tito.grading.result import ERROR, GRADED, MISSING, TAMPERED, SubmissionResu
 
 STATUSES = (GRADED, TAMPERED, ERROR, MISSING)
 _SAFE_ID = re.compile(r"[A-Za-z0-9._@-]+")
+# what makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"), and numbers, which it may start
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class ReportError(TitoError):
@@ -86,6 +91,38 @@ def written_questions(manifest: Mapping) -> list[Question]:
         for cell in cells
         if cell.get("kind") == "written"
     ]
+
+
+def csv_cell(value):
+    """`value` as a CSV cell no spreadsheet runs: text starting with = + - @, a tab or a carriage return (a plain
+    number such as `-1.5` aside) gets a leading `'`, as OWASP recommends, and shows as the text it is. Text
+    that starts with `'` before such a character gets one more, so `csv_value` can give back exactly what was
+    written. Quotes inside a cell are the csv module's to escape. Anything but text is returned as it is."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_value(cell: str) -> str:
+    """A cell of a CSV written with `csv_cell`, as it was before: exactly the quote `csv_cell` added is removed
+    (and a cell a spreadsheet saved without that quote is returned as it is)."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell[1:]):
+        return cell[1:]
+    return cell
+
+
+class SafeCsvWriter:
+    """`csv.writer` with `\n` line ends whose every cell goes through `csv_cell`: use it for every CSV tito writes."""
+
+    def __init__(self, handle, **options):
+        self._writer = csv.writer(handle, **({"lineterminator": "\n"} | options))
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in row])
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def one_line(text: str, limit: int = 160) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from pathlib import Path
 
 from tito.grading.reports.common import (
+    SafeCsvWriter,
     by_student,
     check_tests_known,
     number,
@@ -25,11 +25,11 @@ def grades_csv(results: Sequence[SubmissionResult], test_names: Sequence[str]) -
 
     A test column holds the points earned (`4`, `0`); it is empty when the test did not run for that
     student (a missing submission, or one that could not be graded). `notes` joins the problem and the
-    notes with `; `, each cut to one short line.
+    notes with `; `, each cut to one short line. A cell a spreadsheet would run as a formula starts with `'`.
     """
     check_tests_known(results, test_names)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCsvWriter(buffer)
     writer.writerow([*FIXED_COLUMNS, *test_names, *TRAILING_COLUMNS])
     for result in by_student(results):
         earned = {verdict.name: number(verdict.points) for verdict in result.tests}

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from tito.grading.reports.common import (
     ReportError,
+    SafeCsvWriter,
     by_student,
+    csv_value,
     number,
     safe_name,
     write_text,
@@ -62,9 +64,10 @@ def manual_grading_html(results: Sequence[SubmissionResult], manifest: Mapping) 
 
 
 def manual_scores_template_csv(results: Sequence[SubmissionResult], manifest: Mapping) -> str:
-    """`student, grade_id, max_points, score` with the score left blank: one row per student and question."""
+    """`student, grade_id, max_points, score` with the score left blank: one row per student and question
+    (cells a spreadsheet would run start with `'`; `read_manual_scores` takes that quote off again)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCsvWriter(buffer)
     writer.writerow(SCORE_COLUMNS)
     questions = written_questions(manifest)
     for result in by_student(results):
@@ -90,7 +93,7 @@ def read_manual_scores(scores: str | Path, manifest: Mapping | None = None) -> d
     seen: set[tuple[str, str]] = set()
     errors: list[str] = []
     for row_number, row in enumerate(reader, start=2):
-        student, grade_id = (row["student"] or "").strip(), (row["grade_id"] or "").strip()
+        student, grade_id = csv_value((row["student"] or "").strip()), csv_value((row["grade_id"] or "").strip())
         where = f"row {row_number} ({student or '?'}, {grade_id or '?'})"
         if not student or not grade_id:
             errors.append(f"{where}: student and grade_id are required")
