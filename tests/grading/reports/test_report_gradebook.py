@@ -160,3 +160,27 @@ def test_question_ids_nbgrader_cannot_hold_are_refused():
     """Is a written question whose grade_id nbgrader would reject refused up front?"""
     with pytest.raises(ReportError, match="cannot be an nbgrader grade_id"):
         grading_notebook("O", {}, [Question("question one", 5.0)])
+
+
+HOSTILE_ANSWER = (
+    "My answer <script>alert('x')</script>\n\n<img src=x onerror=alert(1)>\n\n"
+    "[click](javascript:alert(1)) ![i](javascript:alert(2)) <javascript:alert(3)>\n\n"
+    "[r]: javascript:alert(4)\n[r] and [r][]\n\n**bold** & 1 < 2 &amp;"
+)
+
+
+def test_a_written_answer_renders_as_the_students_text_and_runs_nothing(tests, manifest):
+    """Rendered as formgrader renders it (nbconvert's markdown), does a hostile answer show as text, with no
+    element, event handler or javascript: link of its own, and its markdown emphasis still shown?"""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from tito.grading.result import SubmissionResult, WrittenAnswer
+
+    result = SubmissionResult("mallory", "graded", 12.5, written=[WrittenAnswer("question-memory", 10.0, HOSTILE_ANSWER, True)])
+    notebook = autograded_notebook(result, "O", tests, written_questions(manifest))
+    cell = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "question-memory")
+    html = markdown2html_mistune(cell.source)
+    assert "<script" not in html and "<img" not in html and "<a " not in html and "javascript:alert" in html
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<strong>bold</strong> &amp; 1 &lt; 2 &amp;amp;" in html
+    assert "[click](javascript:alert(1))" in html.replace("&#91;", "[")

@@ -120,7 +120,7 @@ def autograded_notebook(result: SubmissionResult, module_title: str, tests: Mapp
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "markdown" and grade_id in answers and answers[grade_id]:
-            cell.source = answers[grade_id]
+            cell.source = answer_markdown(answers[grade_id])
     verdicts = {grade_id_of_test(verdict.name): verdict for verdict in result.tests}
     test_ids = {grade_id_of_test(name) for name in tests}
     not_run = f"not run: {result.problem}" if result.problem else f"not run (status {result.status})"
@@ -150,6 +150,14 @@ def autograded_notebook(result: SubmissionResult, module_title: str, tests: Mapp
     })
     notebook.cells.insert(1, report)
     return notebook
+
+
+def answer_markdown(answer: str) -> str:
+    """A written answer as markdown that shows the student's text and runs nothing: `&`, `<` and `>` become
+    entities (no raw HTML, `<script>` or `<img onerror=...>`, and no `<javascript:...>` autolink) and so does `[`
+    (no link or image, `[x](javascript:...)` included). Emphasis, lists and math still render as the student
+    wrote them; a student's own entity shows as typed (`&amp;` stays `&amp;`)."""
+    return answer.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("[", "&#91;")
 
 
 def _stream(name: str, text: str) -> NotebookNode:
@@ -274,7 +282,16 @@ class GradebookImport:
 
     def add(self, result: SubmissionResult) -> None:
         """The student, their submission and the auto score of every hidden test (0 for tests that did not
-        run); written answers wait for a grader, whose scores are kept on later imports."""
+        run); written answers wait for a grader, whose scores are kept on later imports. Committed per student:
+        if anything fails, that student's changes are rolled back and the others' are kept."""
+        try:
+            self._add(result)
+            self._gradebook.db.commit()
+        except BaseException:
+            self._gradebook.db.rollback()
+            raise
+
+    def _add(self, result: SubmissionResult) -> None:
         check_tests_known([result], list(self.tests))
         gradebook, assignment, notebook = self._gradebook, self.assignment, self.notebook
         student = safe_student_id(result.student)
