@@ -1,5 +1,7 @@
 """write_all: every output of a grading run into one folder."""
 
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -48,13 +50,117 @@ def test_unsafe_student_ids_are_refused(student):
         safe_student_id(student)
 
 
-def test_nothing_is_written_when_one_id_is_unsafe(class_factory, report_course, tmp_path):
-    """Does write_all check every id before writing anything?"""
+def grades_rows(folder: Path) -> dict[str, dict]:
+    return {row["student"]: row for row in csv.DictReader(io.StringIO((folder / "grades.csv").read_text()))}
+
+
+def test_an_unsafe_id_is_that_students_error_and_the_others_are_written(class_factory, report_course, tmp_path):
+    """Does an id that cannot name a file make that student's row an error, with every other student written?"""
     course, module = report_course
-    results = class_factory() + [SubmissionResult("../x", "missing", 12.5)]
-    with pytest.raises(ReportError, match="'../x'"):
-        write_all(results, tmp_path / "out", course=course, module=module)
-    assert not (tmp_path / "out").exists()
+    results = class_factory() + [SubmissionResult("../x", "graded", 12.5)]
+    out = tmp_path / "out"
+    write_all(results, out, course=course, module=module)
+    rows = grades_rows(out)
+    assert len(rows) == 7 and rows["../x"]["status"] == "error"
+    assert rows["../x"]["notes"].startswith("reports not written: ReportError: student id '../x' cannot name a file")
+    assert rows["ada"]["status"] == "graded" and (out / "feedback" / "ada.html").is_file()
+    assert not (tmp_path / "x.json").exists() and len(list((out / "results").iterdir())) == 6
+
+
+@pytest.mark.parametrize("writer", ["write_gradescope_results", "write_feedback"])
+def test_a_writer_failing_for_one_student_fails_only_that_student(class_factory, report_course, tests, tmp_path,
+                                                                 monkeypatch, writer):
+    """When writing one student's results JSON or feedback raises, are the others' files and every class-wide
+    file written, with that student's row in grades.csv saying error and why?"""
+    from tito.grading.reports import write
+
+    original = getattr(write, writer)
+
+    def failing(result, *arguments):
+        if result.student == "bob":
+            raise OSError(28, "No space left on device")
+        return original(result, *arguments)
+
+    monkeypatch.setattr(write, writer, failing)
+    course, module = report_course
+    out = tmp_path / "out"
+    background = write.BackgroundReports(out, course=course, module=module, tests=tests)
+    for result in class_factory():
+        background.add(result)
+    paths = background.finish(class_factory())
+    rows = grades_rows(out)
+    assert sorted(rows) == sorted(result.student for result in class_factory())
+    assert rows["bob"]["status"] == "error" and rows["bob"]["score"] == "4"
+    assert rows["bob"]["notes"].startswith("reports not written: OSError: [Errno 28] No space left on device; ")
+    assert background.failures == {"bob": "OSError: [Errno 28] No space left on device"}
+    assert (out / "feedback" / "mallory.html").is_file() and (out / "results" / "mallory.json").is_file()
+    assert (out / "nbgrader" / "autograded" / "ada" / "03_optimizers" / "optimizers.ipynb").is_file()
+    assert "error 2" in (out / "summary.txt").read_text()
+    assert {out / "summary.png", out / "manual" / "scores.csv", out / "nbgrader" / "gradebook.db"} <= set(paths)
+
+
+def test_a_gradebook_failure_for_one_student_keeps_the_others_rows(class_factory, report_course, tests, tmp_path,
+                                                                   monkeypatch):
+    """When the gradebook import raises for one student, are the other students' gradebook rows and scores kept?"""
+    from nbgrader.api import Gradebook
+
+    from tito.grading.reports.gradebook import GradebookImport
+
+    original = GradebookImport._add
+
+    def failing(self, result):
+        original(self, result)
+        if result.student == "bob":
+            raise RuntimeError("the database is locked")
+
+    monkeypatch.setattr(GradebookImport, "_add", failing)
+    course, module = report_course
+    out = tmp_path / "out"
+    write_all(class_factory(), out, course=course, module=module, tests=tests)
+    assert grades_rows(out)["bob"]["notes"].startswith("reports not written: RuntimeError: the database is locked")
+    with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}") as gradebook:
+        scores = {submission.student.id: submission.score
+                  for submission in gradebook.assignment_submissions("03_optimizers")}
+    expected = {result.student: result.score for result in class_factory() if result.status != "missing"}
+    assert {student: scores[student] for student in expected if student != "bob"} == {
+        student: score for student, score in expected.items() if student != "bob"}
+
+
+def test_text_no_file_can_hold_does_not_stop_the_reports(class_factory, report_course, tests, tmp_path):
+    """Does a result holding lone surrogates and control characters (not cleaned at the worker) still give every
+    report, for that student too, with U+FFFD in place of each surrogate?"""
+    course, module = report_course
+    results = class_factory()
+    results[1] = SubmissionResult.from_dict({
+        **results[1].to_dict(), "name": "Bob\ud800\x00", "output": "\udcff\x1b[2J",
+        "notes": ["exception: \ud800"], "written": [{"grade_id": "question-memory", "max_points": 10.0,
+                                                     "answer": "two \udfff buffers", "answered": True}],
+    })
+    out = tmp_path / "out"
+    write_all(results, out, course=course, module=module, tests=tests)
+    rows = grades_rows(out)
+    assert rows["bob"]["status"] == "graded" and rows["bob"]["name"] == "Bob\ufffd"
+    assert "exception: \ufffd" in rows["bob"]["notes"]
+    assert "two \ufffd buffers" in (out / "manual" / "question-memory.html").read_text()
+    assert "\ufffd[2J" in (out / "feedback" / "bob.html").read_text()
+
+
+def test_a_class_wide_failure_is_raised_after_everything_else_is_written(class_factory, report_course, tests,
+                                                                        tmp_path, monkeypatch):
+    """When summary.png cannot be written, are grades.csv, every student's files and manual/ written, and the
+    failure raised, naming the file?"""
+    from tito.grading.reports import write
+
+    def failing(*arguments):
+        raise ValueError("no font")
+
+    monkeypatch.setattr(write, "write_summary_png", failing)
+    course, module = report_course
+    out = tmp_path / "out"
+    with pytest.raises(ReportError, match=r"could not write summary.png \(ValueError: no font\)"):
+        write_all(class_factory(), out, course=course, module=module, tests=tests)
+    assert len(grades_rows(out)) == 6 and (out / "summary.txt").is_file() and (out / "manual" / "scores.csv").is_file()
+    assert len(list((out / "feedback").iterdir())) == 6 and (out / "nbgrader" / "gradebook.db").is_file()
 
 
 def test_a_student_twice_is_refused(class_factory, report_course, tmp_path):
@@ -98,15 +204,15 @@ def test_reports_written_while_grading_equal_those_written_after(report_course, 
 
 def test_a_failing_background_writer_reports_its_error_instead_of_hanging(report_course, class_factory, tests,
                                                                          tmp_path):
-    """If writing fails in the background thread (here, a student id that cannot name a file), does finish()
-    raise that error rather than wait forever?"""
+    """If writing fails in the background thread (here, two results for one student), does finish() raise that
+    error rather than wait forever?"""
     from tito.grading.reports.write import BackgroundReports
 
     course, module = report_course
     results = class_factory()
-    bad = SubmissionResult.from_dict({**results[0].to_dict(), "student": "../escape"})
     background = BackgroundReports(tmp_path / "out", course=course, module=module, tests=tests)
-    background.add(bad)
+    background.add(results[0])
+    background.add(results[0])
     background.add(results[1])
-    with pytest.raises(ReportError, match="cannot name a file"):
+    with pytest.raises(ReportError, match="student 'ada' has two results"):
         background.finish(results)

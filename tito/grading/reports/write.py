@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from tito.course import Course
@@ -13,6 +14,7 @@ from tito.grading.reports.common import (
     by_student,
     check_tests_known,
     hidden_tests,
+    one_line,
     safe_student_id,
     write_text,
     written_questions,
@@ -23,7 +25,8 @@ from tito.grading.reports.gradebook import NbgraderCourseWriter
 from tito.grading.reports.gradescope import write_gradescope_results
 from tito.grading.reports.manual import write_manual
 from tito.grading.reports.summary import summary_text, write_summary_png
-from tito.grading.result import SubmissionResult
+from tito.grading.result import ERROR, SubmissionResult
+from tito.grading.sanitize import clean_result
 from tito.modules import ModuleInfo
 from tito.release import load_manifest
 
@@ -36,6 +39,12 @@ class ReportWriter:
     Per student: `results/<student>.json`, `feedback/<student>.html`, and their rows and notebook in the
     nbgrader course. For the class: `grades.csv`, `summary.txt`, `summary.png`, `manual/`. Use it from one
     thread (the gradebook's SQLite connection stays in the thread that opened it).
+
+    Every result is cleaned first (`sanitize.clean_result`, a no-op for a result cleaned already). A failure
+    writing one student's files (an id that cannot name a file, a test outside the suite, a disk error) is
+    that student's alone: it is kept in `failures`, their row in `grades.csv` says `error` with the reason,
+    and every other student's files are written. A failure writing a class-wide file does not stop the
+    others; `finish` raises it, naming each such file, once everything that could be written is.
     """
 
     def __init__(self, out_dir: Path, *, course: Course, module: ModuleInfo,
@@ -50,43 +59,79 @@ class ReportWriter:
             tests=self.tests, questions=written_questions(self.manifest),
         )
         self._opened = False
+        self._nbgrader_error: str | None = None
         self._added: set[str] = set()
         self._paths: list[Path] = []
+        self.failures: dict[str, str] = {}   # student -> why their files could not all be written
 
     def add(self, result: SubmissionResult) -> None:
-        student = safe_student_id(result.student)
-        if student in self._added:
-            raise ReportError(f"student {student!r} has two results")
-        check_tests_known([result], list(self.tests))
-        if not self._opened:
-            self._nbgrader.open()
-            self._opened = True
-        self._paths.append(write_gradescope_results(result, self.out_dir / "results" / f"{student}.json"))
-        self._paths.append(write_feedback(result, self.module.title, self.out_dir / "feedback" / f"{student}.html"))
-        self._nbgrader.add(result)
+        result = clean_result(result)
+        if result.student in self._added or result.student in self.failures:
+            raise ReportError(f"student {result.student!r} has two results")
+        self._open()
+        try:
+            student = safe_student_id(result.student)
+            check_tests_known([result], list(self.tests))
+            self._paths.append(write_gradescope_results(result, self.out_dir / "results" / f"{student}.json"))
+            self._paths.append(write_feedback(result, self.module.title, self.out_dir / "feedback" / f"{student}.html"))
+            if self._nbgrader_error is None:
+                self._nbgrader.add(result)
+        except Exception as error:  # noqa: BLE001 - this student's failure, reported in their row
+            self.failures[result.student] = one_line(f"{type(error).__name__}: {error}", 300)
+            return
         self._added.add(student)
 
     def finish(self, results: Sequence[SubmissionResult]) -> list[Path]:
         """Add the results not added yet, write the class-wide reports, and return every path written."""
-        ordered = by_student(results)
+        ordered = by_student([clean_result(result) for result in results])
+        self._open()
         for result in ordered:
-            safe_student_id(result.student)
-        test_names = list(self.tests)
-        check_tests_known(ordered, test_names)
-        if not self._opened:
-            self._nbgrader.open()
-            self._opened = True
-        for result in ordered:
-            if result.student not in self._added:
+            if result.student not in self._added and result.student not in self.failures:
                 self.add(result)
-        paths = [
-            write_grades_csv(ordered, test_names, self.out_dir / "grades.csv"),
-            write_text(self.out_dir / "summary.txt", summary_text(ordered, test_names)),
-            write_summary_png(ordered, test_names, self.out_dir / "summary.png"),
+        rows = [self._failed(result) if result.student in self.failures else result for result in ordered]
+        test_names = list(self.tests)
+        failed: list[str] = [f"the nbgrader course ({self._nbgrader_error})"] if self._nbgrader_error else []
+        paths: list[Path] = []
+        class_wide = [
+            ("grades.csv", lambda: [write_grades_csv(rows, test_names, self.out_dir / "grades.csv")]),
+            ("summary.txt", lambda: [write_text(self.out_dir / "summary.txt", summary_text(rows, test_names))]),
+            ("summary.png", lambda: [write_summary_png(rows, test_names, self.out_dir / "summary.png")]),
         ]
+        for name, write in class_wide:
+            paths += self._attempt(name, write, failed)
         paths += self._paths
-        paths += write_manual(ordered, self.manifest, self.out_dir / "manual")
-        return paths + self._nbgrader.close()
+        paths += self._attempt("manual/", lambda: write_manual(rows, self.manifest, self.out_dir / "manual"), failed)
+        if self._nbgrader_error is None:
+            paths += self._attempt("the nbgrader course", self._nbgrader.close, failed)
+        if failed:
+            raise ReportError("could not write " + "; ".join(failed))
+        return paths
+
+    def _open(self) -> None:
+        """The nbgrader course, once; if it cannot be opened, the other reports are still written."""
+        if self._opened:
+            return
+        self._opened = True
+        try:
+            self._nbgrader.open()
+        except Exception as error:  # noqa: BLE001 - raised by finish(), after everything else is written
+            self._nbgrader_error = one_line(f"{type(error).__name__}: {error}", 300)
+
+    def _failed(self, result: SubmissionResult) -> SubmissionResult:
+        """The row of a student whose files could not be written: status error, the reason first in the notes,
+        and only the suite's tests (a test outside it would stop the class-wide reports)."""
+        return dataclasses.replace(
+            result, status=ERROR, notes=[f"reports not written: {self.failures[result.student]}", *result.notes],
+            tests=[verdict for verdict in result.tests if verdict.name in self.tests],
+        )
+
+    @staticmethod
+    def _attempt(name: str, write: Callable[[], list[Path]], failed: list[str]) -> list[Path]:
+        try:
+            return write()
+        except Exception as error:  # noqa: BLE001 - collected and raised by finish()
+            failed.append(f"{name} ({one_line(f'{type(error).__name__}: {error}', 300)})")
+            return []
 
 
 def write_all(
@@ -109,13 +154,11 @@ def write_all(
 
     `tests` are the hidden tests with their points, in suite order (a mapping or `(name, points)` pairs);
     without them they are read off the results. `manifest` defaults to the module's release manifest.
-    Every student id is checked before anything is written; files of students not in `results` are left.
+    A student whose files cannot be written is an `error` row in grades.csv (see ReportWriter); files of
+    students not in `results` are left.
     """
     ordered = by_student(results)
-    for result in ordered:
-        safe_student_id(result.student)
     tests = dict(tests) if tests is not None else hidden_tests(ordered)
-    check_tests_known(ordered, list(tests))
     writer = ReportWriter(out_dir, course=course, module=module, tests=tests, manifest=manifest)
     return writer.finish(ordered)
 
@@ -132,6 +175,7 @@ class BackgroundReports:
         self._queue: queue.Queue = queue.Queue()
         self._paths: list[Path] = []
         self._error: BaseException | None = None
+        self.failures: dict[str, str] = {}   # the writer's: student -> why their files could not all be written
         self._thread = threading.Thread(target=self._run, name="tito-reports", daemon=True)
         self._thread.start()
 
@@ -155,6 +199,7 @@ class BackgroundReports:
                 try:
                     if writer is None:
                         writer = ReportWriter(out_dir, course=course, module=module, tests=tests)
+                        self.failures = writer.failures
                     if done:
                         self._paths = writer.finish(item[1])
                     else:
