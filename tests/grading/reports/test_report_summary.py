@@ -6,6 +6,7 @@ from tito.grading.reports.summary import (
     summary_text,
     write_summary_png,
 )
+from tito.grading.result import SubmissionResult
 
 
 def test_the_text_counts_statuses_and_gives_score_statistics(graded_class, tests):
@@ -48,3 +49,12 @@ def test_an_empty_class_still_summarises():
     """Does an empty class give text and a figure rather than a crash?"""
     assert "no submissions" in summary_text([])
     assert len(summary_figure([], []).axes) == 2
+
+
+def test_hostile_names_never_reach_the_summary(graded_class, tests, tmp_path):
+    """Do names and messages that are markup, formulas or invalid text stay out of summary.txt, and does the png
+    still draw?"""
+    hostile = SubmissionResult("zed", "graded", 12.5, name='=HYPERLINK("http://x")\ud800', notes=["<script>"])
+    text = summary_text([*graded_class, hostile], list(tests))
+    assert "HYPERLINK" not in text and "script" not in text and "Mal" not in text and "students: 7" in text
+    assert write_summary_png([*graded_class, hostile], list(tests), tmp_path / "s.png").stat().st_size > 0
