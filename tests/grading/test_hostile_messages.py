@@ -40,7 +40,10 @@ NEEDS_RAISE_FOR = pytest.mark.xfail(
     strict=True, reason="tito.grading.probes.raise_for must turn a WireError from wire.decode into "
                         "SubmissionCrashed (to be wired by the lead)",
 )
-SURROGATES = "b'{\"id\": 1, \"ok\": false, \"error\": {\"type\": \"E\\\\ud800\", \"message\": \"\\\\udc00!\", \"where\": \"\"}}\\n'"
+SURROGATES = (
+    "b'{\"id\": 1, \"ok\": false, \"error\": "
+    "{\"type\": \"E\\\\ud800\", \"message\": \"\\\\udc00!\", \"where\": \"\"}}\\n'"
+)
 
 
 @pytest.fixture(scope="module")

@@ -176,9 +176,10 @@ def test_a_written_answer_renders_as_the_students_text_and_runs_nothing(tests, m
 
     from tito.grading.result import SubmissionResult, WrittenAnswer
 
-    result = SubmissionResult("mallory", "graded", 12.5, written=[WrittenAnswer("question-memory", 10.0, HOSTILE_ANSWER, True)])
-    notebook = autograded_notebook(result, "O", tests, written_questions(manifest))
-    cell = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "question-memory")
+    answer = WrittenAnswer("question-memory", 10.0, HOSTILE_ANSWER, True)
+    notebook = autograded_notebook(SubmissionResult("mallory", "graded", 12.5, written=[answer]), "O", tests,
+                                   written_questions(manifest))
+    cell = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == answer.grade_id)
     html = markdown2html_mistune(cell.source)
     assert "<script" not in html and "<img" not in html and "<a " not in html and "javascript:alert" in html
     assert "&lt;script&gt;alert('x')&lt;/script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
