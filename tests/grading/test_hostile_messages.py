@@ -37,8 +37,8 @@ MALFORMED = {
     ),
 }
 NEEDS_RAISE_FOR = pytest.mark.xfail(
-    strict=True, reason="tito.grading.probes.raise_for must turn a WireError from wire.decode into "
-                        "SubmissionCrashed (to be wired by the lead)",
+    strict=True, reason="Session (tito/sandbox/client.py) must turn a WireError from decoding the sandbox's answer "
+                        "into SubmissionCrashed, at load and in call (to be wired by the lead; then drop this mark)",
 )
 SURROGATES = (
     "b'{\"id\": 1, \"ok\": false, \"error\": "
