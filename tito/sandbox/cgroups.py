@@ -130,6 +130,8 @@ class Cgroup:
 
     def kill(self) -> None:
         """SIGKILL every process in the groups, including any started while this runs; return once none is left."""
+        if not self.pids():
+            return
         if self.layout.version == 2 and os.path.exists(os.path.join(self.folders["unified"], "cgroup.kill")):
             _write(os.path.join(self.folders["unified"], "cgroup.kill"), 1)
         else:

@@ -24,7 +24,7 @@ from tito.sandbox.cgroups import Cgroup, CgroupError, Layout
 from tito.sandbox.isolation import Isolation, probe_isolation
 from tito.sandbox.limits import Limits
 from tito.sandbox.lines import LineReader, MessageTooLarge
-from tito.sandbox.uids import UidLease
+from tito.sandbox.uids import UidLease, UidsExhausted
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 STARTUP_SECONDS = 60.0   # for the zygote to import numpy, once per Sandbox
@@ -77,9 +77,9 @@ class Zygote:
         except (TimeoutError, ValueError, OSError):
             reply = {}
         if reply.get("ready") is not True:
-            self.close()
             self._stderr.seek(0)
             detail = self._stderr.read().decode(errors="replace").strip()[-2000:]
+            self.close()
             raise SandboxFault(f"the sandbox zygote did not start ({sys.executable}): {detail or 'no message'}")
         self.plan = reply["plan"]
 
@@ -89,7 +89,7 @@ class Zygote:
     def spawn(self, config: dict) -> tuple[int | None, int, socket.socket, int]:
         """Fork a child; return (pidfd, process group, protocol socket, output pipe read end)."""
         if not self.alive():
-            self.control.close()
+            self.close()
             self._start()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_read, out_write = os.pipe()
@@ -159,18 +159,24 @@ class Sandbox:
                  isolation: Isolation | None = None):
         self.limits = limits or Limits()
         self.isolation = isolation or probe_isolation()
-        self._lease = UidLease(slot) if self.isolation.separate_uid else None
-        self.uid = self._lease.uid if self._lease else None
+        self._lease: UidLease | None = None
+        self.uid: int | None = None
         self._groups = itertools.count(1)
         self.cgroups: Layout | None = None
         try:
+            if self.isolation.separate_uid:
+                self._lease = UidLease(slot)
+                self.uid = self._lease.uid
             if self.isolation.cgroups:
                 self.cgroups = Layout.find()
                 self.cgroups.remove_stale(f"tito-{self.uid}-")
             self.zygote = Zygote(self.isolation)
-        except (SandboxFault, CgroupError, OSError) as error:
+        except SandboxFault:
             self._release()
-            raise error if isinstance(error, SandboxFault) else SandboxFault(f"the sandbox cannot start: {error}")
+            raise
+        except (CgroupError, UidsExhausted, OSError) as error:
+            self._release()
+            raise SandboxFault(f"the sandbox cannot start: {error}") from None
 
     def session(self, files: dict[str, str], probes_source: str, targets: list[str]) -> "Session":
         return Session(self, files, probes_source, targets)
@@ -341,7 +347,7 @@ class Session:
         except WireError as error:
             self._kill()
             raise SubmissionCrashed(f"your code broke the grader's channel ({error})") from None
-        if type(message) is not dict:
+        if not _well_formed(message):
             self._kill()
             raise SubmissionCrashed("your code broke the grader's channel")
         return message
@@ -356,3 +362,14 @@ class Session:
         if probe.startswith("_"):
             raise AttributeError(probe)
         return lambda **kwargs: self.call(probe, kwargs)
+
+
+def _well_formed(message) -> bool:
+    """A response as the child's runtime writes it: {"ok": true, "value": ...} or {"ok": false, "error": {...}}
+    (the submission can write to the channel too, so nothing else is let through to the grader)."""
+    if type(message) is not dict or message.get("ok") not in (True, False):
+        return False
+    if message["ok"]:
+        return "value" in message
+    error = message.get("error")
+    return type(error) is dict and all(type(error.get(key, "")) is str for key in ("type", "message", "where"))
