@@ -487,12 +487,22 @@ def test_a_zygote_that_cannot_start_is_a_sandbox_fault(tmp_path, monkeypatch):
 
 @needs_isolation
 def test_a_root_that_cannot_be_built_is_a_sandbox_fault(sandbox, monkeypatch):
-    """When the child cannot build its root, does opening the session raise SandboxFault naming the cause?"""
+    """When the child cannot build its root, do opening a session and a call that needs a new child raise
+    SandboxFault naming the cause?"""
+    code = "def crash():\n    os._exit(1)\ndef ok():\n    return 1\n"
+    running = load(sandbox, code)
     monkeypatch.setattr(sandbox._lease, "staging", "/nonexistent/staging")
     with pytest.raises(SandboxFault, match="mount /nonexistent/staging"):
-        load(sandbox, "def ok():\n    return 1\n")
+        load(sandbox, code)
+    with pytest.raises(SubmissionCrashed):
+        running.run(name="crash")
+    with pytest.raises(SandboxFault, match="mount /nonexistent/staging"):
+        running.run(name="ok")
+    running.close()
     monkeypatch.undo()
-    assert load(sandbox, "def ok():\n    return 1\n").run(name="ok") == 1
+    session = load(sandbox, code)
+    assert session.run(name="ok") == 1
+    session.close()
 
 
 def test_a_submission_cannot_forge_a_sandbox_fault(sandbox):

@@ -72,7 +72,7 @@ class Layout:
     def create(self, name: str, memory_bytes: int, processes: int) -> "Cgroup":
         group = Cgroup(self, {key: os.path.join(folder, name) for key, folder in self.folders.items()})
         try:
-            for folder in group.folders.values():
+            for folder in dict.fromkeys(group.folders.values()):  # controllers mounted together share one
                 os.mkdir(folder, 0o755)
                 group.made.append(folder)
             group.limit(memory_bytes, processes)
@@ -88,7 +88,7 @@ class Layout:
             names.update(name for name in os.listdir(folder) if name.startswith(prefix))
         for name in sorted(names):
             stale = Cgroup(self, {key: os.path.join(folder, name) for key, folder in self.folders.items()})
-            stale.made = [folder for folder in stale.folders.values() if os.path.isdir(folder)]
+            stale.made = [folder for folder in dict.fromkeys(stale.folders.values()) if os.path.isdir(folder)]
             stale.remove()
 
 
@@ -119,7 +119,7 @@ class Cgroup:
 
     def procs_files(self) -> list[str]:
         """The files a process writes "0" to in order to join every group (the sandbox child does)."""
-        return [os.path.join(folder, "cgroup.procs") for folder in self.folders.values()]
+        return [os.path.join(folder, "cgroup.procs") for folder in dict.fromkeys(self.folders.values())]
 
     def pids(self) -> list[int]:
         folder = self.folders.get("unified") or self.folders["pids"]
