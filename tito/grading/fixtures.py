@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tito.grading.probes import InProcessProbes, load_probes_module
-from tito.grading.suite import HiddenSuite, hidden_paths, use_reference_package
+from tito.grading.suite import HiddenSuite, use_reference_package
 
 _references: dict[Path, InProcessProbes] = {}
 _reference_sessions: dict[Path, object] = {}
@@ -39,7 +39,7 @@ def student_for(folder: Path):
         from tito.sandbox.client import Sandbox
 
         suite = HiddenSuite.for_folder(folder)
-        sandbox = Sandbox(hide=hidden_paths(suite.course))
+        sandbox = Sandbox()
         _sandboxes.append(sandbox)
         _reference_sessions[folder] = sandbox.session(
             suite.reference_package(), suite.probes_source, list(suite.module.exports)

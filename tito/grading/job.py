@@ -35,13 +35,10 @@ class GradingConfig:
     course_root: str
     module: str
     limits: dict
-    hide: tuple[str, ...] = ()   # extra folders the sandbox must not read (submissions, outputs, scratch)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["hide"] = list(self.hide)
-        return data
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "GradingConfig":
-        return cls(data["course_root"], data["module"], data["limits"], tuple(data.get("hide", ())))
+        return cls(data["course_root"], data["module"], data["limits"])

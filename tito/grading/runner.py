@@ -22,13 +22,7 @@ from tito.grading.result import ERROR, GRADED, GRADER_ERROR, TAMPERED, Submissio
 from tito.grading.suite import HiddenSuite
 from tito.package import package_texts
 from tito.release import load_manifest
-from tito.sandbox.client import Sandbox
-
-try:  # TEMPORARY until the sandbox's fault class lands
-    from tito.sandbox.client import SandboxFault
-except ImportError:  # pragma: no cover
-    class SandboxFault(Exception):
-        pass
+from tito.sandbox.client import Sandbox, SandboxFault
 
 
 def test_points(item) -> float:

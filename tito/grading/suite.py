@@ -76,7 +76,3 @@ def use_reference_package(package_root: Path) -> None:
     sys.path.insert(0, root)
 
 
-def hidden_paths(course: Course) -> list[Path]:
-    """What a sandboxed submission must never read: the course checkout (except a virtualenv inside it)."""
-    return [course.paths.root]
-

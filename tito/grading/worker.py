@@ -17,7 +17,8 @@ import pytest
 from tito.course import Course
 from tito.grading.job import GradingConfig, GradingJob
 from tito.grading.runner import SuiteRunner
-from tito.grading.suite import HiddenSuite, hidden_paths, use_reference_package
+from tito.grading.sanitize import clean_result
+from tito.grading.suite import HiddenSuite, use_reference_package
 from tito.sandbox.client import Sandbox
 from tito.sandbox.limits import Limits
 
@@ -28,7 +29,7 @@ def serve(config: GradingConfig, jobs_in, results_out, slot: int) -> int:
     course = Course.load(Path(config.course_root))
     use_reference_package(course.paths.package_root)
     suite = HiddenSuite.for_module(course, course.module(config.module))
-    sandbox = Sandbox(Limits(**config.limits), hide=[*hidden_paths(course), *map(Path, config.hide)], slot=slot)
+    sandbox = Sandbox(Limits(**config.limits), slot=slot)
 
     def jobs():
         results_out.write(json.dumps(READY) + "\n")
@@ -37,7 +38,7 @@ def serve(config: GradingConfig, jobs_in, results_out, slot: int) -> int:
             yield GradingJob(**json.loads(line))
 
     def emit(result) -> None:
-        results_out.write(json.dumps(result.to_dict(), sort_keys=True) + "\n")
+        results_out.write(json.dumps(clean_result(result).to_dict(), sort_keys=True) + "\n")
         results_out.flush()
 
     runner = SuiteRunner(suite, sandbox, jobs(), emit)
