@@ -14,7 +14,7 @@ from collections.abc import Callable
 from tito.errors import TitoError
 from tito.grading.job import GradingConfig, GradingJob
 from tito.grading.result import GRADER_ERROR, SubmissionResult
-from tito.sandbox.lines import LineReader, MessageTooLarge
+from tito.sandbox.lines import MAX_RESULT_LINE, LineReader, MessageTooLarge
 
 STARTUP_SECONDS = 120.0
 MARGIN_SECONDS = 60.0
@@ -44,7 +44,7 @@ class WorkerHandle:
         os.close(results_write)
         self._jobs = os.fdopen(jobs_write, "w", encoding="utf-8")
         self._results = results_read
-        self._reader = LineReader(results_read)
+        self._reader = LineReader(results_read, MAX_RESULT_LINE)
         ready = self._read_line(STARTUP_SECONDS)
         if ready is None or json.loads(ready) != {"ready": True}:
             stderr = self._stop()

@@ -17,6 +17,7 @@ from tito.grading.executors import open_pool
 from tito.grading.job import GradingConfig, GradingJob
 from tito.grading.output_folder import OutputFolder
 from tito.grading.result import ERROR, GRADER_ERROR, MISSING, SubmissionResult, TestVerdict
+from tito.grading.sanitize import clean_result
 from tito.grading.self_check import self_check_jobs, verify_self_check
 from tito.grading.submissions import Submission, apply_roster, find_submissions, read_roster
 from tito.grading.suite import HiddenSuite
@@ -84,21 +85,20 @@ def grade_class(
         to_grade: list[GradingJob] = []
         for submission in submissions:
             if submission.path is None and not submission.problem:
-                run.results.append(_missing(submission, tests))
+                run.results.append(clean_result(_missing(submission, tests)))
                 continue
             if submission.problem:
-                run.results.append(_unusable(submission, tests))
+                run.results.append(clean_result(_unusable(submission, tests)))
                 continue
             key = _content_key(fingerprint, submission)
             cached = None if force else folder.cached(submission.student, key)
             if cached is not None:
-                run.results.append(_with_submission_notes(cached, submission))
+                run.results.append(clean_result(_with_submission_notes(cached, submission)))
                 run.reused += 1
             else:
                 to_grade.append(GradingJob.for_submission(submission, key))
         config = GradingConfig(
             course_root=str(course.paths.root), module=module.name, limits=limits.as_dict(),
-            hide=tuple(str(p) for p in {source, out_dir.resolve(), scratch}),
         )
         notes = {submission.student: submission.notes for submission in submissions}
         if to_grade:
@@ -113,6 +113,7 @@ def grade_class(
                 def collect(result: SubmissionResult) -> None:
                     result = _complete(result, tests)
                     result.notes = [*notes.get(result.student, ()), *result.notes]
+                    result = clean_result(result)  # the border: every text a submission controls, made safe once
                     if result.key and result.status != GRADER_ERROR:
                         folder.store(result)
                     run.results.append(result)
@@ -129,7 +130,7 @@ def grade_class(
         shutil.rmtree(scratch, ignore_errors=True)
     present = {result.student for result in run.results}
     if merge:
-        kept = [result for result in folder.earlier_results() if result.student not in present]
+        kept = [clean_result(result) for result in folder.earlier_results() if result.student not in present]
         run.results += kept
         run.kept = len(kept)
     run.removed = folder.finish({result.student for result in run.results})

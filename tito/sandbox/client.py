@@ -151,11 +151,11 @@ class OutputTap:
 class Sandbox:
     """A grading slot: one zygote, a uid of its own on this host, sessions (submissions) one after another.
 
-    `slot` is only a hint for the uid (the lease makes it unique); `hide` is accepted for callers of the
-    former deny-list design and not needed: the child's root holds nothing but the allow-list (rootfs.py).
+    `slot` is only a hint for the uid (the lease makes it unique). The child's root holds nothing but the
+    allow-list (rootfs.py), so there is nothing to hide from it.
     """
 
-    def __init__(self, limits: Limits | None = None, hide: list[Path] = (), slot: int = 0,
+    def __init__(self, limits: Limits | None = None, slot: int = 0,
                  isolation: Isolation | None = None):
         self.limits = limits or Limits()
         self.isolation = isolation or probe_isolation()
@@ -242,7 +242,7 @@ class Session:
             raise SandboxFault(f"the sandbox child stopped before it got the submission ({error})") from None
         try:
             response = self._receive(self._sandbox.limits.call_seconds, "loading your code")
-            raise_for(response)
+            self._answer(response)
         except SubmissionError as error:
             self.load_error = error
             self._load_failed_hard = isinstance(error, (SubmissionTimedOut, SubmissionCrashed))
@@ -327,7 +327,16 @@ class Session:
         if response.get("id") != request_id:
             self._kill()
             raise SubmissionCrashed("your code wrote to the grader's channel; the answer was discarded")
-        return raise_for(response)
+        return self._answer(response)
+
+    def _answer(self, response: dict):
+        """The probe's value (or its error raised), from an answer whose JSON was valid; a value the wire
+        refuses (say a scalar that overflows its dtype) breaks the channel like a malformed line."""
+        try:
+            return raise_for(response)
+        except WireError as error:
+            self._kill()
+            raise SubmissionCrashed(f"your code broke the grader's channel ({error})") from None
 
     def _receive(self, timeout: float, doing: str) -> dict:
         try:
