@@ -11,6 +11,7 @@ from rich.table import Table
 
 from tito.course import Course
 from tito.errors import SourceErrors, TitoError
+from tito.grading.sanitize import for_terminal
 
 app = typer.Typer(help="Build, test and grade the TinyTorch course.", no_args_is_help=True)
 module_app = typer.Typer(help="Work with course modules.", no_args_is_help=True)
@@ -234,18 +235,22 @@ def grade_run(
             on_result=graded,
         )
     written = reports[0].finish(run.results)
+    for student, reason in sorted(reports[0].failures.items()):
+        console.print(f"[red]reports of {for_terminal(student)} not written:[/red] {for_terminal(reason)}",
+                      highlight=False, emoji=False)
     kept = f", kept {run.kept} earlier student(s)" if run.kept else ""
     console.print(f"graded {run.regraded} submission(s), reused {run.reused} unchanged result(s){kept}")
     if run.removed:
-        console.print(f"removed {len(run.removed)} student(s) no longer submitted: {', '.join(run.removed)}",
-                      markup=False, highlight=False)
+        console.print(f"removed {len(run.removed)} student(s) no longer submitted: "
+                      + ", ".join(map(for_terminal, run.removed)), highlight=False, emoji=False)
     console.print(summary_text(run.results), highlight=False)
     console.print(f"outputs in {out_dir}: " + ", ".join(sorted({path.relative_to(out_dir).parts[0] for path in written})))
     if run.grader_errors:
         console.print(f"the grader failed on {len(run.grader_errors)} submission(s); they are marked grader-error "
                       "(not graded, no score) and the next run regrades them:", style="bold red")
         for result in run.grader_errors:
-            console.print(f"  {result.student}: {result.problem}", markup=False, highlight=False)
+            console.print(f"  {for_terminal(result.student)}: {for_terminal(result.problem or '')}",
+                          highlight=False, emoji=False)
         raise typer.Exit(1)
 
 
@@ -296,7 +301,7 @@ def grade_manual(
         return
     record = apply_manual_scores(out_dir, info, load_manifest(course, info), scores)
     for change in record.changes:
-        console.print(describe(change), markup=False, highlight=False)
+        console.print(for_terminal(describe(change)), highlight=False, emoji=False)
     if record.changes:
         console.print(f"recorded {len(record.changes)} change(s) in {out_dir / 'nbgrader' / 'gradebook.db'}",
                       markup=False, highlight=False)
@@ -304,8 +309,8 @@ def grade_manual(
         console.print(f"nothing changed: {scores} holds no score or comment that differs from the gradebook",
                       markup=False, highlight=False)
     for student in record.not_rewritten:
-        console.print(f"[yellow]no stored result for {student}: feedback and results not rewritten "
-                      "(run `tito grade` again)[/yellow]", highlight=False)
+        console.print(f"[yellow]no stored result for {for_terminal(student)}: feedback and results not rewritten "
+                      "(run `tito grade` again)[/yellow]", highlight=False, emoji=False)
     console.print(f"wrote {record.final_grades}"
                   + (f" and rewrote {len(record.rewritten)} feedback and results file(s)" if record.rewritten else ""),
                   markup=False, highlight=False)
@@ -320,7 +325,7 @@ def main() -> None:
             console.print(f"  {problem}", markup=False, highlight=False)
         raise SystemExit(2)
     except TitoError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {for_terminal(str(error), multiline=True)}", highlight=False, emoji=False)
         raise SystemExit(2)
 
 
