@@ -14,7 +14,7 @@ from tito.grading.reports.common import (
     one_line,
     write_text,
 )
-from tito.grading.result import SubmissionResult
+from tito.grading.result import GRADER_ERROR, SubmissionResult
 
 FIXED_COLUMNS = ("student", "name", "email", "status", "score", "max_score")
 TRAILING_COLUMNS = ("submitted_at", "notes")
@@ -24,7 +24,8 @@ def grades_csv(results: Sequence[SubmissionResult], test_names: Sequence[str]) -
     """The class's grades as CSV text, students sorted by id.
 
     A test column holds the points earned (`4`, `0`); it is empty when the test did not run for that
-    student (a missing submission, or one that could not be graded). `notes` joins the problem and the
+    student (a missing submission, or one that could not be graded). A `grader-error` row (the grader failed,
+    not the student) has no score and no test cells: nothing was graded. `notes` joins the problem and the
     notes with `; `, each cut to one short line. A cell a spreadsheet would run as a formula starts with `'`.
     """
     check_tests_known(results, test_names)
@@ -32,11 +33,12 @@ def grades_csv(results: Sequence[SubmissionResult], test_names: Sequence[str]) -
     writer = SafeCsvWriter(buffer)
     writer.writerow([*FIXED_COLUMNS, *test_names, *TRAILING_COLUMNS])
     for result in by_student(results):
-        earned = {verdict.name: number(verdict.points) for verdict in result.tests}
+        graded = result.status != GRADER_ERROR
+        earned = {verdict.name: number(verdict.points) for verdict in result.tests} if graded else {}
         notes = ([result.problem] if result.problem else []) + list(result.notes)
         writer.writerow([
             result.student, result.name, result.email, result.status,
-            number(result.score), number(result.max_score),
+            number(result.score) if graded else "", number(result.max_score),
             *(earned.get(name, "") for name in test_names),
             result.submitted_at, "; ".join(one_line(note) for note in notes),
         ])

@@ -40,7 +40,7 @@ from tito.grading.reports.common import (
     safe_student_id,
     write_text,
 )
-from tito.grading.result import ERROR, MISSING, TAMPERED, SubmissionResult
+from tito.grading.result import ERROR, GRADER_ERROR, MISSING, TAMPERED, SubmissionResult
 
 DB_NAME = "gradebook.db"
 CONFIG_NAME = "nbgrader_config.py"
@@ -297,7 +297,7 @@ class GradebookImport:
         student = safe_student_id(result.student)
         details = _split_name(result.name) | ({"email": result.email} if result.email else {})
         gradebook.update_or_create_student(student, **details)
-        if result.status == MISSING:
+        if result.status in (MISSING, GRADER_ERROR):  # nothing submitted, or nothing graded: no scores to record
             return
         stamp = _timestamp(result.submitted_at)
         gradebook.update_or_create_submission(assignment, student, **({"timestamp": stamp} if stamp else {}))
@@ -395,7 +395,7 @@ class NbgraderCourseWriter:
 
     def add(self, result: SubmissionResult) -> None:
         self._gradebook.add(result)
-        if result.status == MISSING:
+        if result.status in (MISSING, GRADER_ERROR):
             return
         graded = autograded_notebook(result, self.module_title, self.tests, self.questions, self._source)
         path = (self.course_dir / "autograded" / safe_student_id(result.student) / self.assignment

@@ -12,7 +12,7 @@ from tito.grading.reports.common import (
     hidden_tests,
     number,
 )
-from tito.grading.result import MISSING, SubmissionResult
+from tito.grading.result import GRADER_ERROR, MISSING, SubmissionResult
 
 LOWEST_SHOWN = 5
 
@@ -22,7 +22,7 @@ def pass_rates(results: Sequence[SubmissionResult], test_names: Sequence[str]) -
     out, even when the engine lists their tests as failed), how many passed."""
     rates = {name: (0, 0) for name in test_names}
     for result in results:
-        if result.status == MISSING:
+        if result.status in (MISSING, GRADER_ERROR):
             continue
         for verdict in result.tests:
             passed, ran = rates.get(verdict.name, (0, 0))
@@ -35,8 +35,11 @@ def summary_text(results: Sequence[SubmissionResult], test_names: Sequence[str] 
     and the tests with the lowest pass rates (among submissions that ran them)."""
     names = list(test_names) if test_names is not None else list(hidden_tests(results))
     counts = {status: sum(result.status == status for result in results) for status in STATUSES}
-    lines = [f"students: {len(results)} (" + ", ".join(f"{status} {counts[status]}" for status in STATUSES) + ")"]
-    submitted = [result for result in results if result.status != MISSING]
+    failed_on = sum(result.status == GRADER_ERROR for result in results)
+    shown = [*STATUSES, GRADER_ERROR] if failed_on else STATUSES  # the grader's own failures, only when there are any
+    counts[GRADER_ERROR] = failed_on
+    lines = [f"students: {len(results)} (" + ", ".join(f"{status} {counts[status]}" for status in shown) + ")"]
+    submitted = [result for result in results if result.status not in (MISSING, GRADER_ERROR)]
     if submitted:
         scores = [result.score for result in submitted]
         top = max(result.max_score for result in submitted)
@@ -66,7 +69,7 @@ def summary_figure(results: Sequence[SubmissionResult], test_names: Sequence[str
     from matplotlib.ticker import MaxNLocator
 
     check_tests_known(results, test_names)
-    submitted = [result for result in results if result.status != MISSING]
+    submitted = [result for result in results if result.status not in (MISSING, GRADER_ERROR)]
     bars_height = max(1.5, 0.28 * len(test_names) + 0.8)
     figure = Figure(figsize=(10, 3.2 + bars_height), layout="constrained")
     FigureCanvasAgg(figure)
