@@ -139,8 +139,8 @@ def test_hand_grading_scores_are_recorded_and_added_to_the_total(graded_course, 
     run = grade_class(graded_course, module, small_class, out, limits=LIMITS)
     write_all(run.results, out, course=graded_course, module=module, tests=run.tests)
     template = (out / "manual" / "scores.csv").read_text().splitlines()
-    assert template[0] == "student,grade_id,max_points,score" and len(template) == 6
-    filled = [template[0]] + [line + ("4" if line.startswith("alice,") else "") for line in template[1:]]
+    assert template[0] == "student,grade_id,max_points,score,comment" and len(template) == 6
+    filled = [template[0]] + [line[:-1] + ("4," if line.startswith("alice,") else ",") for line in template[1:]]
     scores = tmp_path / "scores.csv"
     scores.write_text("\n".join(filled) + "\n")
 
@@ -158,7 +158,7 @@ def test_hand_grading_scores_are_recorded_and_added_to_the_total(graded_course, 
     assert final[2] == "bob,,,graded,0,,0,20,1"
     with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}") as gradebook:
         assert gradebook.find_grade("why-add-one", "alpha", "01_alpha", "alice").manual_score == 4
-    scores.write_text("\n".join([template[0], template[1] + "9"]) + "\n")
+    scores.write_text("\n".join([template[0], template[1][:-1] + "9,"]) + "\n")
     refused = manual(scores)
     assert refused.returncode == 2 and "outside 0 to 5" in refused.stdout
 

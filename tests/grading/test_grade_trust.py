@@ -204,3 +204,26 @@ def test_one_bad_input_is_that_students_error_and_the_class_is_graded(graded_cou
     assert (results["bob"].status, results["bob"].score) == ("graded", 15.0)
     assert any("graded bob_2_21_hw.ipynb" in note and "ignored bob_2_20_hw.ipynb" in note for note in results["bob"].notes)
     assert results["carol"].status == "error" and results["carol"].score == 0 and results["carol"].problem
+
+
+def test_hand_grades_survive_a_regrade(graded_course, two_classes, tmp_path):
+    """After a TA recorded a score and a comment, does the next `tito grade` run keep them in the student's
+    results.json and feedback page?"""
+    import json
+
+    from tito.grading.manual_scores import apply_manual_scores
+    from tito.release import load_manifest
+
+    module = graded_course.module("alpha")
+    out = tmp_path / "out"
+    run = grade_class(graded_course, module, two_classes[0], out, limits=LIMITS)
+    write_all(run.results, out, course=graded_course, module=module, tests=run.tests)
+    scores = tmp_path / "scores.csv"
+    scores.write_text("student,grade_id,max_points,score,comment\nalice,why-add-one,5,4,Clear and <b>short</b>\n")
+    apply_manual_scores(out, module, load_manifest(graded_course, module), scores)
+    again = grade_class(graded_course, module, two_classes[0], out, limits=LIMITS, force=False)
+    write_all(again.results, out, course=graded_course, module=module, tests=again.tests)
+    results = json.loads((out / "results" / "alice.json").read_text())
+    assert results["score"] == 15 + 4
+    assert any(test["output"] == "Clear and <b>short</b>" for test in results["tests"])
+    assert "Clear and &lt;b&gt;short&lt;/b&gt;" in (out / "feedback" / "alice.html").read_text()

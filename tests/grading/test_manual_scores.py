@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from tito.cli import app
 from tito.course import Course
 from tito.errors import TitoError
-from tito.grading.manual_scores import RESULTS_CACHE, apply_manual_scores, read_hand_grades
+from tito.grading.manual_scores import apply_manual_scores, read_hand_grades
+from tito.grading.output_folder import CACHE_FOLDER
 from tito.grading.reports import write_all
 from tito.grading.result import SubmissionResult, WrittenAnswer
 from tito.grading.result import TestVerdict as Verdict
@@ -69,10 +70,10 @@ def first_run(tmp_path_factory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("grades") / "optimizers"
     results = make_class()
     write_all(results, out, course=course, module=course.module("optimizers"), tests=TESTS)
-    (out / RESULTS_CACHE).mkdir()
+    (out / CACHE_FOLDER).mkdir()
     for result in results:
         if result.key:
-            (out / RESULTS_CACHE / f"{result.student}.json").write_text(json.dumps(result.to_dict()))
+            (out / CACHE_FOLDER / f"{result.student}.json").write_text(json.dumps(result.to_dict()))
     return root, out
 
 
@@ -175,7 +176,7 @@ def test_the_feedback_and_results_of_changed_students_are_rewritten(run, tmp_pat
 def test_a_student_without_a_stored_result_is_named_not_rewritten(run, tmp_path):
     """Is a changed student whose result `tito grade` did not store reported instead of silently skipped?"""
     out = run[2]
-    (out / RESULTS_CACHE / "bob.json").unlink()
+    (out / CACHE_FOLDER / "bob.json").unlink()
     record = apply(run, scores_file(tmp_path, "bob,question-memory,10,5,"))
     assert record.not_rewritten == ["bob"] and record.rewritten == []
     assert final_rows(out)["bob"]["question-memory"] == "5"

@@ -16,18 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tito.errors import TitoError
-from tito.grading.reports.common import Question, number, one_line, written_questions
+from tito.grading.reports.common import Question, SafeCsvWriter, csv_value, number, one_line, written_questions
 from tito.grading.reports.gradebook import DB_NAME, _alembic_on_path
-from tito.grading.reports.manual import read_manual_scores
+from tito.grading.reports.manual import COMMENT_COLUMN, read_manual_scores
 from tito.grading.reports.write import NBGRADER_FOLDER
+from tito.grading.output_folder import CACHE_FOLDER
 from tito.grading.result import SubmissionResult
 from tito.modules import ModuleInfo
 
 FINAL_GRADES = "final_grades.csv"
-COMMENT_COLUMN = "comment"      # optional in the scores file: the grader's comment to the student
-RESULTS_CACHE = ".cache"        # where `tito grade` keeps each student's full result (tito/grading/grade.py)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 @dataclass(frozen=True)
 class HandGrade:
@@ -37,7 +34,6 @@ class HandGrade:
     max_points: float
     score: float | None = None   # None until a grader scores it
     comment: str = ""            # the grader's comment to the student; "" when none
-
 
 @dataclass(frozen=True)
 class HandGrades:
@@ -65,7 +61,6 @@ class HandGrades:
     def get(self, grade_id: str) -> HandGrade | None:
         return next((grade for grade in self.grades if grade.grade_id == grade_id), None)
 
-
 @dataclass(frozen=True)
 class Change:
     """One cell of the gradebook a scores file changed."""
@@ -76,7 +71,6 @@ class Change:
     old: str | None      # None when nothing was recorded
     new: str
 
-
 @dataclass
 class ManualRecord:
     """What `apply_manual_scores` did."""
@@ -85,7 +79,6 @@ class ManualRecord:
     final_grades: Path | None = None
     rewritten: list[Path] = field(default_factory=list)
     not_rewritten: list[str] = field(default_factory=list)   # changed students with no stored result
-
 
 def read_comments(scores: str | Path) -> dict[tuple[str, str], str]:
     """`(student, grade_id) -> comment` from the optional `comment` column of a scores file; blank cells are
@@ -100,7 +93,6 @@ def read_comments(scores: str | Path) -> dict[tuple[str, str], str]:
         if comment:
             comments[((row.get("student") or "").strip(), (row.get("grade_id") or "").strip())] = comment
     return comments
-
 
 def apply_manual_scores(out_dir: Path, module: ModuleInfo, manifest: Mapping, scores_path: Path) -> ManualRecord:
     """Merge the filled-in `scores_path` into the run's gradebook.db (manual_score and, from the `comment`
@@ -134,11 +126,9 @@ def apply_manual_scores(out_dir: Path, module: ModuleInfo, manifest: Mapping, sc
         record.rewritten += _rewrite_reports(out_dir, result, module.title, hand.get(student, HandGrades()))
     return record
 
-
 def _notebook_name(module: ModuleInfo, manifest: Mapping) -> str:
     """The notebook's name in the gradebook, as the report writer names it."""
     return Path(str(manifest.get("notebook") or module.notebook_name)).stem
-
 
 def _store_in_gradebook(database: Path, assignment: str, notebook: str, scores: Mapping[str, Mapping[str, float]],
                         comments: Mapping[tuple[str, str], str]) -> list[Change]:
@@ -172,7 +162,6 @@ def _store_in_gradebook(database: Path, assignment: str, notebook: str, scores: 
         gradebook.db.commit()
     return changes
 
-
 def read_hand_grades(database: Path, assignment: str, notebook: str,
                      questions: Sequence[Question]) -> dict[str, HandGrades]:
     """`student -> HandGrades` for every student with a submission in `database` (nbgrader's gradebook):
@@ -195,31 +184,17 @@ def read_hand_grades(database: Path, assignment: str, notebook: str,
             ))
     return hand
 
-
 def _grade_rows(grades_csv: Path) -> list[dict[str, str]]:
-    rows = list(csv.DictReader(io.StringIO(grades_csv.read_text(encoding="utf-8"))))
-    for row in rows:
-        row["student"] = _unneutralised(row.get("student") or "")
-    return rows
-
-
-def _unneutralised(student: str) -> str:
-    """A student id as the gradebook knows it: a CSV writer may have put `'` before an id that starts with a
-    formula character, and an id never starts with `'` itself."""
-    return student[1:] if student.startswith("'") and student[1:].startswith(_FORMULA_START) else student
-
-
-def _neutralised(text: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
+    """grades.csv's rows, each cell as it was before `csv_cell` made it safe for spreadsheets."""
+    rows = csv.DictReader(io.StringIO(grades_csv.read_text(encoding="utf-8")))
+    return [{key: csv_value(value or "") for key, value in row.items()} for row in rows]
 
 def write_final_grades(rows: Sequence[Mapping[str, str]], questions: Sequence[Question],
                        hand: Mapping[str, HandGrades], path: Path) -> Path:
     """`final_grades.csv`: per student of grades.csv (`rows`), the auto score, each written question's hand
     score (blank until graded), the total, its maximum and how many answers are still ungraded."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeCsvWriter(buffer)
     writer.writerow(["student", "name", "email", "status", "auto_score", *[q.grade_id for q in questions],
                      "total", "max_total", "ungraded_answers"])
     for row in rows:
@@ -228,22 +203,20 @@ def write_final_grades(rows: Sequence[Mapping[str, str]], questions: Sequence[Qu
         total = float(row["score"]) + sum(score for score in manual if score is not None)
         maximum = float(row["max_score"]) + sum(q.max_points for q in questions)
         writer.writerow([
-            *(_neutralised(row[column] or "") for column in ("student", "name", "email", "status")), row["score"],
+            *(row[column] or "" for column in ("student", "name", "email", "status")), row["score"],
             *["" if score is None else number(score) for score in manual],
             number(total), number(maximum), sum(score is None for score in manual),
         ])
     path.write_text(buffer.getvalue(), encoding="utf-8")
     return path
 
-
 def _stored_result(out_dir: Path, student: str) -> SubmissionResult | None:
     """The student's full result as `tito grade` stored it, or None."""
-    path = out_dir / RESULTS_CACHE / f"{student}.json"
+    path = out_dir / CACHE_FOLDER / f"{student}.json"
     try:
         return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError, KeyError):
         return None
-
 
 def _rewrite_reports(out_dir: Path, result: SubmissionResult, module_title: str, hand: HandGrades) -> list[Path]:
     from tito.grading.reports.feedback import write_feedback
@@ -253,7 +226,6 @@ def _rewrite_reports(out_dir: Path, result: SubmissionResult, module_title: str,
         write_feedback(result, module_title, out_dir / "feedback" / f"{result.student}.html", hand),
         write_gradescope_results(result, out_dir / "results" / f"{result.student}.json", hand),
     ]
-
 
 def describe(change: Change) -> str:
     """`alice why-add-one score: (none) → 4`, a comment cut to one short line."""

@@ -31,18 +31,18 @@ def test_answers_and_names_are_escaped(graded_class, manifest):
 
 
 def test_the_template_has_a_blank_score_per_student_and_question(graded_class, manifest):
-    """Is the template `student, grade_id, max_points, score` with every pair and the score blank?"""
+    """Is the template `student, grade_id, max_points, score, comment` with every pair, score and comment blank?"""
     lines = manual_scores_template_csv(graded_class, manifest).splitlines()
-    assert lines[0] == "student,grade_id,max_points,score"
-    assert lines[1:3] == ["ada,question-memory,10,", "ada,question-plateau,5,"]
+    assert lines[0] == "student,grade_id,max_points,score,comment"
+    assert lines[1:3] == ["ada,question-memory,10,,", "ada,question-plateau,5,,"]
     assert len(lines) == 1 + 6 * 2
 
 
 def test_a_filled_template_reads_back(graded_class, manifest):
     """Do filled scores come back by student and question, blanks left out?"""
     text = manual_scores_template_csv(graded_class, manifest)
-    text = text.replace("ada,question-memory,10,", "ada,question-memory,10,8.5")
-    text = text.replace("bob,question-plateau,5,", "bob,question-plateau,5, 0 ")
+    text = text.replace("ada,question-memory,10,,", "ada,question-memory,10,8.5,")
+    text = text.replace("bob,question-plateau,5,,", "bob,question-plateau,5, 0 ,")
     assert read_manual_scores(text, manifest) == {"ada": {"question-memory": 8.5}, "bob": {"question-plateau": 0.0}}
 
 
@@ -97,7 +97,8 @@ def test_ids_a_spreadsheet_would_run_are_quoted_and_read_back_as_they_were(manif
     text = manual_scores_template_csv(results, manifest)
     assert "'-2+3,question-memory,10," in text and "'@sum,question-memory,10," in text
     assert "\n-1.5,question-memory,10," in text
-    filled = "\n".join(line + "1" if line.endswith(",") and "plateau" in line else line for line in text.splitlines())
+    filled = "\n".join(line[:-1] + "1," if line.endswith(",,") and "plateau" in line else line
+                       for line in text.splitlines())
     scores = read_manual_scores(filled, manifest)
     assert scores == {student: {"question-plateau": 1.0} for student in ("-2+3", "@sum", "-1.5", "ada")}
     assert read_manual_scores(filled.replace("'@sum", "@sum"), manifest) == scores  # saved without the quote

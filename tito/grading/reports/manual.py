@@ -22,6 +22,7 @@ from tito.grading.reports.common import (
 from tito.grading.result import MISSING, SubmissionResult
 
 SCORE_COLUMNS = ("student", "grade_id", "max_points", "score")
+COMMENT_COLUMN = "comment"   # optional when read back: the TA's comment to the student
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -64,15 +65,16 @@ def manual_grading_html(results: Sequence[SubmissionResult], manifest: Mapping) 
 
 
 def manual_scores_template_csv(results: Sequence[SubmissionResult], manifest: Mapping) -> str:
-    """`student, grade_id, max_points, score` with the score left blank: one row per student and question
-    (cells a spreadsheet would run start with `'`; `read_manual_scores` takes that quote off again)."""
+    """`student, grade_id, max_points, score, comment` with the score and the comment (to the student) left
+    blank: one row per student and question (cells a spreadsheet would run start with `'`;
+    `read_manual_scores` takes that quote off again)."""
     buffer = io.StringIO()
     writer = SafeCsvWriter(buffer)
-    writer.writerow(SCORE_COLUMNS)
+    writer.writerow([*SCORE_COLUMNS, COMMENT_COLUMN])
     questions = written_questions(manifest)
     for result in by_student(results):
         for question in questions:
-            writer.writerow([result.student, question.grade_id, number(question.max_points), ""])
+            writer.writerow([result.student, question.grade_id, number(question.max_points), "", ""])
     return buffer.getvalue()
 
 

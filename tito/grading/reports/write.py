@@ -21,7 +21,7 @@ from tito.grading.reports.common import (
 )
 from tito.grading.reports.csv_report import write_grades_csv
 from tito.grading.reports.feedback import write_feedback
-from tito.grading.reports.gradebook import NbgraderCourseWriter
+from tito.grading.reports.gradebook import DB_NAME, NbgraderCourseWriter
 from tito.grading.reports.gradescope import write_gradescope_results
 from tito.grading.reports.manual import write_manual
 from tito.grading.reports.summary import summary_text, write_summary_png
@@ -58,6 +58,8 @@ class ReportWriter:
             self.out_dir / NBGRADER_FOLDER, assignment=module.slug, notebook=notebook, module_title=module.title,
             tests=self.tests, questions=written_questions(self.manifest),
         )
+        self._hand = _recorded_hand_grades(self.out_dir / NBGRADER_FOLDER, module.slug, notebook,
+                                           written_questions(self.manifest))
         self._opened = False
         self._nbgrader_error: str | None = None
         self._added: set[str] = set()
@@ -72,8 +74,10 @@ class ReportWriter:
         try:
             student = safe_student_id(result.student)
             check_tests_known([result], list(self.tests))
-            self._paths.append(write_gradescope_results(result, self.out_dir / "results" / f"{student}.json"))
-            self._paths.append(write_feedback(result, self.module.title, self.out_dir / "feedback" / f"{student}.html"))
+            hand = self._hand.get(result.student)  # a TA's scores and comments, kept across regrades
+            self._paths.append(write_gradescope_results(result, self.out_dir / "results" / f"{student}.json", hand))
+            self._paths.append(write_feedback(result, self.module.title, self.out_dir / "feedback" / f"{student}.html",
+                                              hand))
             if self._nbgrader_error is None:
                 self._nbgrader.add(result)
         except Exception as error:  # noqa: BLE001 - this student's failure, reported in their row
@@ -161,6 +165,17 @@ def write_all(
     tests = dict(tests) if tests is not None else hidden_tests(ordered)
     writer = ReportWriter(out_dir, course=course, module=module, tests=tests, manifest=manifest)
     return writer.finish(ordered)
+
+
+def _recorded_hand_grades(nbgrader_folder: Path, assignment: str, notebook: str, questions) -> dict:
+    """`student -> HandGrades` for the students a TA has scored or commented on in the existing gradebook."""
+    from tito.grading.manual_scores import read_hand_grades  # manual_scores builds on this module
+
+    database = nbgrader_folder / DB_NAME
+    if not questions or not database.is_file():
+        return {}
+    hand = read_hand_grades(database, assignment, notebook, questions)
+    return {student: grades for student, grades in hand.items() if grades.recorded}
 
 
 class BackgroundReports:
