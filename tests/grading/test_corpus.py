@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import glob
 import json
+import os
 import shutil
 import sys
 import threading
@@ -94,7 +96,18 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def corpus_run(tmp_path_factory) -> CorpusRun:
+def another_copy():
+    """A readable copy of the course's reference package outside the graded checkout (as the origin a checkout
+    was cloned from would be), for the attack that looks for one."""
+    copy = Path("/var/tmp") / f"{A.ORIGIN_MARKER}-{os.getpid()}"
+    shutil.copytree(ROOT / "tinytorch", copy / "tinytorch")
+    copy.chmod(0o755)
+    yield copy
+    shutil.rmtree(copy, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory, another_copy) -> CorpusRun:
     course = Course.load(ROOT)
     root = tmp_path_factory.mktemp("corpus")
     entries = build_corpus(course, root / "class", root / "out")
@@ -166,10 +179,12 @@ def test_every_submission_gets_exactly_the_expected_verdicts(corpus_run):
 
 
 def test_the_grader_survives_and_every_student_has_a_result(corpus_run):
-    """Does every submission, hostile or not, come back with a result listing all 65 tests, in reasonable time?"""
+    """Does every submission, hostile or not, come back with a result listing every test, in reasonable time?"""
     students = [result.student for result in corpus_run.run.results]
     assert students == sorted(entry.student for entry in corpus_run.entries)
-    assert all(len(result.tests) == 65 and result.max_score == 100 for result in corpus_run.run.results)
+    count = len(corpus_run.run.tests)
+    assert all(len(result.tests) == count and result.max_score == 100 for result in corpus_run.run.results)
+    assert corpus_run.run.grader_errors == []
     assert corpus_run.run.regraded == len(corpus_run.entries)
     assert corpus_run.seconds < 150, f"the corpus took {corpus_run.seconds:.0f} s to grade"
 
@@ -196,6 +211,9 @@ def test_nothing_outside_the_sandbox_was_touched(corpus_run):
                if path.name in ("planted.txt", "zz-planted.ipynb", "planted.json", "forged-by-a-submission.txt",
                                 "forged.json") or path in (corpus_run.out / "results.json", corpus_run.folder / ".cache")]
     assert planted == []
+    notes = [path for top in ("/run/lock", "/run", "/dev/shm", "/var/tmp", "/var/lock", "/tmp", "/")
+             for path in glob.glob(os.path.join(top, "corpus-note-*"))]
+    assert notes == [], f"submissions left notes on the host: {notes}"
     for result in corpus_run.run.results:
         cached = json.loads((corpus_run.out / ".cache" / f"{result.student}.json").read_text())
         assert cached == json.loads(json.dumps(result.to_dict())), result.student

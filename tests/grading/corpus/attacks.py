@@ -468,3 +468,60 @@ def _forging_call_probe(module, probe, kwargs):
 
 _runtime.call_probe = _forging_call_probe
 '''
+
+# -- the host beyond the checkout (issue 8): another copy of the course, shared folders, the channel's decoder --
+
+ORIGIN_MARKER = "tito-corpus-origin"  # the folder name of the course copy the corpus test plants outside the checkout
+
+EXEC_ANOTHER_COPY = '''
+import os as _os
+import time as _time
+
+_copies, _looked, _until = [], 0, _time.monotonic() + 5
+for _top, _dirs, _files in _os.walk("/"):
+    _dirs[:] = [_d for _d in _dirs if _d not in ("proc", "sys")]
+    _looked += 1
+    if _looked > 200000 or _time.monotonic() > _until:
+        break
+    if _top.startswith(_os.getcwd()):
+        continue  # this submission's own package
+    if _top.endswith(_os.path.join("tinytorch", "core")) and "optimizers.py" in _files:
+        _copies.append(_os.path.join(_top, "optimizers.py"))
+for _path in _copies:
+    with open(_path) as _file:
+        exec(compile(_file.read(), _path, "exec"), globals())  # the reference solution, as this module's code
+if _copies:
+    print(f"LEAKED: ran the reference solution from {_copies[0]}")
+else:
+    print(f"walked {_looked} folders: found no copy of the course")
+'''
+
+PASS_NOTES = '''
+import glob as _glob
+import os as _os
+
+_me = {me!r}
+_found = []
+for _top in ("/run/lock", "/run", "/dev/shm", "/var/tmp", "/var/lock", "/tmp", "/", _os.path.dirname(_os.getcwd())):
+    try:
+        with open(_os.path.join(_top, "corpus-note-" + _me), "wb") as _file:
+            _file.write(b"x" * (16 * 1024 * 1024))
+    except OSError:
+        pass
+    _found += [_path for _path in _glob.glob(_os.path.join(_top, "corpus-note-*")) if not _path.endswith(_me)]
+if _found:
+    raise RuntimeError(f"LEAKED: read a classmate's note at {_found[0]}")
+print("no note from a classmate")
+'''
+
+LONE_SURROGATE = 'raise ValueError("bad value \\ud800 \\x00 \\x1b[31m in the schedule")\n'
+
+NESTED_ON_THE_CHANNEL = '''
+import os as _os
+_os.write(3, b"[" * 200000 + b"\\n")
+'''
+
+HUGE_INT_ON_THE_CHANNEL = '''
+import os as _os
+_os.write(3, b'{"ok": true, "value": ' + b"9" * 5000 + b'}\\n')
+'''

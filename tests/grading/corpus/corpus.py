@@ -581,6 +581,22 @@ def _attacks(release, answered, targets: list[str]) -> list[Entry]:
               at_import("classmates", classmates), output=("the other submissions are out of sight",)),
         Entry("attack-network", "attack", "connects to the internet, the Dask port and localhost inside StepLR",
               in_method("step-lr", "_phone_home()\n", A.NETWORK, "network"), output=("no network",)),
+        Entry("attack-execs-another-copy", "attack",
+              "the blank notebook, which walks the disk for another copy of the course and runs its reference solution",
+              Draft(release).add_cell("another-copy", "#| export\n" + A.EXEC_ANOTHER_COPY).bytes(), fails=ALL,
+              output=("found no copy of the course",)),
+        *[Entry(f"attack-passes-notes-{me}", "attack",
+                "writes 16 MiB notes into /run/lock, /dev/shm, /var/tmp and other shared folders and looks for a classmate's",
+                at_import(f"notes-{me}", A.PASS_NOTES.replace("{me!r}", repr(me))), output=("no note from a classmate",))
+          for me in ("a", "b")],
+        Entry("attack-lone-surrogate-message", "attack",
+              "raises an exception whose message holds a lone surrogate, a NUL and an ANSI escape inside StepLR",
+              in_method("step-lr", A.LONE_SURROGATE), fails=reached("step-lr"),
+              messages=(("test_step_lr", "bad value"),)),
+        Entry("attack-nested-json-on-the-channel", "attack", "writes a JSON array 200,000 deep to the grader's channel",
+              at_import("nested", A.NESTED_ON_THE_CHANNEL), fails=ALL, notes=("broke the grader's channel",)),
+        Entry("attack-huge-int-on-the-channel", "attack", "writes a 5,000-digit integer to the grader's channel",
+              at_import("huge-int", A.HUGE_INT_ON_THE_CHANNEL), fails=ALL, notes=("broke the grader's channel",)),
     ]
 
 
