@@ -194,3 +194,29 @@ def test_a_changed_release_manifest_regrades_and_a_missing_one_stops_before_grad
     with pytest.raises(TitoError, match="manifest.json is missing; run `tito release alpha` first"):
         grade_class(course, module, small_class, tmp_path / "out2", limits=LIMITS)
     assert not (tmp_path / "out2").exists()
+
+
+def test_the_dask_executor_gives_each_running_sandbox_its_own_uid(graded_course, alpha_notebooks, tmp_path):
+    """On two Dask workers of one host grading at the same time, does each sandbox run as a uid of its own?"""
+    import re
+
+    distributed = pytest.importorskip("distributed")
+    from tito.sandbox.isolation import probe_isolation
+
+    if not probe_isolation().separate_uid:
+        pytest.skip("separate uids need root")
+    _, answered = alpha_notebooks
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for student in ("ann", "ben", "cat", "dan"):
+        notebook = copy.deepcopy(answered)
+        notebook.cells.append(nbformat.v4.new_code_cell(
+            "#| export\nimport os as _os, time as _time\nprint('uid', _os.getuid())\n_time.sleep(0.3)\n"))
+        nbformat.write(notebook, folder / f"{student}.ipynb")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = grade_class(graded_course, graded_course.module("alpha"), folder, tmp_path / "out",
+                          executor="dask", scheduler=cluster.scheduler_address, limits=LIMITS)
+        workers = len(cluster.workers)
+    uids = {result.student: set(re.findall(r"uid (\d+)", result.output)) for result in run.results}
+    assert all(len(found) == 1 for found in uids.values()), uids
+    assert len(set.union(*uids.values())) == workers == 2, uids
