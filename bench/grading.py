@@ -117,6 +117,7 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--jobs", type=int, default=2, help="tito's --jobs (nbgrader grades one at a time)")
     parser.add_argument("--keep", type=Path, help="build everything in this folder and keep it")
+    parser.add_argument("--rounds", type=int, default=40, help="sandbox sessions timed for the isolation's cost")
     args = parser.parse_args()
 
     course = Course.load(ROOT)
@@ -150,10 +151,38 @@ def main() -> int:
             "grade_class": {result.student: result.score for result in run.results},
             "nbgrader": gradebook_totals(nbgrader_root, module.slug, submissions),
         }
-        return report(submissions, totals, seconds)
+        return report(submissions, totals, seconds, isolation_cost(args.rounds))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def isolation_cost(rounds: int) -> dict[str, float]:
+    """Median milliseconds of one sandbox session (start a child, load a one-function package, one probe call,
+    close: what every submission pays once) with this machine's full isolation and with none of it."""
+    from tito.sandbox.client import Sandbox
+    from tito.sandbox.isolation import Isolation, probe_isolation
+
+    files = {"tinytorch/__init__.py": "", "tinytorch/core/__init__.py": "",
+             "tinytorch/core/tiny.py": "def answer():\n    return 42\n"}
+    probes = "from tinytorch.core import tiny\n\ndef answer():\n    return tiny.answer()\n"
+    full = probe_isolation()
+    medians = {}
+    for name, isolation in (("full", full), ("none", Isolation(False, False, "benchmark baseline"))):
+        sandbox = Sandbox(isolation=isolation)
+        try:
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                session = sandbox.session(files, probes, ["core.tiny"])
+                assert session.answer() == 42
+                session.close()
+                times.append(time.perf_counter() - started)
+        finally:
+            sandbox.close()
+        medians[name] = 1000 * sorted(times)[len(times) // 2]
+    medians["description"] = full.describe()
+    return medians
 
 
 def synthetic_class(course: Course, students: int) -> dict[str, tuple[str, bytes]]:
@@ -271,15 +300,22 @@ def _load(path: Path, name: str):
 
 # -- the report ---------------------------------------------------------------------------------------------
 
-def report(submissions: dict, totals: dict[str, dict[str, float]], seconds: dict[str, float]) -> int:
+def report(submissions: dict, totals: dict[str, dict[str, float]], seconds: dict[str, float],
+           isolation: dict) -> int:
     count = len(submissions)
     baseline = seconds["nbgrader autograde"]
     print(f"{count} submissions ({len({slug for slug, _ in submissions.values()})} distinct corpus entries)\n")
     print(f"{'':<24}{'seconds':>9}{'submissions/s':>15}{'vs nbgrader':>13}")
     for name, elapsed in seconds.items():
         print(f"{name:<24}{elapsed:>9.1f}{count / elapsed:>15.2f}{baseline / elapsed:>12.1f}x")
-    print("(tito grade: the command from start to exit, every report written; grading only: grade_class, with its"
-          " workers)")
+    print("(tito grade: the command from start to exit, every report written, the self-check on the reference and"
+          " blank notebooks included; grading only: grade_class, with its workers)")
+    per_submission = 1000 * seconds[next(name for name in seconds if name.startswith("tito grade"))] / count
+    cost = isolation["full"] - isolation["none"]
+    print(f"\nisolation per submission (a sandbox session: start, load, one call, close; median):")
+    print(f"  {isolation['description']}")
+    print(f"  with it {isolation['full']:.1f} ms, without {isolation['none']:.1f} ms: costs {cost:.1f} ms per "
+          f"submission, {100 * cost / per_submission:.1f}% of tito grade's {per_submission:.0f} ms per submission")
     differ = {student: (slug, *(totals[tool].get(student) for tool in totals))
               for student, (slug, _) in submissions.items()
               if len({totals[tool].get(student) for tool in totals}) != 1}
