@@ -19,19 +19,38 @@ from tito.grading import wire
 PROBES_FILE = "probes.py"
 
 
+# Text the submission controls, cut where a message quotes it, so that no message grows with the submission
+# (a 15 MB source line, a 5 MB exception message): the worker keeps one message per hidden test.
+EXCEPTION_LIMIT = 2_000  # an exception's message
+LINE_LIMIT = 200         # a source line, a function, file or type name
+WHERE_LIMIT = 800        # the frames of the submission's own code under a message
+ERROR_LIMIT = 3_200      # a whole SubmissionError: the most a failed test says about the submission
+
+
+def excerpt(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters (and the length of the note saying how much was cut)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} [... {len(text) - limit} characters cut]"
+
+
 class SubmissionError(Exception):
-    """Something the submission did instead of returning a result; the test that asked fails with this message."""
+    """Something the submission did instead of returning a result; the test that asked fails with this message,
+    cut to ERROR_LIMIT characters whatever made it."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(excerpt(str(message), ERROR_LIMIT))
 
 
 class SubmissionRaised(SubmissionError):
     """The student's code raised an exception."""
 
     def __init__(self, exception_type: str, message: str, where: str = ""):
-        self.exception_type = exception_type
-        self.message = message
-        self.where = where
-        text = f"your code raised {exception_type}: {message}"
-        super().__init__(text + (f"\n{where}" if where else ""))
+        self.exception_type = excerpt(exception_type, LINE_LIMIT)
+        self.message = excerpt(message, EXCEPTION_LIMIT)
+        self.where = excerpt(where, WHERE_LIMIT)
+        text = f"your code raised {self.exception_type}: {self.message}"
+        super().__init__(text + (f"\n{self.where}" if self.where else ""))
 
 
 class SubmissionTimedOut(SubmissionError):
@@ -81,26 +100,37 @@ def _each(function, cases: list[dict]) -> list:
             results.append(function(**case))
         except Exception as error:  # noqa: BLE001 - whatever the submission raises is that case's result
             described = describe_exception(error)
-            text = f"{described['type']}: {described['message'][:500]}"
+            text = f"{described['type']}: {excerpt(described['message'], 500)}"
             results.append({RAISED: text + (f"\n{described['where']}" if described["where"] else "")})
     return results
 
 
 def describe_exception(error: BaseException) -> dict:
-    """Type, message and the submission's own frames (package files only, never the probe's)."""
+    """Type, message and the submission's own frames (package files only, never the probe's), each cut to its
+    limit here, inside the sandbox: a frame's source line or a syntax error's text may be megabytes long."""
     frames = [
         frame for frame in traceback.extract_tb(error.__traceback__)
         if "/tinytorch/" in frame.filename.replace("\\", "/")
     ]
-    where = "".join(
-        f"  in {frame.name} ({frame.filename.rsplit('/tinytorch/', 1)[-1]}, line {frame.lineno}): {frame.line}\n"
+    where = [
+        f"  in {excerpt(frame.name, LINE_LIMIT)} ({_package_path(frame.filename)}, line {frame.lineno}): "
+        f"{excerpt(frame.line or '', LINE_LIMIT)}"
         for frame in frames[-3:]
-    )
+    ]
+    if isinstance(error, SyntaxError) and "/tinytorch/" in str(error.filename).replace("\\", "/"):
+        where.append(f"  at {_package_path(error.filename)}, line {error.lineno}: "
+                     f"{excerpt(str(error.text or '').strip(), LINE_LIMIT)}")
     try:
-        message = str(error)[:2000]
+        message = excerpt(str(error), EXCEPTION_LIMIT)
     except BaseException:  # noqa: BLE001 - a rigged __str__
         message = "<the exception's message could not be read>"
-    return {"type": type(error).__name__[:200], "message": message, "where": where.rstrip()}
+    return {"type": excerpt(type(error).__name__, LINE_LIMIT), "message": message,
+            "where": excerpt("\n".join(where), WHERE_LIMIT)}
+
+
+def _package_path(filename: str) -> str:
+    """A file of the submission's package, as the student knows it (`core/optimizers.py`)."""
+    return excerpt(str(filename).replace("\\", "/").rsplit("/tinytorch/", 1)[-1], LINE_LIMIT)
 
 
 def raise_for(response: dict):
@@ -130,7 +160,7 @@ def ask_each(student, reference, probe: str, cases: list[tuple[str, dict]]) -> l
     results = []
     for (what, _), got_case, expected_case in zip(cases, got, expected):
         if isinstance(got_case, dict) and RAISED in got_case:
-            raise AssertionError(f"{what}: {RAISED} {got_case[RAISED]}")
+            raise AssertionError(f"{what}: {RAISED} {excerpt(str(got_case[RAISED]), ERROR_LIMIT)}")
         results.append((what, got_case, expected_case))
     return results
 

@@ -17,12 +17,16 @@ from _pytest.runner import runtestprotocol
 from tito.grading import fixtures
 from tito.grading.job import GradingJob
 from tito.grading.prepare import prepare_submission
-from tito.grading.probes import SubmissionError
+from tito.grading.probes import SubmissionError, excerpt
 from tito.grading.result import ERROR, GRADED, GRADER_ERROR, TAMPERED, SubmissionResult, TestVerdict
 from tito.grading.suite import HiddenSuite
 from tito.package import package_texts
 from tito.release import load_manifest
 from tito.sandbox.client import Sandbox, SandboxFault
+
+# A test's message: the check's words around at most one SubmissionError (probes.ERROR_LIMIT), cut here, where it
+# is made, below the border's own cut (sanitize.MESSAGE_LIMIT).
+VERDICT_LIMIT = 3_600
 
 
 def test_points(item) -> float:
@@ -100,6 +104,7 @@ class SuiteRunner:
             return self._unusable(result, items, f"the submitted file could not be read ({error.strerror})")
         module = self.suite.module
         prepared = prepare_submission(data, self.release_nb, self.manifest, module.exports, f"{job.student}'s notebook")
+        del data  # up to 20 MB, not needed while the sandbox runs
         result.written = prepared.written
         result.notes = list(prepared.tampering) + list(prepared.notes)
         if prepared.problem:
@@ -107,8 +112,8 @@ class SuiteRunner:
         files = package_texts(self.suite.course, module, prepared.exports)
         session = self.sandbox.session(files, self.suite.probes_source, list(module.exports))
         try:
-            if session.load_error is not None:
-                message = f"your code could not be loaded: {session.load_error}"
+            if session.load_error is not None:  # one short message, the same string for every test
+                message = excerpt(f"your code could not be loaded: {session.load_error}", VERDICT_LIMIT)
                 result.tests = [TestVerdict(item.name, test_points(item), 0.0, False, message) for item in items]
                 result.notes.append(message)
             else:
@@ -137,9 +142,11 @@ class SuiteRunner:
             raise excinfo.value  # the sandbox failed, not the submission: the whole submission is a grader error
         points = test_points(item)
         passed = all(report.passed for report in reports) and any(report.when == "call" for report in reports)
-        if passed:
-            return TestVerdict(item.name, points, points, True, "")
-        return TestVerdict(item.name, points, 0.0, False, _message(item, reports))
+        message = "" if passed else excerpt(_message(item, reports), VERDICT_LIMIT)
+        # the failure's traceback holds the test's locals (the values the submission sent): let it go now, not
+        # when this test runs for the next submission, so that the worker never holds one per test
+        item._tito_excinfo = None
+        return TestVerdict(item.name, points, points if passed else 0.0, passed, message)
 
 
 def _message(item, reports) -> str:
