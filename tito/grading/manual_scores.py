@@ -4,6 +4,9 @@ gradebook.db is the one store of hand grades (formgrader writes there too). `tit
 merges a filled-in scores file into it: only the cells the file fills in change. Everything written from
 the hand grades (`final_grades.csv`, each student's feedback page and results JSON) is then rebuilt from
 what the gradebook holds, not from the file.
+
+The scores file and grades.csv name students by their id; the gradebook and the files by
+`identity.file_name` of it (see reports/gradebook.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tito.errors import TitoError
+from tito.grading.identity import file_name
 from tito.grading.reports.common import Question, SafeCsvWriter, csv_value, number, one_line, written_questions
 from tito.grading.reports.gradebook import DB_NAME, _alembic_on_path
 from tito.grading.reports.manual import COMMENT_COLUMN, read_manual_scores
@@ -123,7 +127,7 @@ def apply_manual_scores(out_dir: Path, module: ModuleInfo, manifest: Mapping, sc
         if result is None:
             record.not_rewritten.append(student)
             continue
-        record.rewritten += _rewrite_reports(out_dir, result, module.title, hand.get(student, HandGrades()))
+        record.rewritten += _rewrite_reports(out_dir, result, module.title, hand.get(file_name(student), HandGrades()))
     return record
 
 def _notebook_name(module: ModuleInfo, manifest: Mapping) -> str:
@@ -141,8 +145,8 @@ def _store_in_gradebook(database: Path, assignment: str, notebook: str, scores: 
         found, missing = {}, []
         for student, grade_id in cells:
             try:
-                found[student, grade_id] = (gradebook.find_grade(grade_id, notebook, assignment, student),
-                                            gradebook.find_comment(grade_id, notebook, assignment, student))
+                found[student, grade_id] = (gradebook.find_grade(grade_id, notebook, assignment, file_name(student)),
+                                            gradebook.find_comment(grade_id, notebook, assignment, file_name(student)))
             except MissingEntry:
                 missing.append(f"{student} ({grade_id})")
         if missing:
@@ -164,8 +168,9 @@ def _store_in_gradebook(database: Path, assignment: str, notebook: str, scores: 
 
 def read_hand_grades(database: Path, assignment: str, notebook: str,
                      questions: Sequence[Question]) -> dict[str, HandGrades]:
-    """`student -> HandGrades` for every student with a submission in `database` (nbgrader's gradebook):
-    each written question's manual score and manual comment, read through nbgrader's API."""
+    """`gradebook student id -> HandGrades` for every student with a submission in `database` (nbgrader's
+    gradebook): each written question's manual score and manual comment, read through nbgrader's API. The
+    gradebook's id of a student is `identity.file_name` of their id."""
     from nbgrader.api import Gradebook
 
     hand: dict[str, HandGrades] = {}
@@ -192,13 +197,14 @@ def _grade_rows(grades_csv: Path) -> list[dict[str, str]]:
 def write_final_grades(rows: Sequence[Mapping[str, str]], questions: Sequence[Question],
                        hand: Mapping[str, HandGrades], path: Path) -> Path:
     """`final_grades.csv`: per student of grades.csv (`rows`), the auto score, each written question's hand
-    score (blank until graded), the total, its maximum and how many answers are still ungraded."""
+    score (blank until graded), the total, its maximum and how many answers are still ungraded. `hand` is
+    keyed by the gradebook's ids (`read_hand_grades`)."""
     buffer = io.StringIO()
     writer = SafeCsvWriter(buffer)
     writer.writerow(["student", "name", "email", "status", "auto_score", *[q.grade_id for q in questions],
                      "total", "max_total", "ungraded_answers"])
     for row in rows:
-        grades = hand.get(row["student"], HandGrades())
+        grades = hand.get(file_name(row["student"]), HandGrades())
         manual = [getattr(grades.get(q.grade_id), "score", None) for q in questions]
         total = float(row["score"]) + sum(score for score in manual if score is not None)
         maximum = float(row["max_score"]) + sum(q.max_points for q in questions)
@@ -212,7 +218,7 @@ def write_final_grades(rows: Sequence[Mapping[str, str]], questions: Sequence[Qu
 
 def _stored_result(out_dir: Path, student: str) -> SubmissionResult | None:
     """The student's full result as `tito grade` stored it, or None."""
-    path = out_dir / CACHE_FOLDER / f"{student}.json"
+    path = out_dir / CACHE_FOLDER / f"{file_name(student)}.json"
     try:
         return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError, KeyError):
@@ -223,8 +229,8 @@ def _rewrite_reports(out_dir: Path, result: SubmissionResult, module_title: str,
     from tito.grading.reports.gradescope import write_gradescope_results
 
     return [
-        write_feedback(result, module_title, out_dir / "feedback" / f"{result.student}.html", hand),
-        write_gradescope_results(result, out_dir / "results" / f"{result.student}.json", hand),
+        write_feedback(result, module_title, out_dir / "feedback" / f"{file_name(result.student)}.html", hand),
+        write_gradescope_results(result, out_dir / "results" / f"{file_name(result.student)}.json", hand),
     ]
 
 def describe(change: Change) -> str:

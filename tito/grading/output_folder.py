@@ -4,7 +4,8 @@ The folder remembers (in `.cache/class.json`) the module, the submissions locati
 its students. Grading another location into it is refused unless the instructor says `--force` (start over)
 or `--merge` (add these students). At the end of a run, students of an earlier run of the same class who are
 no longer submitted are removed everywhere (cache, results, feedback, gradebook), so that `grades.csv`,
-`results/` and the gradebook always describe the same students.
+`results/` and the gradebook always describe the same students. The record holds student ids; their files
+are named by `identity.file_name`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from tito.errors import TitoError
+from tito.grading.identity import file_name
 from tito.grading.result import SubmissionResult
 
 CACHE_FOLDER = ".cache"
@@ -96,7 +98,7 @@ class OutputFolder:
         return result if result is not None and result.key == key else None
 
     def _load(self, student: str) -> SubmissionResult | None:
-        path = self.cache / f"{student}.json"
+        path = self.cache / f"{file_name(student)}.json"
         if not path.is_file():
             return None
         try:
@@ -106,22 +108,26 @@ class OutputFolder:
 
     def store(self, result: SubmissionResult) -> None:
         self.cache.mkdir(parents=True, exist_ok=True)
-        (self.cache / f"{result.student}.json").write_text(json.dumps(result.to_dict(), sort_keys=True), encoding="utf-8")
+        (self.cache / f"{file_name(result.student)}.json").write_text(json.dumps(result.to_dict(), sort_keys=True), encoding="utf-8")
 
     def earlier_results(self) -> list[SubmissionResult]:
         """The results of the students an earlier run recorded here (for --merge)."""
+        return [result for result in map(self._load, self._recorded_students()) if result is not None]
+
+    def _recorded_students(self) -> list[str]:
         students = self.record.get("students", []) if self.record else []
-        return [result for result in map(self._load, students) if result is not None]
+        return [student for student in students if isinstance(student, str)] if isinstance(students, list) else []
 
     def finish(self, students: set[str]) -> list[str]:
         """Record this run's students; remove everything of the earlier students not among them."""
-        earlier = set(self.record.get("students", [])) if self.record else set()
+        earlier = set(self._recorded_students())
         removed = sorted(earlier - students)
         for student in removed:
-            for path in (self.cache / f"{student}.json", self.out_dir / "results" / f"{student}.json",
-                         self.out_dir / "feedback" / f"{student}.html"):
+            name = file_name(student)
+            for path in (self.cache / f"{name}.json", self.out_dir / "results" / f"{name}.json",
+                         self.out_dir / "feedback" / f"{name}.html"):
                 path.unlink(missing_ok=True)
-            shutil.rmtree(self.out_dir / "nbgrader" / "autograded" / student, ignore_errors=True)
+            shutil.rmtree(self.out_dir / "nbgrader" / "autograded" / name, ignore_errors=True)
         if removed:
             _remove_from_gradebook(self.out_dir / "nbgrader" / "gradebook.db", removed)
         if self.record is not None:
@@ -140,6 +146,6 @@ def _remove_from_gradebook(database: Path, students: list[str]) -> None:
     with _alembic_on_path(), Gradebook(f"sqlite:///{database.resolve()}") as gradebook:
         for student in students:
             try:
-                gradebook.remove_student(student)
+                gradebook.remove_student(file_name(student))
             except MissingEntry:
                 pass

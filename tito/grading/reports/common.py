@@ -1,5 +1,6 @@
-"""Helpers every report shares: number formatting, safe student ids and CSV cells, the tests and questions being
-graded."""
+"""Helpers every report shares: number formatting, safe file names and CSV cells, the tests and questions being
+graded. (A student's files are named by `identity.file_name`, which makes any id safe; `safe_name` is for the
+names the course gives: an assignment, a notebook, a grade_id.)"""
 
 from __future__ import annotations
 
@@ -37,15 +38,11 @@ def number(value: float) -> str:
     return f"{value:g}"
 
 
-def safe_name(name: str, what: str = "student id") -> str:
+def safe_name(name: str, what: str) -> str:
     """`name` itself, when it can name a file; anything else is refused, never rewritten."""
     if not _SAFE_ID.fullmatch(name or "") or set(name) == {"."}:
         raise ReportError(f"{what} {name!r} cannot name a file: only letters, digits and . _ @ - are allowed")
     return name
-
-
-def safe_student_id(student: str) -> str:
-    return safe_name(student, "student id")
 
 
 def by_student(results: Iterable[SubmissionResult]) -> list[SubmissionResult]:

@@ -12,6 +12,10 @@ Layout, with the output folder as nbgrader's course root (`nbgrader export` and 
     gradebook.db
     source/<assignment>/<notebook>.ipynb
     autograded/<student>/<assignment>/<notebook>.ipynb     (students who submitted)
+
+nbgrader names folders after its student ids, so a student's id in the gradebook is `identity.file_name` of
+their id: the id itself for plain lowercase ASCII ids. When the two differ, the real id is kept in the student's
+`lms_user_id`, and in `first_name` too when no name is known, so that formgrader shows who it is.
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ from tito.grading.reports.common import (
     check_tests_known,
     number,
     safe_name,
-    safe_student_id,
     write_text,
 )
+from tito.grading.identity import file_name
 from tito.grading.result import ERROR, GRADER_ERROR, MISSING, TAMPERED, SubmissionResult
 
 DB_NAME = "gradebook.db"
@@ -202,6 +206,17 @@ def _split_name(name: str) -> dict[str, str]:
     return {"first_name": parts[0], "last_name": parts[1]} if len(parts) == 2 else {"first_name": parts[0]}
 
 
+def _student_details(result: SubmissionResult) -> dict[str, str]:
+    """The gradebook's fields of a student: their name, email, and their real id where the gradebook's id
+    (a file name) is not it."""
+    details = _split_name(result.name) | ({"email": result.email} if result.email else {})
+    if file_name(result.student) != result.student:
+        details["lms_user_id"] = result.student
+        if not result.name.strip():
+            details["first_name"] = result.student
+    return details
+
+
 def _timestamp(text: str):
     from nbgrader.utils import parse_utc
 
@@ -294,9 +309,8 @@ class GradebookImport:
     def _add(self, result: SubmissionResult) -> None:
         check_tests_known([result], list(self.tests))
         gradebook, assignment, notebook = self._gradebook, self.assignment, self.notebook
-        student = safe_student_id(result.student)
-        details = _split_name(result.name) | ({"email": result.email} if result.email else {})
-        gradebook.update_or_create_student(student, **details)
+        student = file_name(result.student)
+        gradebook.update_or_create_student(student, **_student_details(result))
         if result.status in (MISSING, GRADER_ERROR):  # nothing submitted, or nothing graded: no scores to record
             return
         stamp = _timestamp(result.submitted_at)
@@ -398,7 +412,7 @@ class NbgraderCourseWriter:
         if result.status in (MISSING, GRADER_ERROR):
             return
         graded = autograded_notebook(result, self.module_title, self.tests, self.questions, self._source)
-        path = (self.course_dir / "autograded" / safe_student_id(result.student) / self.assignment
+        path = (self.course_dir / "autograded" / file_name(result.student) / self.assignment
                 / f"{self.notebook}.ipynb")
         self.paths.append(write_text(path, nbformat.writes(graded) + "\n"))
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
+from tito.grading.identity import file_name
 from tito.grading.reports.common import (
     ReportError,
     SafeCsvWriter,
@@ -48,7 +49,7 @@ def manual_grading_html(results: Sequence[SubmissionResult], manifest: Mapping) 
         for result in ordered:
             answer = next((a for a in result.written if a.grade_id == question.grade_id), None)
             who = f"{result.student} ({result.name})" if result.name else result.student
-            parts.append(f'<section id="{escape(result.student, quote=True)}">')
+            parts.append(f'<section id="{escape(file_name(result.student), quote=True)}">')
             parts.append(f"<h2>{escape(who)}</h2>")
             if result.status == MISSING:
                 parts.append('<p class="none">no submission</p>')

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tito.grading.reports.common import (
     STATUSES,
@@ -13,8 +14,13 @@ from tito.grading.reports.common import (
     number,
 )
 from tito.grading.result import GRADER_ERROR, MISSING, SubmissionResult
+from tito.grading.sanitize import SOURCE_LIMIT, clean_line
+
+if TYPE_CHECKING:
+    from tito.grading.submissions import Skipped
 
 LOWEST_SHOWN = 5
+SKIPPED_SHOWN = 100
 
 
 def pass_rates(results: Sequence[SubmissionResult], test_names: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -30,9 +36,11 @@ def pass_rates(results: Sequence[SubmissionResult], test_names: Sequence[str]) -
     return rates
 
 
-def summary_text(results: Sequence[SubmissionResult], test_names: Sequence[str] | None = None) -> str:
+def summary_text(results: Sequence[SubmissionResult], test_names: Sequence[str] | None = None,
+                 skipped: Sequence[Skipped] = ()) -> str:
     """Plain text: how many submissions of each status, mean/median/min/max of the submitted ones' scores,
-    and the tests with the lowest pass rates (among submissions that ran them)."""
+    the tests with the lowest pass rates (among submissions that ran them), and what was found among the
+    submissions but not graded (`skipped`), each with its reason."""
     names = list(test_names) if test_names is not None else list(hidden_tests(results))
     counts = {status: sum(result.status == status for result in results) for status in STATUSES}
     failed_on = sum(result.status == GRADER_ERROR for result in results)
@@ -58,7 +66,26 @@ def summary_text(results: Sequence[SubmissionResult], test_names: Sequence[str] 
         for name in lowest:
             passed, ran = rates[name]
             lines.append(f"  {name:<{width}}  {passed}/{ran} passed ({100 * passed / ran:.0f}%)")
+    lines += skipped_lines(skipped)
     return "\n".join(lines) + "\n"
+
+
+def _cleaned(text: str) -> str:
+    return clean_line(text, SOURCE_LIMIT)
+
+
+def skipped_lines(skipped: Sequence[Skipped], shown: Callable[[str], str] = _cleaned) -> list[str]:
+    """`not graded: N item(s) found ...` and a line per entry (its path and why, each made safe by `shown`: for a
+    file by default, `sanitize.for_terminal` for a terminal), at most SKIPPED_SHOWN of them; nothing when nothing
+    was skipped."""
+    if not skipped:
+        return []
+    lines = [f"not graded: {len(skipped)} item(s) found among the submissions that are no submission:"]
+    lines += [f"  {shown(entry.source[:SOURCE_LIMIT])}: {shown(entry.reason[:SOURCE_LIMIT])}"
+              for entry in skipped[:SKIPPED_SHOWN]]
+    if len(skipped) > SKIPPED_SHOWN:
+        lines.append(f"  ... and {len(skipped) - SKIPPED_SHOWN} more")
+    return lines
 
 
 def summary_figure(results: Sequence[SubmissionResult], test_names: Sequence[str]):

@@ -7,6 +7,7 @@ import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tito.course import Course
 from tito.grading.reports.common import (
@@ -15,10 +16,10 @@ from tito.grading.reports.common import (
     check_tests_known,
     hidden_tests,
     one_line,
-    safe_student_id,
     write_text,
     written_questions,
 )
+from tito.grading.identity import file_name
 from tito.grading.reports.csv_report import write_grades_csv
 from tito.grading.reports.feedback import write_feedback
 from tito.grading.reports.gradebook import DB_NAME, NbgraderCourseWriter
@@ -30,15 +31,19 @@ from tito.grading.sanitize import clean_result
 from tito.modules import ModuleInfo
 from tito.release import load_manifest
 
+if TYPE_CHECKING:
+    from tito.grading.submissions import Skipped
+
 NBGRADER_FOLDER = "nbgrader"
 
 
 class ReportWriter:
     """Writes each student's reports as their result arrives (`add`), then the class-wide ones (`finish`).
 
-    Per student: `results/<student>.json`, `feedback/<student>.html`, and their rows and notebook in the
-    nbgrader course. For the class: `grades.csv`, `summary.txt`, `summary.png`, `manual/`. Use it from one
-    thread (the gradebook's SQLite connection stays in the thread that opened it).
+    Per student: `results/<file>.json`, `feedback/<file>.html`, and their rows and notebook in the nbgrader
+    course, where <file> is `identity.file_name` of their id. For the class: `grades.csv`, `summary.txt`,
+    `summary.png`, `manual/`. Use it from one thread (the gradebook's SQLite connection stays in the thread
+    that opened it).
 
     Every result is cleaned first (`sanitize.clean_result`, a no-op for a result cleaned already). A failure
     writing one student's files (an id that cannot name a file, a test outside the suite, a disk error) is
@@ -63,6 +68,7 @@ class ReportWriter:
         self._opened = False
         self._nbgrader_error: str | None = None
         self._added: set[str] = set()
+        self._file_names: dict[str, str] = {}   # file name -> the student it was given to
         self._paths: list[Path] = []
         self.failures: dict[str, str] = {}   # student -> why their files could not all be written
 
@@ -72,9 +78,12 @@ class ReportWriter:
             raise ReportError(f"student {result.student!r} has two results")
         self._open()
         try:
-            student = safe_student_id(result.student)
+            student = file_name(result.student)
+            owner = self._file_names.setdefault(student, result.student)
+            if owner != result.student:
+                raise ReportError(f"the file name {student!r} is {owner!r}'s already")
             check_tests_known([result], list(self.tests))
-            hand = self._hand.get(result.student)  # a TA's scores and comments, kept across regrades
+            hand = self._hand.get(student)  # a TA's scores and comments, kept across regrades
             self._paths.append(write_gradescope_results(result, self.out_dir / "results" / f"{student}.json", hand))
             self._paths.append(write_feedback(result, self.module.title, self.out_dir / "feedback" / f"{student}.html",
                                               hand))
@@ -83,10 +92,11 @@ class ReportWriter:
         except Exception as error:  # noqa: BLE001 - this student's failure, reported in their row
             self.failures[result.student] = one_line(f"{type(error).__name__}: {error}", 300)
             return
-        self._added.add(student)
+        self._added.add(result.student)
 
-    def finish(self, results: Sequence[SubmissionResult]) -> list[Path]:
-        """Add the results not added yet, write the class-wide reports, and return every path written."""
+    def finish(self, results: Sequence[SubmissionResult], skipped: Sequence[Skipped] = ()) -> list[Path]:
+        """Add the results not added yet, write the class-wide reports, and return every path written.
+        `skipped`: what was found among the submissions and not graded, listed in summary.txt."""
         ordered = by_student([clean_result(result) for result in results])
         self._open()
         for result in ordered:
@@ -98,7 +108,7 @@ class ReportWriter:
         paths: list[Path] = []
         class_wide = [
             ("grades.csv", lambda: [write_grades_csv(rows, test_names, self.out_dir / "grades.csv")]),
-            ("summary.txt", lambda: [write_text(self.out_dir / "summary.txt", summary_text(rows, test_names))]),
+            ("summary.txt", lambda: [write_text(self.out_dir / "summary.txt", summary_text(rows, test_names, skipped))]),
             ("summary.png", lambda: [write_summary_png(rows, test_names, self.out_dir / "summary.png")]),
         ]
         for name, write in class_wide:
@@ -146,15 +156,17 @@ def write_all(
     module: ModuleInfo,
     tests: Mapping[str, float] | Sequence[tuple[str, float]] | None = None,
     manifest: Mapping | None = None,
+    skipped: Sequence[Skipped] = (),
 ) -> list[Path]:
     """Write, under `out_dir`, and return the paths in this order:
 
-    - `grades.csv`, `summary.txt`, `summary.png`
-    - `results/<student>.json` (Gradescope's results.json schema) and `feedback/<student>.html`
+    - `grades.csv`, `summary.txt` (listing `skipped` too), `summary.png`
+    - `results/<file>.json` (Gradescope's results.json schema) and `feedback/<file>.html`, <file> being
+      `identity.file_name` of the student's id
     - `manual/<grade_id>.html` per written question and `manual/scores.csv` (the hand-grading template)
     - nbgrader, with `out_dir/nbgrader` as the course root (so `nbgrader export` there writes its own
       grades.csv without touching ours): `nbgrader_config.py` (only if absent), `gradebook.db`,
-      `source/<slug>/<notebook>.ipynb`, `autograded/<student>/<slug>/<notebook>.ipynb`
+      `source/<slug>/<notebook>.ipynb`, `autograded/<file>/<slug>/<notebook>.ipynb`
 
     `tests` are the hidden tests with their points, in suite order (a mapping or `(name, points)` pairs);
     without them they are read off the results. `manifest` defaults to the module's release manifest.
@@ -164,11 +176,12 @@ def write_all(
     ordered = by_student(results)
     tests = dict(tests) if tests is not None else hidden_tests(ordered)
     writer = ReportWriter(out_dir, course=course, module=module, tests=tests, manifest=manifest)
-    return writer.finish(ordered)
+    return writer.finish(ordered, skipped)
 
 
 def _recorded_hand_grades(nbgrader_folder: Path, assignment: str, notebook: str, questions) -> dict:
-    """`student -> HandGrades` for the students a TA has scored or commented on in the existing gradebook."""
+    """`gradebook student id (file_name) -> HandGrades` for the students a TA has scored or commented on in the
+    existing gradebook."""
     from tito.grading.manual_scores import read_hand_grades  # manual_scores builds on this module
 
     database = nbgrader_folder / DB_NAME
@@ -197,8 +210,8 @@ class BackgroundReports:
     def add(self, result: SubmissionResult) -> None:
         self._queue.put(result)
 
-    def finish(self, results: Sequence[SubmissionResult]) -> list[Path]:
-        self._queue.put((self._DONE, list(results)))
+    def finish(self, results: Sequence[SubmissionResult], skipped: Sequence[Skipped] = ()) -> list[Path]:
+        self._queue.put((self._DONE, list(results), list(skipped)))
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -216,7 +229,7 @@ class BackgroundReports:
                         writer = ReportWriter(out_dir, course=course, module=module, tests=tests)
                         self.failures = writer.failures
                     if done:
-                        self._paths = writer.finish(item[1])
+                        self._paths = writer.finish(item[1], item[2])
                     else:
                         writer.add(item)
                 except BaseException as error:  # noqa: BLE001 - handed to the caller of finish()
