@@ -204,6 +204,7 @@ def grade_run(
 
     from tito.grading.grade import grade_class
     from tito.grading.reports import summary_text
+    from tito.grading.reports.summary import skipped_lines
     from tito.grading.reports.write import BackgroundReports
     from tito.sandbox.isolation import probe_isolation
     from tito.sandbox.limits import Limits
@@ -234,7 +235,9 @@ def grade_run(
             duplicates=duplicates, executor=executor, scheduler=scheduler, limits=limits, on_start=start,
             on_result=graded,
         )
-    written = reports[0].finish(run.results)
+    written = reports[0].finish(run.results, run.skipped)
+    for line in skipped_lines(run.skipped, shown=for_terminal):  # every file found is graded or said why not
+        console.print(line, style="yellow", highlight=False, emoji=False)
     for student, reason in sorted(reports[0].failures.items()):
         console.print(f"[red]reports of {for_terminal(student)} not written:[/red] {for_terminal(reason)}",
                       highlight=False, emoji=False)

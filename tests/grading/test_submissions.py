@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tito.errors import TitoError
-from tito.grading.submissions import apply_roster, find_submissions, read_roster, safe_id
+from tito.grading.identity import student_id
+from tito.grading.submissions import apply_roster, find_submissions, read_roster
 
 NB = "optimizers.ipynb"
 
@@ -129,11 +130,14 @@ def test_two_submissions_for_one_student_can_be_an_error(tmp_path):
     assert (bob.source, bob.problem) == ("bob.ipynb", "")
 
 
-def test_ids_are_made_safe_for_file_names():
-    """Can no student id escape the output folder or break a CSV?"""
-    assert safe_id("../../etc/passwd") == "etc_passwd"
-    assert safe_id("Ana María, 3") == "Ana_Mar_a_3"
-    assert safe_id("") == "unnamed"
+def test_ids_keep_the_name_as_written():
+    """Is an id the name as written (NFC, trimmed, without control characters), never rewritten into another?
+    (File names are identity.file_name's job: tests/grading/test_identities.py.)"""
+    assert student_id("  Ana María, 3 ") == "Ana María, 3"
+    assert student_id("../../etc/passwd") == "../../etc/passwd"
+    assert student_id("Jose\u0301") == "José" == student_id("Jos\u00e9")
+    assert student_id("\x1b[31mmallory\x07") == "[31mmallory"
+    assert student_id("") != student_id(" ") and student_id("").startswith("unnamed-")
 
 
 def test_the_roster_adds_names_and_missing_students(tmp_path):

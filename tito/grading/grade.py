@@ -19,7 +19,7 @@ from tito.grading.output_folder import OutputFolder
 from tito.grading.result import ERROR, GRADER_ERROR, MISSING, SubmissionResult, TestVerdict
 from tito.grading.sanitize import clean_result
 from tito.grading.self_check import self_check_jobs, verify_self_check
-from tito.grading.submissions import Submission, apply_roster, find_submissions, read_roster
+from tito.grading.submissions import Skipped, Submission, apply_roster, find_class, read_roster
 from tito.grading.suite import HiddenSuite
 from tito.modules import ModuleInfo
 from tito.sandbox.limits import Limits
@@ -35,6 +35,7 @@ class GradeRun:
     reused: int = 0
     kept: int = 0                       # students of earlier runs kept by --merge
     removed: list[str] = field(default_factory=list)   # students of an earlier run of this class no longer submitted
+    skipped: list[Skipped] = field(default_factory=list)  # found among the submissions, no submission, and why
     isolation: str = ""
 
     @property
@@ -65,7 +66,8 @@ def grade_class(
     location into it is refused unless `force` (start over: earlier outputs are deleted) or `merge` (add these
     students to the ones already there). Before the first student, the reference solution and the blank
     release notebook are graded through the same workers and sandbox; unless they earn full marks and nothing,
-    the run stops with the cause and writes no grades.
+    the run stops with the cause and writes no grades. What was found and is no submission (see `find_class`)
+    is in the run's `skipped`.
     """
     limits = limits or Limits()
     suite = HiddenSuite.for_module(course, module)
@@ -76,11 +78,13 @@ def grade_class(
     folder.check_owner(source, force=force, merge=merge)
     scratch = Path(tempfile.mkdtemp(prefix="tito-grade-"))
     try:
-        submissions = find_submissions(source, module.notebook_name, scratch, duplicates=duplicates)
+        found = find_class(source, module.notebook_name, scratch, duplicates=duplicates)
+        submissions, run.skipped = found.submissions, found.skipped
         if roster is not None:
             submissions = apply_roster(submissions, read_roster(roster))
         if not submissions:
-            raise TitoError(f"no submissions found in {submissions_path}")
+            listed = "".join(f"; {entry.source} skipped: {entry.reason}" for entry in run.skipped[:10])
+            raise TitoError(f"no submissions found in {submissions_path}{listed}")
         fingerprint = hashlib.sha256((suite.fingerprint() + json.dumps(limits.as_dict(), sort_keys=True)).encode()).hexdigest()
         to_grade: list[GradingJob] = []
         for submission in submissions:

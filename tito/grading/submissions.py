@@ -18,6 +18,7 @@ import yaml
 from nbgrader.utils import parse_utc
 
 from tito.errors import TitoError
+from tito.grading.identity import student_id
 
 DUPLICATES = ("latest", "error")
 GRADESCOPE_METADATA = "submission_metadata.yml"
@@ -29,10 +30,16 @@ MAX_RATIO_FREE_BYTES = 1024**2      # smaller entries are not checked for it
 MAX_TIMESTAMP_CHARS = 100
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _DATE_START = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
-_SAFE_ID = re.compile(r"[^A-Za-z0-9._@-]+")
-# Canvas-style bulk downloads: login[_LATE]_userid_submissionid_filename
-_LMS_NAME = re.compile(r"^(?P<student>[A-Za-z0-9.@-]+?)(?:_LATE)?_\d+_\d+_.+$")
-_IGNORED = {".DS_Store", "__MACOSX", ".ipynb_checkpoints", "submission_metadata.yml"}
+# Canvas-style bulk downloads: login[_LATE]_userid_submissionid_filename (the login in any script)
+_LMS_NAME = re.compile(r"^(?P<student>[^_]+?)(?:_LATE)?_\d+_\d+_.+$", re.DOTALL)
+# entries that are never a submission, and why they are skipped (a hidden name is skipped too: see _skip_reason)
+_NOT_SUBMISSIONS = {
+    "__MACOSX": "macOS metadata added to a zip, not a submission",
+    ".DS_Store": "macOS folder settings, not a submission",
+    ".ipynb_checkpoints": "Jupyter's autosaved copies, not a submission",
+    "Thumbs.db": "Windows folder thumbnails, not a submission",
+    "desktop.ini": "Windows folder settings, not a submission",
+}
 
 
 @dataclass(frozen=True)
@@ -47,17 +54,33 @@ class Submission:
     notes: tuple[str, ...] = ()  # how it was chosen, e.g. which of two files was graded
 
 
-def safe_id(raw: str) -> str:
-    """The one way a student id is made from a name found in a layout, a zip or a roster."""
-    cleaned = _SAFE_ID.sub("_", raw.strip()).strip("._") or "unnamed"
-    return cleaned[:100]
+@dataclass(frozen=True)
+class Skipped:
+    """Something found among the submissions that is no student's submission, and why."""
+
+    source: str      # path relative to the submissions folder (or inside the zip); a folder ends with "/"
+    reason: str
+
+
+@dataclass(frozen=True)
+class FoundClass:
+    submissions: list[Submission]   # one per student, sorted by student id
+    skipped: list[Skipped]          # everything else that was found, in path order
 
 
 def find_submissions(location: Path, notebook_name: str, scratch: Path, duplicates: str = "latest") -> list[Submission]:
-    """Every submission under `location`, one per student, sorted by student id.
+    """The submissions of `find_class`, without what it skipped."""
+    return find_class(location, notebook_name, scratch, duplicates).submissions
+
+
+def find_class(location: Path, notebook_name: str, scratch: Path, duplicates: str = "latest") -> FoundClass:
+    """Every submission under `location`, one per student, and every entry found that is no submission.
 
     `location` may be a .zip (unpacked into `scratch`), an nbgrader course (or its `submitted/` folder), a
-    Gradescope export (with `submission_metadata.yml`), a folder of notebooks or a folder of folders.
+    Gradescope export (with `submission_metadata.yml`), a folder of notebooks or a folder of folders. Each
+    student id is `identity.student_id` of the name the layout gives. Nothing found is dropped without a word:
+    what is no submission (`__MACOSX/`, `.ipynb_checkpoints/`, a hidden file, a Gradescope folder the metadata
+    does not name, a damaged zip entry that belongs to no student) is listed in `skipped` with its reason.
 
     A damaged input (a zip entry that cannot be unpacked safely, an unreadable timestamp) is its student's
     `problem`; only what belongs to no student stops the run. When a student has several submissions,
@@ -75,40 +98,115 @@ def find_submissions(location: Path, notebook_name: str, scratch: Path, duplicat
         location = unpacked
     if not location.is_dir():
         raise TitoError(f"{location} is neither a folder nor a .zip of submissions")
-    layout = _layout(location, notebook_name)
+    skipped: list[Skipped] = []
+    root = location if (location / "submitted").is_dir() else _single_top_folder(location, notebook_name, skipped)
+    layout = _layout(root, notebook_name, location)
     found = layout.submissions()
+    skipped += layout.skipped
     for entry in damaged:
-        found += _damaged_submission(entry, layout, unpacked)
+        submissions = _damaged_submission(entry, layout, unpacked)
+        if not submissions:
+            skipped.append(Skipped("/".join(entry.parts), f"{entry.reason}; it belongs to no student"))
+        found += submissions
     by_student: dict[str, list[Submission]] = {}
     for submission in found:
         by_student.setdefault(submission.student, []).append(submission)
-    return [_one_per_student(by_student[student], duplicates) for student in sorted(by_student)]
+    return FoundClass(
+        submissions=[_one_per_student(by_student[student], duplicates) for student in sorted(by_student)],
+        skipped=sorted(skipped, key=lambda entry: entry.source),
+    )
 
 
-def _layout(location: Path, notebook_name: str) -> _Layout:
-    root = location if (location / "submitted").is_dir() else _single_top_folder(location, notebook_name)
+def _layout(root: Path, notebook_name: str, location: Path) -> _Layout:
     if (root / "submitted").is_dir():
-        return _NbgraderLayout(root / "submitted", notebook_name)
+        return _NbgraderLayout(root / "submitted", notebook_name, location)
     if (root / GRADESCOPE_METADATA).is_file():
-        return _GradescopeLayout(root, notebook_name)
-    return _FolderLayout(root, notebook_name)
+        return _GradescopeLayout(root, notebook_name, location)
+    return _FolderLayout(root, notebook_name, location)
 
 
-def _single_top_folder(folder: Path, notebook_name: str) -> Path:
-    """Zips often wrap everything in one folder; look inside it (unless it is one student's folder)."""
-    entries = [entry for entry in folder.iterdir() if entry.name not in _IGNORED]
+def _single_top_folder(folder: Path, notebook_name: str, skipped: list[Skipped]) -> Path:
+    """Zips often wrap everything in one folder; look inside it (unless it is one student's folder). What lies
+    beside that folder and is no submission (a zip's `__MACOSX/`) is added to `skipped`."""
+    entries, beside = [], []
+    for entry in sorted(folder.iterdir()):
+        reason = _skip_reason(entry.name, entry.is_dir())
+        if reason is None:
+            entries.append(entry)
+        else:
+            beside.append(Skipped(_relative(entry, folder) + ("/" if entry.is_dir() else ""), reason))
     if len(entries) == 1 and entries[0].is_dir() and not (entries[0] / notebook_name).is_file():
+        skipped += beside
         return entries[0]
     return folder
 
 
+def _skip_reason(name: str, is_dir: bool) -> str | None:
+    """Why an entry of this name is no submission (and nothing in it is), or None."""
+    if name in _NOT_SUBMISSIONS:
+        return _NOT_SUBMISSIONS[name]
+    if name.startswith("._"):
+        return "a macOS resource fork (AppleDouble file) beside the real file, not a submission"
+    if name.startswith("."):
+        kind = "a hidden folder" if is_dir else "a hidden file"
+        return f"{kind} (its name starts with a dot); rename it without the dot to have it graded"
+    return None
+
+
 class _Layout:
     """The submissions under `root`, and whose a path under `root` is (the same answer for a damaged zip entry
-    as for a good one at that path)."""
+    as for a good one at that path). What it finds that is no submission goes to `skipped`, with paths
+    relative to `location` (the folder given, or the unpacked zip)."""
 
-    def __init__(self, root: Path, notebook_name: str):
+    def __init__(self, root: Path, notebook_name: str, location: Path):
         self.root = root
         self.notebook_name = notebook_name
+        self.location = location
+        self.skipped: list[Skipped] = []
+
+    def _skip(self, path: Path, reason: str) -> None:
+        self.skipped.append(Skipped(_relative(path, self.location) + ("/" if path.is_dir() else ""), reason))
+
+    def _visible(self, folder: Path) -> list[Path]:
+        """The entries of `folder` that may be submissions, sorted; the others are skipped with their reason."""
+        entries = []
+        for entry in sorted(folder.iterdir()):
+            reason = _skip_reason(entry.name, entry.is_dir())
+            if reason is None:
+                entries.append(entry)
+            else:
+                self._skip(entry, reason)
+        return entries
+
+    def _files(self, folder: Path) -> list[Path]:
+        """Every file in a student's folder, sorted, hidden and metadata entries skipped (with their reason)."""
+        files = []
+        for current, folders, names in os.walk(folder):
+            here = Path(current)
+            for name in sorted(folders):
+                reason = _skip_reason(name, True)
+                if reason is not None:
+                    self._skip(here / name, reason)
+                    folders.remove(name)
+            folders.sort()
+            for name in sorted(names):
+                reason = _skip_reason(name, False)
+                if reason is None:
+                    files.append(here / name)
+                else:
+                    self._skip(here / name, reason)
+        return sorted(files)
+
+    def _pick(self, folder: Path) -> tuple[Path | None, tuple[str, ...]]:
+        """The notebook graded in a student's folder (see `_pick_notebook`), and a note naming the other
+        notebooks found there, which are not graded."""
+        files = self._files(folder)
+        path = _pick_notebook(files, self.notebook_name)
+        others = [_relative(other, self.root) for other in files if other != path and other.suffix.lower() == ".ipynb"]
+        if not others:
+            return path, ()
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        return path, (f"one notebook is graded per student; also found, not graded: {shown}",)
 
     def submissions(self) -> list[Submission]:
         raise NotImplementedError
@@ -123,26 +221,33 @@ class _NbgraderLayout(_Layout):
 
     def submissions(self) -> list[Submission]:
         found = []
-        for student_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
-            notebooks = (sorted(student_dir.glob(f"*/{self.notebook_name}"))
-                         or sorted(student_dir.glob("*/*.ipynb")))
+        for student_dir in self._visible(self.root):
+            if not student_dir.is_dir():
+                self._skip(student_dir, "a file beside the student folders of nbgrader's submitted/, not a submission")
+                continue
+            assignments = [entry for entry in self._visible(student_dir) if entry.is_dir()]
+            notebooks = ([folder / self.notebook_name for folder in assignments if (folder / self.notebook_name).is_file()]
+                         or [path for folder in assignments for path in sorted(folder.glob("*.ipynb"))
+                             if _skip_reason(path.name, False) is None])
             path = notebooks[0] if notebooks else None
             stamp, problem = _nbgrader_time(path.parent) if path is not None else ("", "")
             found.append(Submission(
-                safe_id(student_dir.name), path, _relative(path or student_dir, self.root), submitted_at=stamp,
+                student_id(student_dir.name), path, _relative(path or student_dir, self.root), submitted_at=stamp,
                 problem=problem,
             ))
         return found
 
     def owner(self, parts: tuple[str, ...]) -> str | None:
-        return safe_id(parts[0]) if len(parts) > 1 else None
+        if any(_skip_reason(part, True) for part in parts):
+            return None
+        return student_id(parts[0]) if len(parts) > 1 else None
 
 
 class _GradescopeLayout(_Layout):
     """A Gradescope export: one folder per submission, named in submission_metadata.yml with its submitters."""
 
-    def __init__(self, root: Path, notebook_name: str):
-        super().__init__(root, notebook_name)
+    def __init__(self, root: Path, notebook_name: str, location: Path):
+        super().__init__(root, notebook_name, location)
         metadata = _read_gradescope_metadata(root / GRADESCOPE_METADATA)
         self.entries = []
         for folder_name, info in sorted(metadata.items(), key=lambda item: str(item[0])):
@@ -151,22 +256,27 @@ class _GradescopeLayout(_Layout):
             first = submitters[0] if isinstance(submitters, list) and submitters else {}
             first = first if isinstance(first, dict) else {}
             student = first.get(":sid") or first.get(":email") or folder_name
-            self.entries.append((str(folder_name), safe_id(str(student)), info, first))
+            self.entries.append((str(folder_name), student_id(str(student)), info, first))
         self.students = {folder_name: student for folder_name, student, _, _ in self.entries}
 
     def submissions(self) -> list[Submission]:
         found = []
         for folder_name, student, info, first in self.entries:
             folder = self.root / folder_name
-            path = _pick_notebook(folder, self.notebook_name) if folder.is_dir() else None
+            path, notes = self._pick(folder) if folder.is_dir() else (None, ())
             stamp, problem = _checked_time(info.get(":created_at"), f"its :created_at in {GRADESCOPE_METADATA}")
             found.append(Submission(
                 student, path, _relative(path or folder, self.root), submitted_at=stamp,
-                name=str(first.get(":name", "")), email=str(first.get(":email", "")), problem=problem,
+                name=str(first.get(":name", "")), email=str(first.get(":email", "")), problem=problem, notes=notes,
             ))
+        for entry in self._visible(self.root):
+            if entry.name != GRADESCOPE_METADATA and entry.name not in self.students:
+                self._skip(entry, f"not named in {GRADESCOPE_METADATA}, so it is no one's submission")
         return found
 
     def owner(self, parts: tuple[str, ...]) -> str | None:
+        if any(_skip_reason(part, True) for part in parts):
+            return None
         return self.students.get(parts[0])
 
 
@@ -175,26 +285,28 @@ class _FolderLayout(_Layout):
 
     def submissions(self) -> list[Submission]:
         found = []
-        for entry in sorted(self.root.iterdir()):
-            if entry.name in _IGNORED or entry.name.startswith("."):
-                continue
+        for entry in self._visible(self.root):
+            notes: tuple[str, ...] = ()
             if entry.is_dir():
-                student, path = safe_id(entry.name), _pick_notebook(entry, self.notebook_name)
+                student = student_id(entry.name)
+                path, notes = self._pick(entry)
             else:
                 student, path = _file_student(entry.name), entry
-            found.append(Submission(student, path, _relative(path or entry, self.root), submitted_at=_mtime(path)))
+            found.append(Submission(student, path, _relative(path or entry, self.root), submitted_at=_mtime(path),
+                                    notes=notes))
         return found
 
     def owner(self, parts: tuple[str, ...]) -> str | None:
-        if parts[0].startswith(".") or any(part in _IGNORED for part in parts):
+        if any(_skip_reason(part, True) for part in parts):
             return None
-        return safe_id(parts[0]) if len(parts) > 1 else _file_student(parts[0])
+        return student_id(parts[0]) if len(parts) > 1 else _file_student(parts[0])
 
 
 def _file_student(file_name: str) -> str:
-    """The student a file at the top of a folder is from: the login of an LMS download name, else its stem."""
+    """The student a file at the top of a folder is from: the login of an LMS download name, else its stem
+    (the name before its last extension)."""
     match = _LMS_NAME.match(file_name)
-    return safe_id(match["student"] if match else Path(file_name).stem)
+    return student_id(match["student"] if match else Path(file_name).stem)
 
 
 def _read_gradescope_metadata(path: Path) -> dict:
@@ -209,16 +321,12 @@ def _read_gradescope_metadata(path: Path) -> dict:
     return metadata
 
 
-def _pick_notebook(folder: Path, notebook_name: str) -> Path | None:
-    """The module's notebook in a student's folder; else the only notebook; else any file (reported later)."""
-    exact = sorted(folder.rglob(notebook_name))
-    if exact:
-        return exact[0]
-    notebooks = [p for p in sorted(folder.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
-    if notebooks:
-        return notebooks[0]
-    files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
-    return files[0] if files else None
+def _pick_notebook(files: list[Path], notebook_name: str) -> Path | None:
+    """Of the files in a student's folder (sorted): the module's notebook; else the first notebook; else any
+    file (reported later)."""
+    exact = [path for path in files if path.name == notebook_name]
+    notebooks = [path for path in files if path.suffix.lower() == ".ipynb"]
+    return next(iter(exact or notebooks or files), None)
 
 
 def _nbgrader_time(folder: Path) -> tuple[str, str]:
@@ -471,7 +579,7 @@ def read_roster(path: Path) -> list[dict]:
         if not student:
             raise TitoError(f"{path}:{number}: empty student id")
         roster.append({
-            "student": safe_id(student),
+            "student": student_id(student),
             "name": (row.get(headers.get("name", ""), "") or "").strip(),
             "email": (row.get(headers.get("email", ""), "") or "").strip(),
         })
