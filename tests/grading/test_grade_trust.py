@@ -227,3 +227,22 @@ def test_hand_grades_survive_a_regrade(graded_course, two_classes, tmp_path):
     assert results["score"] == 15 + 4
     assert any(test["output"] == "Clear and <b>short</b>" for test in results["tests"])
     assert "Clear and &lt;b&gt;short&lt;/b&gt;" in (out / "feedback" / "alice.html").read_text()
+
+
+def test_names_that_once_stopped_the_class_are_students_of_their_own(graded_course, alpha_notebooks, tmp_path):
+    """With --duplicates error, are two Chinese names, and two names apart only in punctuation, four students each
+    graded on their own notebook, and is a hidden notebook in the run's skipped list rather than lost?"""
+    release, answered = alpha_notebooks
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name, notebook in [("王芳", answered), ("李娜", release), ("o'brien", answered), ("obrien", release),
+                           (".carol", answered)]:
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    run = grade_class(graded_course, graded_course.module("alpha"), folder, tmp_path / "out", limits=LIMITS,
+                      duplicates="error")
+    assert {result.student: result.score for result in run.results} == {
+        "王芳": 15.0, "李娜": 0.0, "o'brien": 15.0, "obrien": 0.0,
+    }
+    assert [(entry.source, entry.reason.split(";")[0]) for entry in run.skipped] == [
+        (".carol.ipynb", "a hidden file (its name starts with a dot)"),
+    ]
