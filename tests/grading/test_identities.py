@@ -131,6 +131,21 @@ def test_a_gradescope_folder_no_one_submitted_is_listed(tmp_path):
     ]
 
 
+def test_a_damaged_entry_of_no_student_is_listed(tmp_path):
+    """Is a zip entry that could not be unpacked and lies where no submission is looked for listed with its reason,
+    where before it vanished?"""
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("alice.ipynb", "{}")
+        link = zipfile.ZipInfo("__MACOSX/._alice.ipynb")
+        link.external_attr = 0o120777 << 16   # a symbolic link: never unpacked
+        bundle.writestr(link, "/etc/passwd")
+    found = find_class(archive, NB, tmp_path / "scratch")
+    assert [s.student for s in found.submissions] == ["alice"]
+    assert ("__MACOSX/._alice.ipynb", "the zip entry '__MACOSX/._alice.ipynb' is a symbolic link; it was not unpacked; "
+            "it belongs to no student") in [(entry.source, entry.reason) for entry in found.skipped]
+
+
 # -- a class from a real roster, graded in one run ---------------------------------------------------------------
 
 # file in the zip -> (student id, what their notebook earns)

@@ -269,9 +269,10 @@ class _GradescopeLayout(_Layout):
                 student, path, _relative(path or folder, self.root), submitted_at=stamp,
                 name=str(first.get(":name", "")), email=str(first.get(":email", "")), problem=problem, notes=notes,
             ))
-        for entry in self._visible(self.root):
+        for entry in sorted(self.root.iterdir()):
             if entry.name != GRADESCOPE_METADATA and entry.name not in self.students:
-                self._skip(entry, f"not named in {GRADESCOPE_METADATA}, so it is no one's submission")
+                reason = _skip_reason(entry.name, entry.is_dir())
+                self._skip(entry, reason or f"not named in {GRADESCOPE_METADATA}, so it is no one's submission")
         return found
 
     def owner(self, parts: tuple[str, ...]) -> str | None:
