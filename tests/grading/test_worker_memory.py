@@ -4,13 +4,16 @@ notebooks just below the size cap whose text ends up in the messages of every fa
 The class (optimizers, graded through `grade_class`: real workers, real sandbox) holds a notebook with a 15 MB
 source line that raises at import, one with a 15 MB line that is a syntax error, one whose code raises with a
 5 MB message in every test, one whose code raises in every test from an 8 MB line (short enough for its frame to
-cross the sandbox's channel: the traceback quotes it), and two honest classmates. A thread polls the peak resident size (VmHWM) of every
+cross the sandbox's channel: the traceback quotes it), one holding four million two-letter strings in its
+metadata (the densest notebook in the worker's memory once parsed that the size cap and the cap on lists and
+objects let through), and two honest classmates. A thread polls the peak resident size (VmHWM) of every
 grading worker while the class is graded.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -22,7 +25,8 @@ import pytest
 from tito.build.reference_fill import fill_with_reference
 from tito.course import Course
 from tito.grading.grade import GradeRun, grade_class
-from tito.grading.prepare import MAX_NOTEBOOK_BYTES
+from tito.errors import TitoError
+from tito.grading.prepare import MAX_CONTAINERS, MAX_NOTEBOOK_BYTES, read_notebook
 from tito.sandbox.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,11 +110,13 @@ def memory_run(tmp_path_factory) -> MemoryRun:
         "long-line-everywhere": _with_cell(answered, "long-line-everywhere", RAISES_EVERYWHERE.format(
             definition=f'def _five_megabytes(*args, **kwargs): raise ValueError("{"C" * CHANNEL_LINE}")')),
     }
+    notebooks["millions-of-values"] = copy.deepcopy(answered)
+    notebooks["millions-of-values"].metadata["values"] = ["ab"] * ((MAX_NOTEBOOK_BYTES - 300_000) // 5)
     folder = tmp_path_factory.mktemp("memory") / "class"
     folder.mkdir()
     sizes = {}
     for student, notebook in notebooks.items():
-        data = nbformat.writes(notebook).encode("utf-8")
+        data = json.dumps(notebook, separators=(",", ":")).encode("utf-8")
         (folder / f"{student}.ipynb").write_bytes(data)
         sizes[student] = len(data)
     watch = WorkerWatch()
@@ -127,6 +133,7 @@ def test_the_hostile_notebooks_are_large_but_below_the_size_cap(memory_run):
     """Are the two notebooks with a long line over 15 MB and still under the 20 MB cap (so they are graded)?"""
     for student in ("raises-at-import", "syntax-error"):
         assert LINE < memory_run.sizes[student] < MAX_NOTEBOOK_BYTES
+    assert 19 * 1024**2 < memory_run.sizes["millions-of-values"] < MAX_NOTEBOOK_BYTES
 
 
 def test_every_worker_stays_under_the_stated_bound(memory_run):
@@ -138,9 +145,10 @@ def test_every_worker_stays_under_the_stated_bound(memory_run):
 
 
 def test_honest_classmates_keep_full_marks(memory_run):
-    """Do the reference answers still earn every point in a class with these notebooks?"""
+    """Do the reference answers still earn every point in a class with these notebooks (also when the notebook
+    carries millions of values in its metadata)?"""
     results = {result.student: result for result in memory_run.run.results}
-    for student in ("honest-1", "honest-2"):
+    for student in ("honest-1", "honest-2", "millions-of-values"):
         result = results[student]
         assert result.status == "graded", (result.problem, result.notes)
         assert result.score == result.max_score, [(t.name, t.message[:200]) for t in result.tests if not t.passed]
@@ -159,3 +167,16 @@ def test_hostile_notebooks_fail_with_short_messages(memory_run):
     assert all("ValueError" in said[student] for student in ("raises-at-import", "raises-everywhere",
                                                               "long-line-everywhere"))
     assert "SyntaxError" in said["syntax-error"]
+
+
+@pytest.mark.parametrize("shape", ["[{}]", "[[]]", '{"cell_type":"raw","source":""}'])
+def test_a_notebook_of_millions_of_lists_or_objects_is_refused_before_it_is_parsed(shape):
+    """Is a notebook of millions of tiny lists, objects or cells (gigabytes once parsed) refused, quickly and with
+    a message, while brackets inside strings do not count?"""
+    filler = ",".join([shape] * (MAX_CONTAINERS + 1))
+    data = ('{"nbformat":4,"nbformat_minor":5,"metadata":{},"cells":[%s]}' % filler).encode()
+    with pytest.raises(TitoError, match="more than 100,000 lists and objects"):
+        read_notebook(data)
+    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                       "cells": [{"cell_type": "code", "source": "x = [[{}]] \\ \" [" * 100_000, "metadata": {}}]})
+    assert read_notebook(text.encode()).cells[0].source.startswith("x = [[{}]]")

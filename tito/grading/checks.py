@@ -6,14 +6,23 @@ the grader shows that message, never the test's source.
 
 from __future__ import annotations
 
+import reprlib
+
 import numpy as np
+
+# A value the submission returned, shown in a message: its start, never the whole of a long string or list
+# (built piece by piece, so a 5 MB string is never copied whole into a message).
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 200
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 20
+_SHORT.maxlevel = 4
 
 
 def _describe(value) -> str:
     if isinstance(value, np.ndarray):
         text = np.array2string(value, precision=6, threshold=8, edgeitems=2)
         return f"array(shape={value.shape}, dtype={value.dtype}) {text}"
-    return repr(value)
+    return _SHORT.repr(value)
 
 
 def assert_close(got, expected, what: str, rtol: float = 1e-7, atol: float = 1e-10) -> None:
@@ -56,7 +65,7 @@ def assert_close(got, expected, what: str, rtol: float = 1e-7, atol: float = 1e-
 def assert_equal(got, expected, what: str) -> None:
     """`got == expected` for plain values (strings, ints, bools, None, lists of them), with exact types."""
     if type(got) is not type(expected) or got != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {_describe(got)}")
+        raise AssertionError(f"{what}: expected {_describe(expected)}, got {_describe(got)}")
 
 
 def assert_true(condition: bool, message: str) -> None:

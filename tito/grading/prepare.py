@@ -13,16 +13,23 @@ import re
 from dataclasses import dataclass, field
 
 import nbformat
+import numpy as np
 from nbformat import NotebookNode
 from nbgrader.utils import compute_checksum
 
 from tito import cells as C
 from tito.errors import TitoError
 from tito.export import collect_exports, render_module_file
+from tito.grading.probes import LINE_LIMIT, excerpt
 from tito.grading.result import WrittenAnswer
+from tito.grading.sanitize import ANSWER_LIMIT, MAX_NOTES
 
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 MAX_NESTING = 64            # levels of lists and objects; a notebook needs about 8
+# Lists and objects in a notebook, counted in its text before it is parsed: each costs the worker a few hundred
+# bytes once parsed (20 MB of `{},` would be 3 GB), while a notebook of this course holds about 300.
+MAX_CONTAINERS = 100_000
+_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'"[{')))
 _TOP_LEVEL_DEFINITION = re.compile(r"^(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 _TOP_LEVEL_ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
@@ -46,6 +53,9 @@ def read_notebook(data: bytes) -> NotebookNode:
         raise TitoError("the submitted file is empty")
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise TitoError(f"the submitted file is {len(data) // 1024**2} MB; notebooks over 20 MB are not graded")
+    if _containers(data) > MAX_CONTAINERS:
+        raise TitoError(f"the notebook holds more than {MAX_CONTAINERS:,} lists and objects (a notebook of this "
+                        "course holds a few hundred); clear its outputs and submit it again")
     try:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -75,15 +85,26 @@ def read_notebook(data: bytes) -> NotebookNode:
     return notebook
 
 
-def _nesting(value) -> int:
-    """How deeply lists and objects nest in parsed JSON, counted without recursion."""
+def _containers(data: bytes) -> int:
+    """How many lists and objects the JSON text `data` holds: its brackets outside strings (exact for valid
+    JSON; the parser refuses the rest). Done on arrays, never on millions of small Python objects."""
+    text = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    marks = np.frombuffer(text, dtype=np.uint8)
+    quotes = marks == ord('"')
+    in_string = np.logical_xor.accumulate(quotes)
+    return int(np.count_nonzero(~(in_string | quotes)))
+
+
+def _nesting(value: dict | list) -> int:
+    """How deeply lists and objects nest in parsed JSON, counted without recursion (only containers are
+    stacked: a list of millions of numbers costs nothing here)."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            if depth <= MAX_NESTING:
-                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+        deepest = max(deepest, depth)
+        if depth <= MAX_NESTING:
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
 
 
@@ -139,6 +160,7 @@ def prepare_submission(data: bytes, release_nb: NotebookNode, manifest: dict, ta
         prepared.problem = str(error)
         return prepared
     cells = restore_locked_cells(notebook, release_nb, manifest, prepared.tampering, prepared.notes)
+    prepared.tampering, prepared.notes = _at_most(prepared.tampering), _at_most(prepared.notes)
     prepared.written = written_answers(notebook, manifest)
     try:
         exports = collect_exports(cells)
@@ -153,10 +175,20 @@ def prepare_submission(data: bytes, release_nb: NotebookNode, manifest: dict, ta
         )
         return prepared
     ignored = sorted(set(exports) - set(targets))
-    if ignored:
-        prepared.notes.append(f"code exported to {', '.join(ignored)} was ignored (not part of this module)")
+    if ignored:  # names the notebook wrote: each cut, and at most ten of them
+        named = ", ".join(excerpt(name, LINE_LIMIT) for name in ignored[:10])
+        more = f" and {len(ignored) - 10} more" if len(ignored) > 10 else ""
+        prepared.notes.append(f"code exported to {named}{more} was ignored (not part of this module)")
     prepared.exports = {target: render_module_file(exports[target], origin) for target in targets}
     return prepared
+
+
+def _at_most(notes: list[str]) -> list[str]:
+    """The first notes of a list one per cell (a notebook may repeat a cell thousands of times), then a count."""
+    if len(notes) <= MAX_NOTES // 2:
+        return notes
+    kept = MAX_NOTES // 2 - 1
+    return [*notes[:kept], f"[... {len(notes) - kept} more like these]"]
 
 
 def restore_locked_cells(notebook: NotebookNode, release_nb: NotebookNode, manifest: dict,
@@ -327,5 +359,6 @@ def written_answers(notebook: NotebookNode, manifest: dict) -> list[WrittenAnswe
         text = cell.source if cell is not None else ""
         unchanged = hashlib.sha256(text.encode("utf-8")).hexdigest() == entry["source_sha256"]
         answered = bool(text.strip()) and not unchanged
-        answers.append(WrittenAnswer(entry["grade_id"], entry["points"], text if answered else "", answered))
+        answer = excerpt(text, ANSWER_LIMIT) if answered else ""
+        answers.append(WrittenAnswer(entry["grade_id"], entry["points"], answer, answered))
     return answers

@@ -28,10 +28,11 @@ ERROR_LIMIT = 3_200      # a whole SubmissionError: the most a failed test says 
 
 
 def excerpt(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters (and the length of the note saying how much was cut)."""
+    """`text`, or its start with how much was cut: at most `limit` characters either way."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]} [... {len(text) - limit} characters cut]"
+    kept = max(limit - 40, 0)   # room for the note, whatever the number in it
+    return f"{text[:kept]} [... {len(text) - kept} characters cut]"
 
 
 class SubmissionError(Exception):
