@@ -24,8 +24,8 @@ import pytest
 
 from tito.build.reference_fill import fill_with_reference
 from tito.course import Course
-from tito.grading.grade import GradeRun, grade_class
 from tito.errors import TitoError
+from tito.grading.grade import GradeRun, grade_class
 from tito.grading.prepare import MAX_CONTAINERS, MAX_NOTEBOOK_BYTES, read_notebook
 from tito.sandbox.limits import Limits
 
@@ -35,8 +35,8 @@ MESSAGE_CAP = 5_000                  # no test message or note of these students
 LINE = 15 * 1024**2                  # the hostile source lines, in characters
 CHANNEL_LINE = 8_000_000             # a line whose frame alone still fits through the sandbox's channel (8 MiB)
 
-# Every function and method the module defines is replaced by {definition}, which raises: every test that calls
-# the student's code fails with its exception.
+# Every function and method the module defines is replaced by `_raises` ({definition}), which raises: every test
+# that calls the student's code fails with its exception.
 RAISES_EVERYWHERE = '''#| export
 {definition}
 
@@ -46,9 +46,9 @@ for _name, _value in list(globals().items()):
     if isinstance(_value, type):
         for _attribute, _member in list(vars(_value).items()):
             if callable(_member) and (_attribute == "__init__" or not _attribute.startswith("_")):
-                setattr(_value, _attribute, _five_megabytes)
+                setattr(_value, _attribute, _raises)
     elif callable(_value):
-        globals()[_name] = _five_megabytes
+        globals()[_name] = _raises
 '''
 
 
@@ -106,9 +106,9 @@ def memory_run(tmp_path_factory) -> MemoryRun:
         "raises-at-import": _with_cell(answered, "long-raise", f'#| export\nx = "{long_text}"; raise ValueError(x)\n'),
         "syntax-error": _with_cell(answered, "long-syntax", f'#| export\nx = "{long_text}\n'),
         "raises-everywhere": _with_cell(answered, "raises-everywhere", RAISES_EVERYWHERE.format(
-            definition='def _five_megabytes(*args, **kwargs):\n    raise ValueError("B" * (5 * 1024 * 1024))')),
+            definition='def _raises(*args, **kwargs):\n    raise ValueError("B" * (5 * 1024 * 1024))')),
         "long-line-everywhere": _with_cell(answered, "long-line-everywhere", RAISES_EVERYWHERE.format(
-            definition=f'def _five_megabytes(*args, **kwargs): raise ValueError("{"C" * CHANNEL_LINE}")')),
+            definition=f'def _raises(*args, **kwargs): raise ValueError("{"C" * CHANNEL_LINE}")')),
     }
     notebooks["millions-of-values"] = copy.deepcopy(answered)
     notebooks["millions-of-values"].metadata["values"] = ["ab"] * ((MAX_NOTEBOOK_BYTES - 300_000) // 5)
