@@ -10,7 +10,6 @@ import ctypes
 import ctypes.util
 import os
 import platform
-import subprocess
 from dataclasses import dataclass
 
 CLONE_NEWNS = 0x00020000
@@ -99,15 +98,33 @@ def probe_isolation() -> Isolation:
         return Isolation(False, False, "the grader is not running as root: no namespaces, no separate uid, "
                                        "no cgroups; submissions share the grader's user, files and network")
     version, cgroup_reason = probe_cgroups()
-    try:
-        done = subprocess.run(
-            ["unshare", "--mount", "--pid", "--net", "--ipc", "--fork", "true"], capture_output=True, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return Isolation(False, True, f"namespaces unavailable ({error}); the host's files and network are "
-                                      "not hidden", version, cgroup_reason)
-    if done.returncode != 0:
-        detail = done.stderr.decode(errors="replace").strip()
-        return Isolation(False, True, f"namespaces unavailable ({detail}); the host's files and network are "
+    problem = _namespaces_problem()
+    if problem:
+        return Isolation(False, True, f"namespaces unavailable ({problem}); the host's files and network are "
                                       "not hidden", version, cgroup_reason)
     return Isolation(True, True, "", version, cgroup_reason)
+
+
+def _namespaces_problem() -> str:
+    """Why a forked child cannot enter new mount, PID, network and IPC namespaces and fork there ("" if it
+    can): the calls the zygote makes, through libc, so no program on PATH is needed."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            unshare(NAMESPACES)
+            child = os.fork()
+            if child == 0:
+                os._exit(0)
+            code = 0 if os.waitpid(child, 0)[1] == 0 else 200
+        except IsolationError as error:
+            code = min(error.errno or 199, 199)
+        except BaseException:  # noqa: BLE001 - nothing may escape a forked probe
+            code = 201
+        os._exit(code)
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if status == 0:
+        return ""
+    if 0 < status < 200:
+        return f"unshare: {os.strerror(status)}"
+    return "a process in the new namespaces could not start"
