@@ -246,3 +246,32 @@ def test_names_that_once_stopped_the_class_are_students_of_their_own(graded_cour
     assert [(entry.source, entry.reason.split(";")[0]) for entry in run.skipped] == [
         (".carol.ipynb", "a hidden file (its name starts with a dot)"),
     ]
+
+
+def test_students_graded_during_the_self_check_are_held_until_it_passes(graded_course):
+    """Are results that arrive before the self-check's kept back, passed on only once it passes, and never
+    when it fails?"""
+    from tito.grading.result import SubmissionResult, TestVerdict
+    from tito.grading.self_check import BLANK, REFERENCE, SelfCheckGate
+    from tito.grading.job import GradingJob
+
+    module = graded_course.module("alpha")
+    jobs = [GradingJob(REFERENCE, "/x/reference.ipynb", "reference.ipynb"), GradingJob(BLANK, "/x/blank.ipynb", "blank.ipynb")]
+
+    def result(student: str, source: str, points: float) -> SubmissionResult:
+        return SubmissionResult(student, "graded", 15.0, [TestVerdict("test_a", 15.0, points, points > 0)], source=source)
+
+    for reference_points, passes in ((15.0, True), (5.0, False)):
+        collected, opened = [], []
+        gate = SelfCheckGate(jobs, module, lambda: opened.append(True), collected.append)
+        gate.receive(result("ann", "ann.ipynb", 15.0))
+        gate.receive(result(REFERENCE, "reference.ipynb", reference_points))
+        assert collected == [] and opened == []
+        if passes:
+            gate.receive(result(BLANK, "blank.ipynb", 0.0))
+            gate.receive(result("ben", "ben.ipynb", 0.0))
+            assert opened == [True] and [r.student for r in collected] == ["ann", "ben"]
+        else:
+            with pytest.raises(SelfCheckFailed, match="earned 5 of 15"):
+                gate.receive(result(BLANK, "blank.ipynb", 0.0))
+            assert collected == [] and opened == []

@@ -18,7 +18,7 @@ from tito.grading.job import GradingConfig, GradingJob
 from tito.grading.output_folder import OutputFolder
 from tito.grading.result import ERROR, GRADER_ERROR, MISSING, SubmissionResult, TestVerdict
 from tito.grading.sanitize import clean_result
-from tito.grading.self_check import self_check_jobs, verify_self_check
+from tito.grading.self_check import SelfCheckGate, self_check_jobs
 from tito.grading.submissions import Skipped, Submission, apply_roster, find_class, read_roster
 from tito.grading.suite import HiddenSuite
 from tito.modules import ModuleInfo
@@ -106,27 +106,30 @@ def grade_class(
         )
         notes = {submission.student: submission.notes for submission in submissions}
         if to_grade:
-            pool = open_pool(config, workers, executor, scheduler)
-            try:
-                checks: list[SubmissionResult] = []
-                pool.run(self_check_jobs(course, module, scratch), checks.append)
-                verify_self_check(checks, module)  # raises before any student is graded or anything is written
+
+            def collect(result: SubmissionResult) -> None:
+                result = _complete(result, tests)
+                result.notes = [*notes.get(result.student, ()), *result.notes]
+                result = clean_result(result)  # the border: every text a submission controls, made safe once
+                if result.key and result.status != GRADER_ERROR:
+                    folder.store(result)
+                run.results.append(result)
+                run.regraded += 1
+                on_result(result)
+
+            def trusted() -> None:  # once the self-check has passed, and before any result is kept
                 folder.start(source, force=force, merge=merge)
                 on_start(len(to_grade), tests)
 
-                def collect(result: SubmissionResult) -> None:
-                    result = _complete(result, tests)
-                    result.notes = [*notes.get(result.student, ()), *result.notes]
-                    result = clean_result(result)  # the border: every text a submission controls, made safe once
-                    if result.key and result.status != GRADER_ERROR:
-                        folder.store(result)
-                    run.results.append(result)
-                    run.regraded += 1
-                    on_result(result)
-
-                pool.run(to_grade, collect)
+            gate = SelfCheckGate(self_check_jobs(course, module, scratch), module, trusted, collect)
+            pool = open_pool(config, workers, executor, scheduler)
+            try:
+                # the self-check's two notebooks go first; students are graded meanwhile, and their results are
+                # held back until it has passed (when it fails, the run stops and nothing is kept)
+                pool.run([*gate.jobs, *to_grade], gate.receive)
             finally:
                 pool.close()
+            gate.ensure_passed()
         else:
             folder.start(source, force=force, merge=merge)
             on_start(0, tests)

@@ -68,3 +68,43 @@ def _cause(result: SubmissionResult) -> str:
     first = failed[0]
     more = f" (and {len(failed) - 1} more failed tests)" if len(failed) > 1 else ""
     return f"{first.name}: {first.message}{more}"
+
+
+class SelfCheckGate:
+    """Lets students' results through only once the self-check has passed.
+
+    The self-check's jobs go to the workers first and the students' right after them, so no worker waits;
+    `receive` takes every result in the order they come. Students' results that arrive before both
+    self-check results are held; when the self-check passes, `trusted()` is called and the held results are
+    passed on to `collect`, then every later one as it comes. When it fails, `receive` raises
+    SelfCheckFailed, which stops the run, and nothing held was ever passed on.
+    """
+
+    def __init__(self, jobs: list[GradingJob], module: ModuleInfo, trusted, collect):
+        self.jobs = jobs
+        self._module = module
+        self._trusted = trusted
+        self._collect = collect
+        self._checks: list[SubmissionResult] = []
+        self._held: list[SubmissionResult] = []
+        self.passed = False
+
+    def receive(self, result: SubmissionResult) -> None:
+        if self.passed:
+            self._collect(result)
+            return
+        if result.student in (REFERENCE, BLANK) and result.source in {job.source for job in self.jobs}:
+            self._checks.append(result)
+        else:
+            self._held.append(result)
+        if len(self._checks) == len(self.jobs):
+            verify_self_check(self._checks, self._module)
+            self.passed = True
+            self._trusted()
+            held, self._held = self._held, []
+            for waiting in held:
+                self._collect(waiting)
+
+    def ensure_passed(self) -> None:
+        if not self.passed:
+            verify_self_check(self._checks, self._module)  # raises: the self-check did not complete
