@@ -106,6 +106,35 @@ def test_a_grader_fault_is_recorded_as_grader_error_and_regraded_next_time(grade
     assert (second.regraded, second.reused, second.grader_errors) == (1, 1, [])
 
 
+def test_the_cli_lists_grader_errors_and_exits_non_zero(graded_course, two_classes, tmp_path, monkeypatch):
+    """Does `tito grade` name the submissions the grader failed on, and exit 1 so a script notices?"""
+    from typer.testing import CliRunner
+
+    from tito.cli import app
+
+    real_open_pool = grade_module.open_pool
+
+    class FailingOnBob:
+        def __init__(self, *args):
+            self.pool = real_open_pool(*args)
+
+        def run(self, jobs, on_result):
+            bob = next((job for job in jobs if job.student == "bob"), None)
+            self.pool.run(jobs, lambda result: on_result(
+                failed_result(bob, "the sandbox broke") if result.student == "bob" else result))
+
+        def close(self):
+            self.pool.close()
+
+    monkeypatch.setattr(grade_module, "open_pool", FailingOnBob)
+    done = CliRunner().invoke(app, ["--root", str(graded_course.paths.root), "grade", "alpha", str(two_classes[0]),
+                                    "--out", str(tmp_path / "out"), "--jobs", "1"])
+    assert done.exit_code == 1, done.output
+    assert "the grader failed on 1 submission(s)" in done.output and "bob: the sandbox broke" in done.output
+    rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert next(row for row in rows if row.startswith("bob,")).split(",")[3:5] == ["grader-error", ""]
+
+
 def test_a_second_class_is_refused_unless_merged_or_forced(graded_course, two_classes, tmp_path):
     """Is grading another class into a folder refused, --merge the union everywhere, --force a fresh start?"""
     module = graded_course.module("alpha")
