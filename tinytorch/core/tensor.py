@@ -14,6 +14,7 @@ class Tensor:
     """An n-dimensional array of numbers: a thin layer over a numpy ndarray.
 
     `t.data` is the ndarray itself. Operations return new Tensors whose dtype is the one numpy gives.
+    The arithmetic operators, reductions and reshaping are attached after the class, one per cell.
     """
 
     # numpy defers to our reflected operators, so `ndarray + Tensor` calls Tensor.__radd__.
@@ -49,60 +50,6 @@ class Tensor:
         """The number of axes."""
         return self.data.ndim
 
-    # Arithmetic: each returns a new Tensor; `other` may be a Tensor, number, list or ndarray.
-
-    def __add__(self, other):
-        """self + other, element-wise with broadcasting."""
-        return Tensor(self.data + _as_array(other))
-
-    def __radd__(self, other):
-        """other + self, for a number or ndarray on the left."""
-        return Tensor(_as_array(other) + self.data)
-
-    def __sub__(self, other):
-        """self - other, element-wise with broadcasting."""
-        return Tensor(self.data - _as_array(other))
-
-    def __rsub__(self, other):
-        """other - self (note the order)."""
-        return Tensor(_as_array(other) - self.data)
-
-    def __mul__(self, other):
-        """self * other, element-wise with broadcasting."""
-        return Tensor(self.data * _as_array(other))
-
-    def __rmul__(self, other):
-        """other * self."""
-        return Tensor(_as_array(other) * self.data)
-
-    def __truediv__(self, other):
-        """self / other, element-wise with broadcasting (true division: ints give floats)."""
-        return Tensor(self.data / _as_array(other))
-
-    def __rtruediv__(self, other):
-        """other / self (note the order)."""
-        return Tensor(_as_array(other) / self.data)
-
-    def __pow__(self, exponent):
-        """self ** exponent, element-wise."""
-        return Tensor(self.data ** _as_array(exponent))
-
-    def __rpow__(self, base):
-        """base ** self."""
-        return Tensor(_as_array(base) ** self.data)
-
-    def __matmul__(self, other):
-        """self @ other: matrix product, with numpy's rules for 1-D and batched operands."""
-        return Tensor(self.data @ _as_array(other))
-
-    def __rmatmul__(self, other):
-        """other @ self."""
-        return Tensor(_as_array(other) @ self.data)
-
-    def __neg__(self):
-        """-self."""
-        return Tensor(-self.data)
-
     # Comparisons give Tensors of bools, as numpy does. (A class that defines __eq__ this way is unhashable,
     # like an ndarray.)
 
@@ -124,40 +71,9 @@ class Tensor:
     def __ge__(self, other):
         return Tensor(self.data >= _as_array(other))
 
-    # Reductions.
-
-    def sum(self, axis=None, keepdims=False):
-        """Sum over `axis` (None: all elements; an int or a tuple of ints), as a Tensor.
-
-        With keepdims=True the reduced axes stay in the shape with length 1.
-        """
-        return Tensor(self.data.sum(axis=axis, keepdims=keepdims))
-
-    def mean(self, axis=None, keepdims=False):
-        """Mean over `axis`, like `sum`."""
-        return Tensor(self.data.mean(axis=axis, keepdims=keepdims))
-
-    def max(self, axis=None, keepdims=False):
-        """Largest element over `axis`, like `sum`."""
-        return Tensor(self.data.max(axis=axis, keepdims=keepdims))
-
     def min(self, axis=None, keepdims=False):
         """Smallest element over `axis`, like `sum`."""
         return Tensor(self.data.min(axis=axis, keepdims=keepdims))
-
-    # Shape.
-
-    def reshape(self, *shape):
-        """The same elements in a new shape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; one size may be -1."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return Tensor(self.data.reshape(shape))
-
-    def transpose(self, *axes):
-        """Permute the axes: no argument reverses them; otherwise `t.transpose(1, 0, 2)` or a tuple."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return Tensor(self.data.transpose(axes or None))
 
     @property
     def T(self):
@@ -191,3 +107,136 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         return f"Tensor({body}, dtype={self.dtype})"
+
+
+def _add(self, other):
+    """`Tensor.__add__`: self + other, element-wise with broadcasting, as a new Tensor."""
+    return Tensor(self.data + _as_array(other))
+
+
+Tensor.__add__ = Tensor.__radd__ = _add  # addition commutes, so `other + self` is `self + other`
+
+
+def _sub(self, other):
+    """`Tensor.__sub__`: self - other, element-wise with broadcasting."""
+    return Tensor(self.data - _as_array(other))
+
+
+def _rsub(self, other):
+    """`Tensor.__rsub__`: other - self, for a number or ndarray on the left (note the order)."""
+    return Tensor(_as_array(other) - self.data)
+
+
+Tensor.__sub__ = _sub
+Tensor.__rsub__ = _rsub
+
+
+def _neg(self):
+    """`Tensor.__neg__`: -self, with self's shape and dtype."""
+    return Tensor(-self.data)
+
+
+Tensor.__neg__ = _neg
+
+
+def _mul(self, other):
+    """`Tensor.__mul__`: self * other, element-wise with broadcasting."""
+    return Tensor(self.data * _as_array(other))
+
+
+Tensor.__mul__ = Tensor.__rmul__ = _mul  # multiplication commutes
+
+
+def _truediv(self, other):
+    """`Tensor.__truediv__`: self / other, element-wise with broadcasting (true division: ints give floats)."""
+    return Tensor(self.data / _as_array(other))
+
+
+def _rtruediv(self, other):
+    """`Tensor.__rtruediv__`: other / self (note the order)."""
+    return Tensor(_as_array(other) / self.data)
+
+
+Tensor.__truediv__ = _truediv
+Tensor.__rtruediv__ = _rtruediv
+
+
+def _pow(self, exponent):
+    """`Tensor.__pow__`: self ** exponent, element-wise with broadcasting."""
+    return Tensor(self.data ** _as_array(exponent))
+
+
+def _rpow(self, base):
+    """`Tensor.__rpow__`: base ** self."""
+    return Tensor(_as_array(base) ** self.data)
+
+
+Tensor.__pow__ = _pow
+Tensor.__rpow__ = _rpow
+
+
+def _matmul(self, other):
+    """`Tensor.__matmul__`: self @ other, the matrix product, with numpy's rules for 1-D and batched operands."""
+    return Tensor(self.data @ _as_array(other))
+
+
+def _rmatmul(self, other):
+    """`Tensor.__rmatmul__`: other @ self (note the order)."""
+    return Tensor(_as_array(other) @ self.data)
+
+
+Tensor.__matmul__ = _matmul
+Tensor.__rmatmul__ = _rmatmul
+
+
+def _sum(self, axis=None, keepdims=False):
+    """`Tensor.sum`: the sum over `axis` (None: all elements; an int or a tuple of ints), as a Tensor.
+
+    With keepdims=True the reduced axes stay in the shape with length 1.
+    """
+    return Tensor(self.data.sum(axis=axis, keepdims=keepdims))
+
+
+Tensor.sum = _sum
+
+
+def _mean(self, axis=None, keepdims=False):
+    """`Tensor.mean`: the mean over `axis`, like `sum`."""
+    return Tensor(self.data.mean(axis=axis, keepdims=keepdims))
+
+
+Tensor.mean = _mean
+
+
+def _max(self, axis=None, keepdims=False):
+    """`Tensor.max`: the largest element over `axis`, like `sum`."""
+    return Tensor(self.data.max(axis=axis, keepdims=keepdims))
+
+
+Tensor.max = _max
+
+
+def _reshape(self, *shape):
+    """`Tensor.reshape`: the same elements in a new shape.
+
+    Takes `t.reshape(2, 3)` or `t.reshape((2, 3))`; one size may be -1.
+    """
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Tensor(self.data.reshape(shape))
+
+
+Tensor.reshape = _reshape
+
+
+def _transpose(self, *axes):
+    """`Tensor.transpose`: permute the axes.
+
+    No argument reverses them; otherwise `t.transpose(1, 0, 2)` or `t.transpose((1, 0, 2))`.
+    """
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return Tensor(self.data.transpose(axes or None))
+
+
+Tensor.transpose = _transpose
