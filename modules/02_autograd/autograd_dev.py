@@ -192,58 +192,13 @@ test_topological_order()
 # - `_parents` and `_backward`: for the output of an operation, the inputs that need gradients and a closure
 #   that sends gradients to them. A *leaf*, created by you rather than by an operation, has neither.
 #
-# Every operation follows one recipe:
+# The class below is given except for `__init__`. It already holds the operations that are one line on top of
+# others: `a - b` is `a + (-b)`, `a / b` is `a * b ** -1`, `mean` is `sum` divided by a count, and the reflected
+# operators (`2 * v`) turn the number into a constant Variable with `_lift` and use the ordinary ones. Their
+# gradients come for free once the primitive operations exist.
 #
-# 1. compute the output array with numpy;
-# 2. define `backward(grad)`, which receives the gradient of the output (an ndarray of the output's shape)
-#    and calls `parent._accumulate(local_gradient)` for each parent;
-# 3. return `Variable._from_op(output, parents, backward)`, which records the parents and closure only if
-#    some parent requires gradients.
-#
-# `_accumulate` does the bookkeeping once for all operations: it ignores parents that do not require
-# gradients, undoes broadcasting, and adds to what other children already sent. For example, multiplication:
-#
-# ```python
-# def __mul__(self, other):
-#     other = _lift(other, self)
-#     a, b = self.data.data, other.data.data
-#     def backward(grad):
-#         self._accumulate(grad * b)      # d(a*b)/da = b
-#         other._accumulate(grad * a)     # d(a*b)/db = a
-#     return Variable._from_op(a * b, (self, other), backward)
-# ```
-#
-# `_lift` turns the other operand into a constant `Variable` when it is a number or an ndarray. A number takes
-# the dtype of the Variable it meets, so a float32 Variable times `0.5` stays float32, as in numpy.
-#
-# Operations that can be written with others are one line: `a - b` is `a + (-b)`, `a / b` is `a * b ** -1`,
-# and `mean` is `sum` divided by a count. Their gradients come for free.
-#
-# `backward()` seeds the output's gradient (ones, for a single-element loss), walks the topological order
-# backwards calling each node's closure, and adds what arrives at a leaf into its `.grad`. Gradients of
-# intermediate nodes are dropped as soon as they have been passed on, as in PyTorch, so memory holds only the
-# leaves' gradients. Leaves *accumulate*: a second `backward()` adds to `.grad` until `zero_grad()` resets it.
-#
-# The local derivatives, with `grad` the gradient arriving at the output `out`:
-#
-# | operation | sends to its inputs |
-# | --- | --- |
-# | `a + b` | `grad` to both |
-# | `a * b` | `grad * b` to `a`, `grad * a` to `b` |
-# | `a ** p` | `grad * p * a ** (p - 1)` to `a`; `grad * out * log(a)` to `p` |
-# | `A @ B` | `grad @ B.T` to `A`, `A.T @ grad` to `B` |
-# | `a.sum(axis)` | `grad`, broadcast back over the summed axes |
-# | `a.max(axis)` | `grad` to the elements equal to the maximum (split evenly between ties) |
-# | `a.exp()`, `a.log()` | `grad * out`, `grad / a` |
-# | `a.relu()` | `grad * (a > 0)` |
-# | `a.sigmoid()`, `a.tanh()` | `grad * out * (1 - out)`, `grad * (1 - out ** 2)` |
-# | `a.reshape(...)`, `a.transpose(axes)` | `grad` reshaped back, or transposed by the inverse permutation |
-# | `a[index]` | zeros of `a`'s shape with `grad` added at `index` |
-#
-# The matrix product is easiest to remember by shapes: with `A` of shape `(n, k)`, `B` of `(k, m)` and `grad`
-# of `(n, m)`, the only product of `grad` and `B` with `A`'s shape `(n, k)` is `grad @ B.T`.
-#
-# Write the methods marked `YOUR CODE HERE`; the tests after the class check them group by group.
+# The engine and the primitive operations come after the class, one per cell, as in module 01: each cell
+# defines a function and attaches it to the class (`Variable.__add__ = _add`), and a test follows it.
 
 # %% nbgrader={"grade": false, "grade_id": "variable-class", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -259,8 +214,20 @@ def _lift(value, like):
     return Variable(value, requires_grad=False)
 
 
+def _index_array(index):
+    """An index with any Tensor inside replaced by its ndarray."""
+    if isinstance(index, tuple):
+        return tuple(_index_array(part) for part in index)
+    if isinstance(index, Tensor):
+        return index.data
+    return index
+
+
 class Variable:
-    """A value in a computation graph that can send gradients back to the values it was computed from."""
+    """A value in a computation graph that can send gradients back to the values it was computed from.
+
+    The backward pass and the primitive operations are attached after the class, one per cell.
+    """
 
     # numpy defers to our reflected operators, so `ndarray * Variable` calls Variable.__rmul__.
     __array_ufunc__ = None
@@ -333,65 +300,6 @@ class Variable:
         body = np.array2string(self.data.data, separator=", ", prefix="Variable(")
         return f"Variable({body}, requires_grad={self.requires_grad})"
 
-    # The backward pass.
-
-    def _accumulate(self, grad):
-        """Add `grad` (an ndarray of the operation output's shape) to the gradient collected for this node.
-
-        Does nothing if this Variable does not require gradients. Undoes broadcasting with `unbroadcast`,
-        then adds to `self._pending_grad` (out of place: the incoming array may be shared with other nodes).
-        """
-        ### BEGIN SOLUTION
-        if not self.requires_grad:
-            return
-        grad = unbroadcast(grad, self.shape)
-        if self._pending_grad is None:
-            self._pending_grad = grad
-        else:
-            self._pending_grad = self._pending_grad + grad
-        ### END SOLUTION
-
-    def backward(self, gradient=None):
-        """Compute gradients of this Variable with respect to every leaf that requires them.
-
-        `gradient` is d(final)/d(self), of self's shape; None means ones and is allowed only when self has
-        a single element (a loss). Walk `topological_order(self)` backwards: each node's pending gradient goes
-        to its `_backward` closure, or for a leaf is added into `.grad` (a Variable of the leaf's dtype,
-        created on the first call with a copy, then accumulated in place). Pending gradients are cleared.
-        """
-        ### BEGIN SOLUTION
-        if not self.requires_grad:
-            raise RuntimeError("backward() on a Variable that does not require gradients")
-        if gradient is None:
-            if self.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient needs a single-element output, got shape {self.shape}"
-                )
-            gradient = np.ones_like(self.data.data)
-        else:
-            if isinstance(gradient, Variable):
-                gradient = gradient.data
-            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
-            if gradient.shape != self.shape:
-                raise ValueError(f"gradient has shape {gradient.shape}, expected {self.shape}")
-        order = topological_order(self)
-        self._pending_grad = gradient
-        try:
-            for node in reversed(order):
-                grad, node._pending_grad = node._pending_grad, None
-                if grad is None:
-                    continue
-                if node._backward is not None:
-                    node._backward(grad)
-                elif node.grad is None:
-                    node.grad = Variable(grad.astype(node.dtype), requires_grad=False)
-                else:
-                    node.grad.data.data += grad
-        finally:
-            for node in order:
-                node._pending_grad = None
-        ### END SOLUTION
-
     def zero_grad(self):
         """Forget the accumulated gradient."""
         self.grad = None
@@ -400,76 +308,7 @@ class Variable:
         """A new leaf with the same data (shared, not copied) that does not require gradients."""
         return Variable(self.data, requires_grad=False)
 
-    # Arithmetic. `other` may be a Variable, a number, a list, an ndarray or a Tensor.
-
-    def __add__(self, other):
-        """self + other, with broadcasting."""
-        ### BEGIN SOLUTION
-        other = _lift(other, self)
-
-        def backward(grad):
-            self._accumulate(grad)
-            other._accumulate(grad)
-
-        return Variable._from_op(self.data.data + other.data.data, (self, other), backward)
-        ### END SOLUTION
-
-    def __mul__(self, other):
-        """self * other, with broadcasting."""
-        ### BEGIN SOLUTION
-        other = _lift(other, self)
-        a, b = self.data.data, other.data.data
-
-        def backward(grad):
-            self._accumulate(grad * b)
-            other._accumulate(grad * a)
-
-        return Variable._from_op(a * b, (self, other), backward)
-        ### END SOLUTION
-
-    def __pow__(self, exponent):
-        """self ** exponent, for a number or a Variable exponent.
-
-        d/da a**p = p * a**(p-1); d/dp a**p = a**p * log(a) (only computed if the exponent requires grad).
-        """
-        ### BEGIN SOLUTION
-        exponent = _lift(exponent, self)
-        a, p = self.data.data, exponent.data.data
-        out = a ** p
-
-        def backward(grad):
-            self._accumulate(grad * p * a ** (p - 1))
-            if exponent.requires_grad:
-                exponent._accumulate(grad * out * np.log(a))
-
-        return Variable._from_op(out, (self, exponent), backward)
-        ### END SOLUTION
-
-    def __matmul__(self, other):
-        """self @ other, for 2-D matrices, vectors (1-D) and stacks of matrices (batch axes broadcast).
-
-        For 2-D: d/dA (A @ B) sends grad @ B.T to A and A.T @ grad to B. A 1-D operand acts as a
-        row (left) or column (right) matrix whose extra axis is dropped afterwards.
-        """
-        ### BEGIN SOLUTION
-        other = _lift(other, self)
-        a, b = self.data.data, other.data.data
-
-        def backward(grad):
-            # View vectors as matrices so one formula covers every case.
-            a2 = a if a.ndim > 1 else a[np.newaxis, :]
-            b2 = b if b.ndim > 1 else b[:, np.newaxis]
-            if b.ndim == 1:
-                grad = np.expand_dims(grad, -1)
-            if a.ndim == 1:
-                grad = np.expand_dims(grad, -2)
-            if self.requires_grad:  # skip the product when nobody needs it (e.g. the input batch)
-                self._accumulate(unbroadcast(grad @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape))
-            if other.requires_grad:
-                other._accumulate(unbroadcast(np.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape))
-
-        return Variable._from_op(a @ b, (self, other), backward)
-        ### END SOLUTION
+    # Operations written with others. `other` may be a Variable, a number, a list, an ndarray or a Tensor.
 
     def __neg__(self):
         return self * -1.0
@@ -498,179 +337,24 @@ class Variable:
     def __rmatmul__(self, other):
         return _lift(other, self) @ self
 
-    # Reductions.
-
-    def sum(self, axis=None, keepdims=False):
-        """Sum over `axis` (None, an int or a tuple). Backward: every summed element gets the output's gradient."""
-        ### BEGIN SOLUTION
-        a = self.data.data
-
-        def backward(grad):
-            if axis is not None and not keepdims:
-                grad = np.expand_dims(grad, axis)
-            self._accumulate(np.broadcast_to(grad, a.shape))
-
-        return Variable._from_op(a.sum(axis=axis, keepdims=keepdims), (self,), backward)
-        ### END SOLUTION
-
     def mean(self, axis=None, keepdims=False):
         """Mean over `axis`: the sum divided by the number of elements summed."""
         total = self.sum(axis=axis, keepdims=keepdims)
         return total * (total.size / self.size)
 
-    def max(self, axis=None, keepdims=False):
-        """Largest element over `axis`. Backward: the gradient goes to the maximal elements, split evenly on ties."""
-        ### BEGIN SOLUTION
-        a = self.data.data
-        peak = a.max(axis=axis, keepdims=True)
-
-        def backward(grad):
-            if not keepdims:
-                grad = grad.reshape(peak.shape)
-            winners = a == peak
-            self._accumulate(winners * (grad / winners.sum(axis=axis, keepdims=True)))
-
-        if keepdims:
-            out = peak
-        else:
-            out = peak.reshape(()) if axis is None else np.squeeze(peak, axis=axis)
-        return Variable._from_op(out, (self,), backward)
-        ### END SOLUTION
-
     def min(self, axis=None, keepdims=False):
         """Smallest element over `axis`."""
         return -((-self).max(axis=axis, keepdims=keepdims))
 
-    # Element-wise functions.
-
-    def exp(self):
-        """e ** self. Its derivative is itself."""
-        ### BEGIN SOLUTION
-        out = np.exp(self.data.data)
-
-        def backward(grad):
-            self._accumulate(grad * out)
-
-        return Variable._from_op(out, (self,), backward)
-        ### END SOLUTION
-
-    def log(self):
-        """Natural logarithm. d/da log(a) = 1 / a."""
-        ### BEGIN SOLUTION
-        a = self.data.data
-
-        def backward(grad):
-            self._accumulate(grad / a)
-
-        return Variable._from_op(np.log(a), (self,), backward)
-        ### END SOLUTION
-
-    def relu(self):
-        """max(self, 0) element-wise. The derivative is 1 where self > 0 and 0 elsewhere (0 at 0, as in torch)."""
-        ### BEGIN SOLUTION
-        a = self.data.data
-
-        def backward(grad):
-            self._accumulate(grad * (a > 0))
-
-        return Variable._from_op(np.maximum(a, 0), (self,), backward)
-        ### END SOLUTION
-
-    def sigmoid(self):
-        """1 / (1 + e ** -self), computed without overflow. Its derivative is out * (1 - out)."""
-        ### BEGIN SOLUTION
-        a = self.data.data
-        e = np.exp(-np.abs(a))  # never overflows
-        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
-
-        def backward(grad):
-            self._accumulate(grad * out * (1 - out))
-
-        return Variable._from_op(out, (self,), backward)
-        ### END SOLUTION
-
-    def tanh(self):
-        """Hyperbolic tangent. Its derivative is 1 - out ** 2."""
-        ### BEGIN SOLUTION
-        out = np.tanh(self.data.data)
-
-        def backward(grad):
-            self._accumulate(grad * (1 - out * out))
-
-        return Variable._from_op(out, (self,), backward)
-        ### END SOLUTION
-
     def sqrt(self):
         return self ** 0.5
-
-    # Shape.
-
-    def reshape(self, *shape):
-        """The same elements in a new shape: `v.reshape(2, 3)` or `v.reshape((2, 3))`."""
-        ### BEGIN SOLUTION
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        a = self.data.data
-
-        def backward(grad):
-            self._accumulate(grad.reshape(a.shape))
-
-        return Variable._from_op(a.reshape(shape), (self,), backward)
-        ### END SOLUTION
-
-    def transpose(self, *axes):
-        """Permute the axes (no argument reverses them). Backward applies the inverse permutation."""
-        ### BEGIN SOLUTION
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        axes = axes or tuple(reversed(range(self.ndim)))
-
-        def backward(grad):
-            self._accumulate(np.transpose(grad, np.argsort(axes)))
-
-        return Variable._from_op(np.transpose(self.data.data, axes), (self,), backward)
-        ### END SOLUTION
 
     @property
     def T(self):
         return self.transpose()
 
-    def __getitem__(self, index):
-        """Indexing and slicing as in numpy, including integer arrays (`v[np.arange(n), labels]`).
 
-        Backward: scatter the gradient into zeros of self's shape with np.add.at, which adds (rather than
-        overwrites) when an index repeats.
-        """
-        ### BEGIN SOLUTION
-        index = _index_array(index)
-        a = self.data.data
-
-        def backward(grad):
-            full = np.zeros_like(a)
-            np.add.at(full, index, grad)
-            self._accumulate(full)
-
-        return Variable._from_op(a[index], (self,), backward)
-        ### END SOLUTION
-
-
-def _index_array(index):
-    """An index with any Tensor inside replaced by its ndarray."""
-    if isinstance(index, tuple):
-        return tuple(_index_array(part) for part in index)
-    if isinstance(index, Tensor):
-        return index.data
-    return index
-
-
-# %% [markdown]
-# ## Checking your Variable
-#
-# The tests below go from the simplest piece to the whole engine. The first ones build tiny graphs whose
-# gradients you can work out by hand; the later ones compare with finite differences,
-# `(f(x + h) - f(x - h)) / 2h`, which approximates any derivative without knowing its formula.
-
-# %% nbgrader={"grade": true, "grade_id": "test-variable-creation", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-variable-creation", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 def test_variable_creation():
     """A Variable wraps its value in a Tensor, makes integers float64, keeps float32, and starts without a gradient."""
     v = Variable([[1, 2, 3]])
@@ -678,6 +362,7 @@ def test_variable_creation():
     assert v.dtype == np.float64, f"integer data should become float64, got {v.dtype}"
     assert v.shape == (1, 3), f"shape: expected (1, 3), got {v.shape}"
     assert v.requires_grad is True and v.grad is None, "a new Variable requires grad and has grad None"
+    assert v._parents == () and v._backward is None, "a new Variable is a leaf: no _parents, no _backward"
     array = np.ones(2, dtype=np.float32)
     w = Variable(array, requires_grad=False)
     assert w.data.data is array, "a float ndarray should be stored without copying"
@@ -685,15 +370,293 @@ def test_variable_creation():
 
 test_variable_creation()
 
-# %% nbgrader={"grade": true, "grade_id": "test-add-mul-backward", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+# %% [markdown]
+# ## Step 4: the backward pass
+#
+# Every operation follows one recipe:
+#
+# 1. compute the output array with numpy;
+# 2. define `backward(grad)`, which receives the gradient of the output (an ndarray of the output's shape)
+#    and calls `parent._accumulate(local_gradient)` for each parent;
+# 3. return `Variable._from_op(output, parents, backward)`, which records the parents and closure only if
+#    some parent requires gradients.
+#
+# `_accumulate` does the bookkeeping once for all operations: it ignores parents that do not require
+# gradients, undoes broadcasting, and adds to what other children already sent. Write it first.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-accumulate", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _accumulate(self, grad):
+    """`Variable._accumulate`: add `grad` to the gradient collected for this node during a backward pass.
+
+    `grad` is an ndarray of the operation output's shape. Do nothing if this Variable does not require
+    gradients. Undo broadcasting with `unbroadcast`, then add to `self._pending_grad` (out of place: the
+    incoming array may be shared with other nodes).
+    """
+    ### BEGIN SOLUTION
+    if not self.requires_grad:
+        return
+    grad = unbroadcast(grad, self.shape)
+    if self._pending_grad is None:
+        self._pending_grad = grad
+    else:
+        self._pending_grad = self._pending_grad + grad
+    ### END SOLUTION
+
+
+Variable._accumulate = _accumulate
+
+# %% nbgrader={"grade": true, "grade_id": "test-accumulate", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_accumulate():
+    """_accumulate sums broadcast gradients down to the node's shape, adds what arrives, and skips constants."""
+    v = Variable(np.zeros((3, 1)))
+    incoming = np.ones((3, 4))
+    v._accumulate(incoming)
+    assert v._pending_grad is not None, "_accumulate should store the gradient in _pending_grad"
+    assert np.shape(v._pending_grad) == (3, 1), f"pending gradient shape: expected (3, 1), got {np.shape(v._pending_grad)}"
+    assert np.allclose(v._pending_grad, 4.0), f"four columns of ones summed: expected 4, got {v._pending_grad.ravel()}"
+    v._accumulate(incoming)
+    assert np.allclose(v._pending_grad, 8.0), f"a second contribution adds: expected 8, got {v._pending_grad.ravel()}"
+    assert np.all(incoming == 1.0), "_accumulate must not change the array it is given"
+    constant = Variable(np.zeros(2), requires_grad=False)
+    constant._accumulate(np.ones(2))
+    assert constant._pending_grad is None, "a Variable with requires_grad=False collects nothing"
+
+test_accumulate()
+
+# %% [markdown]
+# `backward()` seeds the output's gradient (ones, for a single-element loss), walks the topological order
+# backwards calling each node's closure, and adds what arrives at a leaf into its `.grad`. Gradients of
+# intermediate nodes are dropped as soon as they have been passed on, as in PyTorch, so memory holds only the
+# leaves' gradients. Leaves *accumulate*: a second `backward()` adds to `.grad` until `zero_grad()` resets it.
+#
+# No operation exists yet, so the test builds its graph by hand with `Variable._from_op`: a node that doubles
+# its parent sends `2 * grad` back to it.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _backward_pass(self, gradient=None):
+    """`Variable.backward`: compute gradients of this Variable with respect to every leaf that requires them.
+
+    `gradient` is d(final)/d(self), of self's shape; None means ones and is allowed only when self has
+    a single element (a loss). Walk `topological_order(self)` backwards: each node's pending gradient goes
+    to its `_backward` closure, or for a leaf is added into `.grad` (a Variable of the leaf's dtype,
+    created on the first call with a copy, then accumulated in place). Pending gradients are cleared.
+    """
+    ### BEGIN SOLUTION
+    if not self.requires_grad:
+        raise RuntimeError("backward() on a Variable that does not require gradients")
+    if gradient is None:
+        if self.size != 1:
+            raise RuntimeError(f"backward() without a gradient needs a single-element output, got shape {self.shape}")
+        gradient = np.ones_like(self.data.data)
+    else:
+        if isinstance(gradient, Variable):
+            gradient = gradient.data
+        gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+        if gradient.shape != self.shape:
+            raise ValueError(f"gradient has shape {gradient.shape}, expected {self.shape}")
+    order = topological_order(self)
+    self._pending_grad = gradient
+    try:
+        for node in reversed(order):
+            grad, node._pending_grad = node._pending_grad, None
+            if grad is None:
+                continue
+            if node._backward is not None:
+                node._backward(grad)
+            elif node.grad is None:
+                node.grad = Variable(grad.astype(node.dtype), requires_grad=False)
+            else:
+                node.grad.data.data += grad
+    finally:
+        for node in order:
+            node._pending_grad = None
+    ### END SOLUTION
+
+
+Variable.backward = _backward_pass
+
+# %% nbgrader={"grade": true, "grade_id": "test-backward", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+def test_backward():
+    """backward runs every closure once, sums paths, fills leaves' .grad, accumulates across calls, goes deep."""
+
+    def scaled(parent, factor):
+        """A hand-made operation: parent * factor, sending grad * factor back."""
+        return Variable._from_op(parent.data.data * factor, (parent,), lambda grad: parent._accumulate(grad * factor))
+
+    x = Variable([1.0, 2.0])
+    scaled(x, 3.0).backward(np.array([1.0, 10.0]))
+    assert x.grad is not None, "backward() should set .grad on the leaf"
+    assert isinstance(x.grad, Variable), f"x.grad should be a Variable, got {type(x.grad).__name__}"
+    assert np.allclose(x.grad.data.data, [3.0, 30.0]), f"d(3x) with gradient [1, 10]: expected [3, 30], got {x.grad.data.data}"
+
+    a = Variable(1.5)
+    double = scaled(a, 2.0)
+    both = Variable._from_op(double.data.data + a.data.data, (double, a),
+                             lambda grad: (double._accumulate(grad), a._accumulate(grad)))
+    both.backward()
+    assert np.isclose(a.grad.item(), 3.0), f"a reaches 2a + a along two paths: expected 2 + 1 = 3, got {a.grad.item()}"
+    both.backward()
+    assert np.isclose(a.grad.item(), 6.0), f"a second backward() adds to .grad: expected 6, got {a.grad.item()}"
+    a.zero_grad()
+
+    node = a
+    for _ in range(3000):
+        node = scaled(node, 1.0)
+    node.backward()
+    assert np.isclose(a.grad.item(), 1.0), f"a 3000-step chain: expected gradient 1, got {a.grad.item()}"
+    assert node._pending_grad is None, "pending gradients should be cleared after backward()"
+    ### BEGIN HIDDEN TESTS
+    p = Variable(np.ones(3, dtype=np.float32))
+    scaled(p, np.float32(0.5)).backward(np.ones(3, dtype=np.float32))
+    assert p.grad.dtype == np.float32, f"a float32 parameter gets a float32 gradient, got {p.grad.dtype}"
+    try:
+        scaled(p, 2.0).backward()  # three elements and no gradient given
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("backward() without a gradient on a 3-element output should raise RuntimeError")
+    ### END HIDDEN TESTS
+
+test_backward()
+
+# %% [markdown]
+# ## Step 5: the operations
+#
+# Now each operation, with its local derivative. With `grad` the gradient arriving at the output `out`:
+#
+# | operation | sends to its inputs |
+# | --- | --- |
+# | `a.sum(axis)` | `grad`, broadcast back over the summed axes |
+# | `a + b` | `grad` to both |
+# | `a * b` | `grad * b` to `a`, `grad * a` to `b` |
+# | `a ** p` | `grad * p * a ** (p - 1)` to `a`; `grad * out * log(a)` to `p` |
+# | `A @ B` | `grad @ B.T` to `A`, `A.T @ grad` to `B` |
+# | `a.max(axis)` | `grad` to the elements equal to the maximum (split evenly between ties) |
+# | `a.exp()`, `a.log()` | `grad * out`, `grad / a` |
+# | `a.relu()` | `grad * (a > 0)` |
+# | `a.sigmoid()`, `a.tanh()` | `grad * out * (1 - out)`, `grad * (1 - out ** 2)` |
+# | `a.reshape(...)`, `a.transpose(axes)` | `grad` reshaped back, or transposed by the inverse permutation |
+# | `a[index]` | zeros of `a`'s shape with `grad` added at `index` |
+#
+# Start with `sum`, which turns any Variable into a single number you can call `backward()` on. The gradient
+# arriving at the sum has the sum's shape; every element that was summed receives it. With `keepdims=False` the
+# summed axes are gone from `grad`, so put them back (`np.expand_dims`) before broadcasting to `a`'s shape.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-sum", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _sum(self, axis=None, keepdims=False):
+    """`Variable.sum`: sum over `axis` (None, an int or a tuple). Backward: every summed element gets the output's gradient."""
+    ### BEGIN SOLUTION
+    a = self.data.data
+
+    def backward(grad):
+        if axis is not None and not keepdims:
+            grad = np.expand_dims(grad, axis)
+        self._accumulate(np.broadcast_to(grad, a.shape))
+
+    return Variable._from_op(a.sum(axis=axis, keepdims=keepdims), (self,), backward)
+    ### END SOLUTION
+
+
+Variable.sum = _sum
+
+# %% nbgrader={"grade": true, "grade_id": "test-sum-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_sum_backward():
+    """sum spreads the gradient to every summed element."""
+    x = Variable(np.arange(6.0).reshape(2, 3))
+    total = x.sum()
+    assert np.isclose(total.item(), 15.0), f"sum of 0..5: expected 15, got {total.item()}"
+    total.backward()
+    assert np.allclose(x.grad.data.data, 1.0), f"d sum / dx: expected all ones, got\n{x.grad.data.data}"
+
+    x.zero_grad()
+    x.sum(axis=0).backward(np.array([1.0, 2.0, 3.0]))
+    assert np.allclose(x.grad.data.data, [[1, 2, 3], [1, 2, 3]]), f"sum(axis=0): each column gets its gradient, got\n{x.grad.data.data}"
+
+test_sum_backward()
+
+# %% [markdown]
+# Addition sends the arriving gradient unchanged to both operands; `_accumulate` sums it down to each operand's
+# shape when broadcasting stretched one of them. `_lift` turns the other operand into a constant `Variable` when
+# it is a number or an ndarray. Write `_add`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-add", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _add(self, other):
+    """`Variable.__add__`: self + other, with broadcasting."""
+    ### BEGIN SOLUTION
+    other = _lift(other, self)
+
+    def backward(grad):
+        self._accumulate(grad)
+        other._accumulate(grad)
+
+    return Variable._from_op(self.data.data + other.data.data, (self, other), backward)
+    ### END SOLUTION
+
+
+Variable.__add__ = _add
+
+# %% nbgrader={"grade": true, "grade_id": "test-add-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_add_backward():
+    """a + b sends the gradient to both operands, summed back to their shapes when broadcast."""
+    a, b = Variable(2.0), Variable(-3.0)
+    e = a + b
+    assert np.isclose(e.item(), -1.0), f"forward: expected 2 + -3 = -1, got {e.item()}"
+    e.backward()
+    assert np.isclose(a.grad.item(), 1.0) and np.isclose(b.grad.item(), 1.0), "d(a + b)/da = d(a + b)/db = 1"
+
+    bias = Variable(np.zeros(4))
+    (Variable(np.ones((5, 4)), requires_grad=False) + bias).sum().backward()
+    assert bias.grad.shape == (4,), f"bias.grad shape: expected (4,), got {bias.grad.shape}"
+    assert np.allclose(bias.grad.data.data, 5.0), f"a bias added to 5 rows: expected gradient 5, got {bias.grad.data.data}"
+    ### BEGIN HIDDEN TESTS
+    c = Variable(5.0, requires_grad=False)
+    (a + c).backward()
+    assert c.grad is None, "a Variable with requires_grad=False never receives a gradient"
+    ### END HIDDEN TESTS
+
+test_add_backward()
+
+# %% [markdown]
+# Multiplication sends each operand the gradient times the *other* operand:
+#
+# ```python
+# def backward(grad):
+#     self._accumulate(grad * b)      # d(a*b)/da = b
+#     other._accumulate(grad * a)     # d(a*b)/db = a
+# ```
+#
+# A number takes the dtype of the Variable it meets (that is what `_lift` does), so a float32 Variable times
+# `0.5` stays float32, as in numpy. Write `_mul`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-mul", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _mul(self, other):
+    """`Variable.__mul__`: self * other, with broadcasting."""
+    ### BEGIN SOLUTION
+    other = _lift(other, self)
+    a, b = self.data.data, other.data.data
+
+    def backward(grad):
+        self._accumulate(grad * b)
+        other._accumulate(grad * a)
+
+    return Variable._from_op(a * b, (self, other), backward)
+    ### END SOLUTION
+
+
+Variable.__mul__ = _mul
+
+# %% nbgrader={"grade": true, "grade_id": "test-add-mul-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 def test_add_mul_backward():
-    """e = a * b + a: the chain rule gives de/da = b + 1 (two paths, summed) and de/db = a."""
+    """e = a * b + a gives de/da = b + 1 (two paths, summed) and de/db = a; broadcasting and mean work."""
     a, b = Variable(2.0), Variable(-3.0)
     e = a * b + a
     assert np.isclose(e.item(), -4.0), f"forward: expected 2 * -3 + 2 = -4, got {e.item()}"
     e.backward()
-    assert a.grad is not None and b.grad is not None, "backward() should set .grad on both leaves"
-    assert isinstance(a.grad, Variable), f"a.grad should be a Variable, got {type(a.grad).__name__}"
     assert np.isclose(a.grad.item(), -2.0), f"de/da = b + 1 = -2, got {a.grad.item()}"
     assert np.isclose(b.grad.item(), 2.0), f"de/db = a = 2, got {b.grad.item()}"
 
@@ -701,34 +664,52 @@ def test_add_mul_backward():
     y = (x * x + x * 2.0 + 1.0).sum()  # dy/dx = 2x + 2
     y.backward()
     assert np.allclose(x.grad.data.data, [4.0, 6.0, 8.0]), f"d/dx sum(x^2 + 2x + 1): expected [4, 6, 8], got {x.grad.data.data}"
-    ### BEGIN HIDDEN TESTS
-    c = Variable(5.0, requires_grad=False)
-    (a * c).backward()
-    assert c.grad is None, "a Variable with requires_grad=False never receives a gradient"
-    ### END HIDDEN TESTS
+
+    c = Variable(np.ones((3, 1)))
+    r = Variable(np.arange(4.0).reshape(1, 4))
+    (c * r).sum().backward()
+    assert c.grad.shape == (3, 1) and r.grad.shape == (1, 4), "gradients must have the operands' shapes"
+    assert np.allclose(c.grad.data.data, 6.0), f"each c[i] meets 0 + 1 + 2 + 3: expected 6, got {c.grad.data.data.ravel()}"
+    assert (Variable(np.ones(2, dtype=np.float32)) * 0.5).dtype == np.float32, "float32 * 0.5 should stay float32"
+
+    m = Variable(np.arange(6.0).reshape(2, 3))
+    m.mean().backward()  # mean is sum times 1/count
+    assert np.allclose(m.grad.data.data, 1 / 6), f"mean of 6 elements: each gets 1/6, got\n{m.grad.data.data}"
+    assert np.allclose((m - 1.0).data.data, m.data.data - 1), "m - 1 (built on + and *) should subtract 1"
 
 test_add_mul_backward()
 
-# %% nbgrader={"grade": true, "grade_id": "test-broadcast-backward", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-def test_broadcast_backward():
-    """Gradients of broadcast operands are summed back to the operands' shapes."""
-    a = Variable(np.ones((3, 1)))
-    b = Variable(np.arange(4.0).reshape(1, 4))
-    (a * b).sum().backward()
-    assert a.grad.shape == (3, 1), f"a.grad shape: expected (3, 1), got {a.grad.shape}"
-    assert b.grad.shape == (1, 4), f"b.grad shape: expected (1, 4), got {b.grad.shape}"
-    assert np.allclose(a.grad.data.data, 6.0), f"each a[i] meets 0 + 1 + 2 + 3: expected 6, got {a.grad.data.data.ravel()}"
-    assert np.allclose(b.grad.data.data, 3.0), f"each b[j] meets three ones: expected 3, got {b.grad.data.data.ravel()}"
+# %% [markdown]
+# A power has two inputs: the base and the exponent. Usually the exponent is a number (a constant), and only
+# the base needs its gradient; compute the exponent's (`out * log(a)`) only when it requires one, since `log` of
+# a negative base is `nan`. Division is built on `** -1`, so it works as soon as this does. Write `_pow`.
 
-    bias = Variable(np.zeros(4))
-    (Variable(np.ones((5, 4)), requires_grad=False) + bias).sum().backward()
-    assert np.allclose(bias.grad.data.data, 5.0), f"a bias added to 5 rows: expected gradient 5, got {bias.grad.data.data}"
+# %% nbgrader={"grade": false, "grade_id": "variable-pow", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _pow(self, exponent):
+    """`Variable.__pow__`: self ** exponent, for a number or a Variable exponent.
 
-test_broadcast_backward()
+    d/da a**p = p * a**(p-1); d/dp a**p = a**p * log(a) (only computed if the exponent requires grad).
+    """
+    ### BEGIN SOLUTION
+    exponent = _lift(exponent, self)
+    a, p = self.data.data, exponent.data.data
+    out = a ** p
 
-# %% nbgrader={"grade": true, "grade_id": "test-pow-div-matmul", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
-def test_pow_div_matmul():
-    """Power, division (built on power) and the matrix product have the right gradients."""
+    def backward(grad):
+        self._accumulate(grad * p * a ** (p - 1))
+        if exponent.requires_grad:
+            exponent._accumulate(grad * out * np.log(a))
+
+    return Variable._from_op(out, (self, exponent), backward)
+    ### END SOLUTION
+
+
+Variable.__pow__ = _pow
+
+# %% nbgrader={"grade": true, "grade_id": "test-pow-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_pow_backward():
+    """Power and division (built on power) have the right gradients."""
     x = Variable([1.0, 2.0, 4.0])
     (x ** 3).sum().backward()
     assert np.allclose(x.grad.data.data, [3.0, 12.0, 48.0]), f"d x^3 = 3x^2: expected [3, 12, 48], got {x.grad.data.data}"
@@ -737,6 +718,53 @@ def test_pow_div_matmul():
     (1.0 / x).sum().backward()
     assert np.allclose(x.grad.data.data, [-1.0, -0.25, -0.0625]), f"d (1/x) = -1/x^2, got {x.grad.data.data}"
 
+    p = Variable(2.0)
+    (Variable(3.0, requires_grad=False) ** p).backward()
+    assert np.isclose(p.grad.item(), 9.0 * np.log(3.0)), f"d 3^p / dp = 3^p log 3 = {9 * np.log(3):.4f}, got {p.grad.item()}"
+
+test_pow_backward()
+
+# %% [markdown]
+# The matrix product is easiest to remember by shapes: with `A` of shape `(n, k)`, `B` of `(k, m)` and `grad`
+# of `(n, m)`, the only product of `grad` and `B` with `A`'s shape `(n, k)` is `grad @ B.T`. A vector operand
+# is a matrix with one row (on the left) or one column (on the right), whose extra axis numpy drops from the
+# output; view it as that matrix in the backward pass, and give the gradient back the vector's shape. Stacks of
+# matrices broadcast their leading axes, which `unbroadcast` undoes. Write `_matmul`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-matmul", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _matmul(self, other):
+    """`Variable.__matmul__`: self @ other, for 2-D matrices, vectors (1-D) and stacks of matrices.
+
+    For 2-D: d/dA (A @ B) sends grad @ B.T to A and A.T @ grad to B. A 1-D operand acts as a
+    row (left) or column (right) matrix whose extra axis is dropped afterwards. Batch axes broadcast.
+    """
+    ### BEGIN SOLUTION
+    other = _lift(other, self)
+    a, b = self.data.data, other.data.data
+
+    def backward(grad):
+        # View vectors as matrices so one formula covers every case.
+        a2 = a if a.ndim > 1 else a[np.newaxis, :]
+        b2 = b if b.ndim > 1 else b[:, np.newaxis]
+        if b.ndim == 1:
+            grad = np.expand_dims(grad, -1)
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
+        if self.requires_grad:  # skip the product when nobody needs it (e.g. the input batch)
+            self._accumulate(unbroadcast(grad @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape))
+        if other.requires_grad:
+            other._accumulate(unbroadcast(np.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape))
+
+    return Variable._from_op(a @ b, (self, other), backward)
+    ### END SOLUTION
+
+
+Variable.__matmul__ = _matmul
+
+# %% nbgrader={"grade": true, "grade_id": "test-matmul-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_matmul_backward():
+    """The matrix product sends grad @ B.T to A and A.T @ grad to B."""
     A = Variable(np.arange(6.0).reshape(2, 3))
     B = Variable(np.arange(12.0).reshape(3, 4) / 10)
     G = np.arange(8.0).reshape(2, 4)  # the gradient arriving at A @ B
@@ -745,64 +773,324 @@ def test_pow_div_matmul():
     assert np.allclose(A.grad.data.data, G @ B.data.data.T), f"dA should be G @ B.T, got\n{A.grad.data.data}"
     assert np.allclose(B.grad.data.data, A.data.data.T @ G), f"dB should be A.T @ G, got\n{B.grad.data.data}"
     ### BEGIN HIDDEN TESTS
+    A.zero_grad()
     v = Variable([1.0, -1.0, 2.0])
     (A @ v).sum().backward()
     assert np.allclose(v.grad.data.data, A.data.data.sum(axis=0)), "matrix @ vector: dv = A.T @ ones"
     ### END HIDDEN TESTS
 
-test_pow_div_matmul()
+test_matmul_backward()
 
-# %% nbgrader={"grade": true, "grade_id": "test-reductions-backward", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-def test_reductions_backward():
-    """sum spreads the gradient to every summed element, mean divides it, max sends it to the maximum."""
+# %% [markdown]
+# The maximum passes the gradient only to the elements that were the maximum; when several elements tie, they
+# share it evenly (as torch does for `max` over all elements). Compute the maximum with `keepdims=True` so it
+# broadcasts against `a`, and compare. Write `_max`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-max", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _max(self, axis=None, keepdims=False):
+    """`Variable.max`: largest element over `axis`. Backward: the gradient goes to the maximal elements, split evenly on ties."""
+    ### BEGIN SOLUTION
+    a = self.data.data
+    peak = a.max(axis=axis, keepdims=True)
+
+    def backward(grad):
+        if not keepdims:
+            grad = grad.reshape(peak.shape)
+        winners = a == peak
+        self._accumulate(winners * (grad / winners.sum(axis=axis, keepdims=True)))
+
+    if keepdims:
+        out = peak
+    else:
+        out = peak.reshape(()) if axis is None else np.squeeze(peak, axis=axis)
+    return Variable._from_op(out, (self,), backward)
+    ### END SOLUTION
+
+
+Variable.max = _max
+
+# %% nbgrader={"grade": true, "grade_id": "test-max-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_max_backward():
+    """max sends the gradient to the maxima, split between ties, and keeps the axis with keepdims."""
     x = Variable(np.arange(6.0).reshape(2, 3))
-    x.sum(axis=0).backward(np.array([1.0, 2.0, 3.0]))
-    assert np.allclose(x.grad.data.data, [[1, 2, 3], [1, 2, 3]]), f"sum(axis=0): each column gets its gradient, got\n{x.grad.data.data}"
-
-    x.zero_grad()
-    x.mean().backward()
-    assert np.allclose(x.grad.data.data, 1 / 6), f"mean of 6 elements: each gets 1/6, got\n{x.grad.data.data}"
-
-    x.zero_grad()
     x.max(axis=1).sum().backward()
     assert np.allclose(x.grad.data.data, [[0, 0, 1], [0, 0, 1]]), f"max(axis=1): only the maxima get gradient, got\n{x.grad.data.data}"
     kept = x.max(axis=1, keepdims=True)
     assert kept.shape == (2, 1), f"max(axis=1, keepdims=True): expected shape (2, 1), got {kept.shape}"
+    tie = Variable([1.0, 3.0, 3.0])
+    tie.max().backward()
+    assert np.allclose(tie.grad.data.data, [0.0, 0.5, 0.5]), f"two tied maxima share the gradient, got {tie.grad.data.data}"
 
-test_reductions_backward()
+test_max_backward()
 
-# %% nbgrader={"grade": true, "grade_id": "test-elementwise-backward", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-def test_elementwise_backward():
-    """exp, log, relu, sigmoid and tanh: values and gradients against numpy and finite differences."""
+# %% [markdown]
+# Element-wise functions have one input and a local derivative per element. The exponential is its own
+# derivative: keep the output and reuse it in the backward pass. Write `_exp`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-exp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _exp(self):
+    """`Variable.exp`: e ** self. Its derivative is itself."""
+    ### BEGIN SOLUTION
+    out = np.exp(self.data.data)
+
+    def backward(grad):
+        self._accumulate(grad * out)
+
+    return Variable._from_op(out, (self,), backward)
+    ### END SOLUTION
+
+
+Variable.exp = _exp
+
+# %% nbgrader={"grade": true, "grade_id": "test-exp-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_exp_backward():
+    """exp: values and gradient e ** x."""
+    x = Variable([-2.0, 0.0, 1.5])
+    out = x.exp()
+    assert np.allclose(out.data.data, np.exp([-2.0, 0.0, 1.5])), f"exp: expected {np.exp([-2.0, 0.0, 1.5])}, got {out.data.data}"
+    out.sum().backward()
+    assert np.allclose(x.grad.data.data, np.exp([-2.0, 0.0, 1.5])), f"d exp(x) = exp(x), got {x.grad.data.data}"
+
+test_exp_backward()
+
+# %% [markdown]
+# The natural logarithm: `d/da log(a) = 1 / a`. Write `_log`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-log", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _log(self):
+    """`Variable.log`: natural logarithm. d/da log(a) = 1 / a."""
+    ### BEGIN SOLUTION
+    a = self.data.data
+
+    def backward(grad):
+        self._accumulate(grad / a)
+
+    return Variable._from_op(np.log(a), (self,), backward)
+    ### END SOLUTION
+
+
+Variable.log = _log
+
+# %% nbgrader={"grade": true, "grade_id": "test-log-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_log_backward():
+    """log: values and gradient 1 / x."""
+    x = Variable([0.5, 1.0, 4.0])
+    out = x.log()
+    assert np.allclose(out.data.data, np.log([0.5, 1.0, 4.0])), f"log: expected {np.log([0.5, 1.0, 4.0])}, got {out.data.data}"
+    out.sum().backward()
+    assert np.allclose(x.grad.data.data, [2.0, 1.0, 0.25]), f"d log(x) = 1/x: expected [2, 1, 0.25], got {x.grad.data.data}"
+
+test_log_backward()
+
+# %% [markdown]
+# ReLU keeps positive values and zeroes the rest; its derivative is 1 where the input was positive and 0
+# elsewhere, including at 0 itself (torch's choice). Write `_relu`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-relu", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _relu(self):
+    """`Variable.relu`: max(self, 0) element-wise. The derivative is 1 where self > 0 and 0 elsewhere (0 at 0, as in torch)."""
+    ### BEGIN SOLUTION
+    a = self.data.data
+
+    def backward(grad):
+        self._accumulate(grad * (a > 0))
+
+    return Variable._from_op(np.maximum(a, 0), (self,), backward)
+    ### END SOLUTION
+
+
+Variable.relu = _relu
+
+# %% nbgrader={"grade": true, "grade_id": "test-relu-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_relu_backward():
+    """relu: max(x, 0), gradient 1 for x > 0 and 0 elsewhere (also at 0)."""
+    x = Variable([-2.0, 0.0, 0.3, 1.5])
+    out = x.relu()
+    assert np.allclose(out.data.data, [0.0, 0.0, 0.3, 1.5]), f"relu: expected [0, 0, 0.3, 1.5], got {out.data.data}"
+    out.sum().backward()
+    assert np.allclose(x.grad.data.data, [0.0, 0.0, 1.0, 1.0]), f"relu gradient: expected [0, 0, 1, 1], got {x.grad.data.data}"
+
+test_relu_backward()
+
+# %% [markdown]
+# The sigmoid `1 / (1 + e ** -a)` overflows for large negative `a` if written as it reads (`e ** 1000` is
+# `inf`). Compute `e = exp(-|a|)`, which is at most 1, and use `1 / (1 + e)` where `a >= 0` and `e / (1 + e)`
+# elsewhere: the same function, without overflow. Its derivative is `out * (1 - out)`. Write `_sigmoid`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-sigmoid", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _sigmoid(self):
+    """`Variable.sigmoid`: 1 / (1 + e ** -self), computed without overflow. Its derivative is out * (1 - out)."""
+    ### BEGIN SOLUTION
+    a = self.data.data
+    e = np.exp(-np.abs(a))  # never overflows
+    out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+    def backward(grad):
+        self._accumulate(grad * out * (1 - out))
+
+    return Variable._from_op(out, (self,), backward)
+    ### END SOLUTION
+
+
+Variable.sigmoid = _sigmoid
+
+# %% nbgrader={"grade": true, "grade_id": "test-sigmoid-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_sigmoid_backward():
+    """sigmoid: values, gradient against finite differences, and no overflow at +-1000."""
     points = np.array([-2.0, -0.5, 0.3, 1.5])
-    expected_values = {
-        "exp": np.exp(points),
-        "log": np.log(np.abs(points)),
-        "relu": np.maximum(points, 0),
-        "sigmoid": 1 / (1 + np.exp(-points)),
-        "tanh": np.tanh(points),
-    }
+    x = Variable(points)
+    out = x.sigmoid()
+    assert np.allclose(out.data.data, 1 / (1 + np.exp(-points))), f"sigmoid: expected {1 / (1 + np.exp(-points))}, got {out.data.data}"
+    out.sum().backward()
     h = 1e-6
-    for name, expected in expected_values.items():
-        data = np.abs(points) if name == "log" else points
-        x = Variable(data)
-        out = getattr(x, name)()
-        assert np.allclose(out.data.data, expected), f"{name}: expected values {expected}, got {out.data.data}"
-        out.sum().backward()
-        numeric = (getattr(Variable(data + h), name)().data.data - getattr(Variable(data - h), name)().data.data) / (2 * h)
-        assert np.allclose(x.grad.data.data, numeric, atol=1e-6), f"{name}: expected gradient {numeric}, got {x.grad.data.data}"
-    big = Variable([-1000.0, 1000.0]).sigmoid()
+    numeric = (Variable(points + h).sigmoid().data.data - Variable(points - h).sigmoid().data.data) / (2 * h)
+    assert np.allclose(x.grad.data.data, numeric, atol=1e-6), f"sigmoid: expected gradient {numeric}, got {x.grad.data.data}"
+    with np.errstate(over="raise"):
+        big = Variable([-1000.0, 1000.0]).sigmoid()
     assert np.allclose(big.data.data, [0.0, 1.0]), f"sigmoid(-1000), sigmoid(1000): expected [0, 1], got {big.data.data}"
 
-test_elementwise_backward()
+test_sigmoid_backward()
 
-# %% nbgrader={"grade": true, "grade_id": "test-shape-index-backward", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
-def test_shape_index_backward():
-    """reshape, transpose and indexing route each gradient entry back to the element it came from."""
+# %% [markdown]
+# The hyperbolic tangent: numpy has it, and its derivative is `1 - out ** 2`. Write `_tanh`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-tanh", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _tanh(self):
+    """`Variable.tanh`: hyperbolic tangent. Its derivative is 1 - out ** 2."""
+    ### BEGIN SOLUTION
+    out = np.tanh(self.data.data)
+
+    def backward(grad):
+        self._accumulate(grad * (1 - out * out))
+
+    return Variable._from_op(out, (self,), backward)
+    ### END SOLUTION
+
+
+Variable.tanh = _tanh
+
+# %% nbgrader={"grade": true, "grade_id": "test-tanh-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_tanh_backward():
+    """tanh: values and gradient 1 - tanh(x) ** 2."""
+    points = np.array([-2.0, 0.0, 0.3, 1.5])
+    x = Variable(points)
+    out = x.tanh()
+    assert np.allclose(out.data.data, np.tanh(points)), f"tanh: expected {np.tanh(points)}, got {out.data.data}"
+    out.sum().backward()
+    expected = 1 - np.tanh(points) ** 2
+    assert np.allclose(x.grad.data.data, expected), f"tanh gradient: expected {expected}, got {x.grad.data.data}"
+
+test_tanh_backward()
+
+# %% [markdown]
+# Reshaping moves no numbers, so its backward pass only reshapes the gradient back to the input's shape.
+# Accept the shape as separate sizes or one tuple, like `Tensor.reshape`. Write `_reshape`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-reshape", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _reshape(self, *shape):
+    """`Variable.reshape`: the same elements in a new shape: `v.reshape(2, 3)` or `v.reshape((2, 3))`."""
+    ### BEGIN SOLUTION
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    a = self.data.data
+
+    def backward(grad):
+        self._accumulate(grad.reshape(a.shape))
+
+    return Variable._from_op(a.reshape(shape), (self,), backward)
+    ### END SOLUTION
+
+
+Variable.reshape = _reshape
+
+# %% nbgrader={"grade": true, "grade_id": "test-reshape-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_reshape_backward():
+    """reshape takes separate sizes or a tuple, and its gradient comes back in the input's shape."""
+    x = Variable(np.arange(6.0))
+    y = x.reshape(2, 3)
+    assert y.shape == (2, 3) and x.reshape((3, -1)).shape == (3, 2), f"reshape(2, 3): expected (2, 3), got {y.shape}"
+    y.backward(np.arange(6.0).reshape(2, 3))
+    assert x.grad.shape == (6,), f"x.grad shape: expected (6,), got {x.grad.shape}"
+    assert np.allclose(x.grad.data.data, np.arange(6.0)), f"reshape backward: expected [0..5], got {x.grad.data.data}"
+
+test_reshape_backward()
+
+# %% [markdown]
+# Transposing permutes the axes; to send the gradient back, permute it by the inverse permutation, which is
+# `np.argsort(axes)`. With no argument the axes are reversed (and `.T`, in the class, calls it that way). Write
+# `_transpose`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-transpose", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _transpose(self, *axes):
+    """`Variable.transpose`: permute the axes (no argument reverses them). Backward applies the inverse permutation."""
+    ### BEGIN SOLUTION
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    axes = axes or tuple(reversed(range(self.ndim)))
+
+    def backward(grad):
+        self._accumulate(np.transpose(grad, np.argsort(axes)))
+
+    return Variable._from_op(np.transpose(self.data.data, axes), (self,), backward)
+    ### END SOLUTION
+
+
+Variable.transpose = _transpose
+
+# %% nbgrader={"grade": true, "grade_id": "test-transpose-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_transpose_backward():
+    """transpose routes each gradient entry back to the element it came from."""
     x = Variable(np.arange(6.0))
     x.reshape(2, 3).T.backward(np.arange(6.0).reshape(3, 2))
     assert np.allclose(x.grad.data.data, [0, 2, 4, 1, 3, 5]), f"reshape then .T: expected [0, 2, 4, 1, 3, 5], got {x.grad.data.data}"
+    cube = Variable(np.zeros((2, 3, 4)))
+    moved = cube.transpose(2, 0, 1)
+    assert moved.shape == (4, 2, 3), f"transpose(2, 0, 1) of (2, 3, 4): expected (4, 2, 3), got {moved.shape}"
+    grad = np.arange(24.0).reshape(4, 2, 3)
+    moved.backward(grad)
+    assert np.allclose(cube.grad.data.data, grad.transpose(1, 2, 0)), "the gradient should come back through the inverse permutation"
 
+test_transpose_backward()
+
+# %% [markdown]
+# Indexing picks elements; the gradient goes back to the picked positions, and to nothing else. When an index
+# repeats (`v[[0, 0]]`), the element was used twice and must receive both contributions: `np.add.at` adds at
+# repeated indices, where `full[index] += grad` would keep only one. Write `_getitem`.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-getitem", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _getitem(self, index):
+    """`Variable.__getitem__`: indexing and slicing as in numpy, including integer arrays (`v[np.arange(n), labels]`).
+
+    Backward: scatter the gradient into zeros of self's shape with np.add.at, which adds (rather than
+    overwrites) when an index repeats.
+    """
+    ### BEGIN SOLUTION
+    index = _index_array(index)
+    a = self.data.data
+
+    def backward(grad):
+        full = np.zeros_like(a)
+        np.add.at(full, index, grad)
+        self._accumulate(full)
+
+    return Variable._from_op(a[index], (self,), backward)
+    ### END SOLUTION
+
+
+Variable.__getitem__ = _getitem
+
+# %% nbgrader={"grade": true, "grade_id": "test-getitem-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_getitem_backward():
+    """Indexing sends the gradient to the picked elements, adding up over repeated indices."""
     m = Variable(np.zeros((2, 3)))
     m[:, 1].sum().backward()
     assert np.allclose(m.grad.data.data, [[0, 1, 0], [0, 1, 0]]), f"m[:, 1]: only column 1 gets gradient, got\n{m.grad.data.data}"
@@ -811,9 +1099,15 @@ def test_shape_index_backward():
     m[np.array([0, 0, 1]), np.array([2, 2, 0])].sum().backward()
     assert np.allclose(m.grad.data.data, [[0, 0, 2], [1, 0, 0]]), f"a repeated index must add up, got\n{m.grad.data.data}"
 
-test_shape_index_backward()
+test_getitem_backward()
 
-# %% nbgrader={"grade": true, "grade_id": "test-accumulation", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% [markdown]
+# ## The whole engine
+#
+# The last test uses everything together: gradients add up over backward calls until `zero_grad`, `detach`
+# cuts the graph, and a deep chain of operations needs no recursion.
+
+# %% nbgrader={"grade": true, "grade_id": "test-accumulation", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 def test_accumulation():
     """Gradients add up over backward calls until zero_grad; detach cuts the graph; deep graphs work."""
     w = Variable([1.0, 2.0])

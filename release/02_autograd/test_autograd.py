@@ -52,7 +52,7 @@ def test_topological_order():
     assert chain == list(range(5000)), "a 5000-node chain should come out in order, oldest first"
 
 
-@pytest.mark.points(4, grade_id='test-variable-creation')
+@pytest.mark.points(3, grade_id='test-variable-creation')
 def test_variable_creation():
     """A Variable wraps its value in a Tensor, makes integers float64, keeps float32, and starts without a gradient."""
     v = Variable([[1, 2, 3]])
@@ -60,21 +60,98 @@ def test_variable_creation():
     assert v.dtype == np.float64, f"integer data should become float64, got {v.dtype}"
     assert v.shape == (1, 3), f"shape: expected (1, 3), got {v.shape}"
     assert v.requires_grad is True and v.grad is None, "a new Variable requires grad and has grad None"
+    assert v._parents == () and v._backward is None, "a new Variable is a leaf: no _parents, no _backward"
     array = np.ones(2, dtype=np.float32)
     w = Variable(array, requires_grad=False)
     assert w.data.data is array, "a float ndarray should be stored without copying"
     assert w.dtype == np.float32 and w.requires_grad is False, "float32 stays float32; requires_grad=False is kept"
 
 
-@pytest.mark.points(8, grade_id='test-add-mul-backward')
+@pytest.mark.points(3, grade_id='test-accumulate')
+def test_accumulate():
+    """_accumulate sums broadcast gradients down to the node's shape, adds what arrives, and skips constants."""
+    v = Variable(np.zeros((3, 1)))
+    incoming = np.ones((3, 4))
+    v._accumulate(incoming)
+    assert v._pending_grad is not None, "_accumulate should store the gradient in _pending_grad"
+    assert np.shape(v._pending_grad) == (3, 1), f"pending gradient shape: expected (3, 1), got {np.shape(v._pending_grad)}"
+    assert np.allclose(v._pending_grad, 4.0), f"four columns of ones summed: expected 4, got {v._pending_grad.ravel()}"
+    v._accumulate(incoming)
+    assert np.allclose(v._pending_grad, 8.0), f"a second contribution adds: expected 8, got {v._pending_grad.ravel()}"
+    assert np.all(incoming == 1.0), "_accumulate must not change the array it is given"
+    constant = Variable(np.zeros(2), requires_grad=False)
+    constant._accumulate(np.ones(2))
+    assert constant._pending_grad is None, "a Variable with requires_grad=False collects nothing"
+
+
+@pytest.mark.points(5, grade_id='test-backward')
+def test_backward():
+    """backward runs every closure once, sums paths, fills leaves' .grad, accumulates across calls, goes deep."""
+
+    def scaled(parent, factor):
+        """A hand-made operation: parent * factor, sending grad * factor back."""
+        return Variable._from_op(parent.data.data * factor, (parent,), lambda grad: parent._accumulate(grad * factor))
+
+    x = Variable([1.0, 2.0])
+    scaled(x, 3.0).backward(np.array([1.0, 10.0]))
+    assert x.grad is not None, "backward() should set .grad on the leaf"
+    assert isinstance(x.grad, Variable), f"x.grad should be a Variable, got {type(x.grad).__name__}"
+    assert np.allclose(x.grad.data.data, [3.0, 30.0]), f"d(3x) with gradient [1, 10]: expected [3, 30], got {x.grad.data.data}"
+
+    a = Variable(1.5)
+    double = scaled(a, 2.0)
+    both = Variable._from_op(double.data.data + a.data.data, (double, a),
+                             lambda grad: (double._accumulate(grad), a._accumulate(grad)))
+    both.backward()
+    assert np.isclose(a.grad.item(), 3.0), f"a reaches 2a + a along two paths: expected 2 + 1 = 3, got {a.grad.item()}"
+    both.backward()
+    assert np.isclose(a.grad.item(), 6.0), f"a second backward() adds to .grad: expected 6, got {a.grad.item()}"
+    a.zero_grad()
+
+    node = a
+    for _ in range(3000):
+        node = scaled(node, 1.0)
+    node.backward()
+    assert np.isclose(a.grad.item(), 1.0), f"a 3000-step chain: expected gradient 1, got {a.grad.item()}"
+    assert node._pending_grad is None, "pending gradients should be cleared after backward()"
+
+
+@pytest.mark.points(3, grade_id='test-sum-backward')
+def test_sum_backward():
+    """sum spreads the gradient to every summed element."""
+    x = Variable(np.arange(6.0).reshape(2, 3))
+    total = x.sum()
+    assert np.isclose(total.item(), 15.0), f"sum of 0..5: expected 15, got {total.item()}"
+    total.backward()
+    assert np.allclose(x.grad.data.data, 1.0), f"d sum / dx: expected all ones, got\n{x.grad.data.data}"
+
+    x.zero_grad()
+    x.sum(axis=0).backward(np.array([1.0, 2.0, 3.0]))
+    assert np.allclose(x.grad.data.data, [[1, 2, 3], [1, 2, 3]]), f"sum(axis=0): each column gets its gradient, got\n{x.grad.data.data}"
+
+
+@pytest.mark.points(3, grade_id='test-add-backward')
+def test_add_backward():
+    """a + b sends the gradient to both operands, summed back to their shapes when broadcast."""
+    a, b = Variable(2.0), Variable(-3.0)
+    e = a + b
+    assert np.isclose(e.item(), -1.0), f"forward: expected 2 + -3 = -1, got {e.item()}"
+    e.backward()
+    assert np.isclose(a.grad.item(), 1.0) and np.isclose(b.grad.item(), 1.0), "d(a + b)/da = d(a + b)/db = 1"
+
+    bias = Variable(np.zeros(4))
+    (Variable(np.ones((5, 4)), requires_grad=False) + bias).sum().backward()
+    assert bias.grad.shape == (4,), f"bias.grad shape: expected (4,), got {bias.grad.shape}"
+    assert np.allclose(bias.grad.data.data, 5.0), f"a bias added to 5 rows: expected gradient 5, got {bias.grad.data.data}"
+
+
+@pytest.mark.points(3, grade_id='test-add-mul-backward')
 def test_add_mul_backward():
-    """e = a * b + a: the chain rule gives de/da = b + 1 (two paths, summed) and de/db = a."""
+    """e = a * b + a gives de/da = b + 1 (two paths, summed) and de/db = a; broadcasting and mean work."""
     a, b = Variable(2.0), Variable(-3.0)
     e = a * b + a
     assert np.isclose(e.item(), -4.0), f"forward: expected 2 * -3 + 2 = -4, got {e.item()}"
     e.backward()
-    assert a.grad is not None and b.grad is not None, "backward() should set .grad on both leaves"
-    assert isinstance(a.grad, Variable), f"a.grad should be a Variable, got {type(a.grad).__name__}"
     assert np.isclose(a.grad.item(), -2.0), f"de/da = b + 1 = -2, got {a.grad.item()}"
     assert np.isclose(b.grad.item(), 2.0), f"de/db = a = 2, got {b.grad.item()}"
 
@@ -83,26 +160,22 @@ def test_add_mul_backward():
     y.backward()
     assert np.allclose(x.grad.data.data, [4.0, 6.0, 8.0]), f"d/dx sum(x^2 + 2x + 1): expected [4, 6, 8], got {x.grad.data.data}"
 
+    c = Variable(np.ones((3, 1)))
+    r = Variable(np.arange(4.0).reshape(1, 4))
+    (c * r).sum().backward()
+    assert c.grad.shape == (3, 1) and r.grad.shape == (1, 4), "gradients must have the operands' shapes"
+    assert np.allclose(c.grad.data.data, 6.0), f"each c[i] meets 0 + 1 + 2 + 3: expected 6, got {c.grad.data.data.ravel()}"
+    assert (Variable(np.ones(2, dtype=np.float32)) * 0.5).dtype == np.float32, "float32 * 0.5 should stay float32"
 
-@pytest.mark.points(6, grade_id='test-broadcast-backward')
-def test_broadcast_backward():
-    """Gradients of broadcast operands are summed back to the operands' shapes."""
-    a = Variable(np.ones((3, 1)))
-    b = Variable(np.arange(4.0).reshape(1, 4))
-    (a * b).sum().backward()
-    assert a.grad.shape == (3, 1), f"a.grad shape: expected (3, 1), got {a.grad.shape}"
-    assert b.grad.shape == (1, 4), f"b.grad shape: expected (1, 4), got {b.grad.shape}"
-    assert np.allclose(a.grad.data.data, 6.0), f"each a[i] meets 0 + 1 + 2 + 3: expected 6, got {a.grad.data.data.ravel()}"
-    assert np.allclose(b.grad.data.data, 3.0), f"each b[j] meets three ones: expected 3, got {b.grad.data.data.ravel()}"
-
-    bias = Variable(np.zeros(4))
-    (Variable(np.ones((5, 4)), requires_grad=False) + bias).sum().backward()
-    assert np.allclose(bias.grad.data.data, 5.0), f"a bias added to 5 rows: expected gradient 5, got {bias.grad.data.data}"
+    m = Variable(np.arange(6.0).reshape(2, 3))
+    m.mean().backward()  # mean is sum times 1/count
+    assert np.allclose(m.grad.data.data, 1 / 6), f"mean of 6 elements: each gets 1/6, got\n{m.grad.data.data}"
+    assert np.allclose((m - 1.0).data.data, m.data.data - 1), "m - 1 (built on + and *) should subtract 1"
 
 
-@pytest.mark.points(8, grade_id='test-pow-div-matmul')
-def test_pow_div_matmul():
-    """Power, division (built on power) and the matrix product have the right gradients."""
+@pytest.mark.points(3, grade_id='test-pow-backward')
+def test_pow_backward():
+    """Power and division (built on power) have the right gradients."""
     x = Variable([1.0, 2.0, 4.0])
     (x ** 3).sum().backward()
     assert np.allclose(x.grad.data.data, [3.0, 12.0, 48.0]), f"d x^3 = 3x^2: expected [3, 12, 48], got {x.grad.data.data}"
@@ -111,6 +184,14 @@ def test_pow_div_matmul():
     (1.0 / x).sum().backward()
     assert np.allclose(x.grad.data.data, [-1.0, -0.25, -0.0625]), f"d (1/x) = -1/x^2, got {x.grad.data.data}"
 
+    p = Variable(2.0)
+    (Variable(3.0, requires_grad=False) ** p).backward()
+    assert np.isclose(p.grad.item(), 9.0 * np.log(3.0)), f"d 3^p / dp = 3^p log 3 = {9 * np.log(3):.4f}, got {p.grad.item()}"
+
+
+@pytest.mark.points(3, grade_id='test-matmul-backward')
+def test_matmul_backward():
+    """The matrix product sends grad @ B.T to A and A.T @ grad to B."""
     A = Variable(np.arange(6.0).reshape(2, 3))
     B = Variable(np.arange(12.0).reshape(3, 4) / 10)
     G = np.arange(8.0).reshape(2, 4)  # the gradient arriving at A @ B
@@ -120,55 +201,105 @@ def test_pow_div_matmul():
     assert np.allclose(B.grad.data.data, A.data.data.T @ G), f"dB should be A.T @ G, got\n{B.grad.data.data}"
 
 
-@pytest.mark.points(6, grade_id='test-reductions-backward')
-def test_reductions_backward():
-    """sum spreads the gradient to every summed element, mean divides it, max sends it to the maximum."""
+@pytest.mark.points(3, grade_id='test-max-backward')
+def test_max_backward():
+    """max sends the gradient to the maxima, split between ties, and keeps the axis with keepdims."""
     x = Variable(np.arange(6.0).reshape(2, 3))
-    x.sum(axis=0).backward(np.array([1.0, 2.0, 3.0]))
-    assert np.allclose(x.grad.data.data, [[1, 2, 3], [1, 2, 3]]), f"sum(axis=0): each column gets its gradient, got\n{x.grad.data.data}"
-
-    x.zero_grad()
-    x.mean().backward()
-    assert np.allclose(x.grad.data.data, 1 / 6), f"mean of 6 elements: each gets 1/6, got\n{x.grad.data.data}"
-
-    x.zero_grad()
     x.max(axis=1).sum().backward()
     assert np.allclose(x.grad.data.data, [[0, 0, 1], [0, 0, 1]]), f"max(axis=1): only the maxima get gradient, got\n{x.grad.data.data}"
     kept = x.max(axis=1, keepdims=True)
     assert kept.shape == (2, 1), f"max(axis=1, keepdims=True): expected shape (2, 1), got {kept.shape}"
+    tie = Variable([1.0, 3.0, 3.0])
+    tie.max().backward()
+    assert np.allclose(tie.grad.data.data, [0.0, 0.5, 0.5]), f"two tied maxima share the gradient, got {tie.grad.data.data}"
 
 
-@pytest.mark.points(6, grade_id='test-elementwise-backward')
-def test_elementwise_backward():
-    """exp, log, relu, sigmoid and tanh: values and gradients against numpy and finite differences."""
+@pytest.mark.points(2, grade_id='test-exp-backward')
+def test_exp_backward():
+    """exp: values and gradient e ** x."""
+    x = Variable([-2.0, 0.0, 1.5])
+    out = x.exp()
+    assert np.allclose(out.data.data, np.exp([-2.0, 0.0, 1.5])), f"exp: expected {np.exp([-2.0, 0.0, 1.5])}, got {out.data.data}"
+    out.sum().backward()
+    assert np.allclose(x.grad.data.data, np.exp([-2.0, 0.0, 1.5])), f"d exp(x) = exp(x), got {x.grad.data.data}"
+
+
+@pytest.mark.points(2, grade_id='test-log-backward')
+def test_log_backward():
+    """log: values and gradient 1 / x."""
+    x = Variable([0.5, 1.0, 4.0])
+    out = x.log()
+    assert np.allclose(out.data.data, np.log([0.5, 1.0, 4.0])), f"log: expected {np.log([0.5, 1.0, 4.0])}, got {out.data.data}"
+    out.sum().backward()
+    assert np.allclose(x.grad.data.data, [2.0, 1.0, 0.25]), f"d log(x) = 1/x: expected [2, 1, 0.25], got {x.grad.data.data}"
+
+
+@pytest.mark.points(2, grade_id='test-relu-backward')
+def test_relu_backward():
+    """relu: max(x, 0), gradient 1 for x > 0 and 0 elsewhere (also at 0)."""
+    x = Variable([-2.0, 0.0, 0.3, 1.5])
+    out = x.relu()
+    assert np.allclose(out.data.data, [0.0, 0.0, 0.3, 1.5]), f"relu: expected [0, 0, 0.3, 1.5], got {out.data.data}"
+    out.sum().backward()
+    assert np.allclose(x.grad.data.data, [0.0, 0.0, 1.0, 1.0]), f"relu gradient: expected [0, 0, 1, 1], got {x.grad.data.data}"
+
+
+@pytest.mark.points(3, grade_id='test-sigmoid-backward')
+def test_sigmoid_backward():
+    """sigmoid: values, gradient against finite differences, and no overflow at +-1000."""
     points = np.array([-2.0, -0.5, 0.3, 1.5])
-    expected_values = {
-        "exp": np.exp(points),
-        "log": np.log(np.abs(points)),
-        "relu": np.maximum(points, 0),
-        "sigmoid": 1 / (1 + np.exp(-points)),
-        "tanh": np.tanh(points),
-    }
+    x = Variable(points)
+    out = x.sigmoid()
+    assert np.allclose(out.data.data, 1 / (1 + np.exp(-points))), f"sigmoid: expected {1 / (1 + np.exp(-points))}, got {out.data.data}"
+    out.sum().backward()
     h = 1e-6
-    for name, expected in expected_values.items():
-        data = np.abs(points) if name == "log" else points
-        x = Variable(data)
-        out = getattr(x, name)()
-        assert np.allclose(out.data.data, expected), f"{name}: expected values {expected}, got {out.data.data}"
-        out.sum().backward()
-        numeric = (getattr(Variable(data + h), name)().data.data - getattr(Variable(data - h), name)().data.data) / (2 * h)
-        assert np.allclose(x.grad.data.data, numeric, atol=1e-6), f"{name}: expected gradient {numeric}, got {x.grad.data.data}"
-    big = Variable([-1000.0, 1000.0]).sigmoid()
+    numeric = (Variable(points + h).sigmoid().data.data - Variable(points - h).sigmoid().data.data) / (2 * h)
+    assert np.allclose(x.grad.data.data, numeric, atol=1e-6), f"sigmoid: expected gradient {numeric}, got {x.grad.data.data}"
+    with np.errstate(over="raise"):
+        big = Variable([-1000.0, 1000.0]).sigmoid()
     assert np.allclose(big.data.data, [0.0, 1.0]), f"sigmoid(-1000), sigmoid(1000): expected [0, 1], got {big.data.data}"
 
 
-@pytest.mark.points(5, grade_id='test-shape-index-backward')
-def test_shape_index_backward():
-    """reshape, transpose and indexing route each gradient entry back to the element it came from."""
+@pytest.mark.points(2, grade_id='test-tanh-backward')
+def test_tanh_backward():
+    """tanh: values and gradient 1 - tanh(x) ** 2."""
+    points = np.array([-2.0, 0.0, 0.3, 1.5])
+    x = Variable(points)
+    out = x.tanh()
+    assert np.allclose(out.data.data, np.tanh(points)), f"tanh: expected {np.tanh(points)}, got {out.data.data}"
+    out.sum().backward()
+    expected = 1 - np.tanh(points) ** 2
+    assert np.allclose(x.grad.data.data, expected), f"tanh gradient: expected {expected}, got {x.grad.data.data}"
+
+
+@pytest.mark.points(2, grade_id='test-reshape-backward')
+def test_reshape_backward():
+    """reshape takes separate sizes or a tuple, and its gradient comes back in the input's shape."""
+    x = Variable(np.arange(6.0))
+    y = x.reshape(2, 3)
+    assert y.shape == (2, 3) and x.reshape((3, -1)).shape == (3, 2), f"reshape(2, 3): expected (2, 3), got {y.shape}"
+    y.backward(np.arange(6.0).reshape(2, 3))
+    assert x.grad.shape == (6,), f"x.grad shape: expected (6,), got {x.grad.shape}"
+    assert np.allclose(x.grad.data.data, np.arange(6.0)), f"reshape backward: expected [0..5], got {x.grad.data.data}"
+
+
+@pytest.mark.points(2, grade_id='test-transpose-backward')
+def test_transpose_backward():
+    """transpose routes each gradient entry back to the element it came from."""
     x = Variable(np.arange(6.0))
     x.reshape(2, 3).T.backward(np.arange(6.0).reshape(3, 2))
     assert np.allclose(x.grad.data.data, [0, 2, 4, 1, 3, 5]), f"reshape then .T: expected [0, 2, 4, 1, 3, 5], got {x.grad.data.data}"
+    cube = Variable(np.zeros((2, 3, 4)))
+    moved = cube.transpose(2, 0, 1)
+    assert moved.shape == (4, 2, 3), f"transpose(2, 0, 1) of (2, 3, 4): expected (4, 2, 3), got {moved.shape}"
+    grad = np.arange(24.0).reshape(4, 2, 3)
+    moved.backward(grad)
+    assert np.allclose(cube.grad.data.data, grad.transpose(1, 2, 0)), "the gradient should come back through the inverse permutation"
 
+
+@pytest.mark.points(2, grade_id='test-getitem-backward')
+def test_getitem_backward():
+    """Indexing sends the gradient to the picked elements, adding up over repeated indices."""
     m = Variable(np.zeros((2, 3)))
     m[:, 1].sum().backward()
     assert np.allclose(m.grad.data.data, [[0, 1, 0], [0, 1, 0]]), f"m[:, 1]: only column 1 gets gradient, got\n{m.grad.data.data}"
@@ -178,7 +309,7 @@ def test_shape_index_backward():
     assert np.allclose(m.grad.data.data, [[0, 0, 2], [1, 0, 0]]), f"a repeated index must add up, got\n{m.grad.data.data}"
 
 
-@pytest.mark.points(5, grade_id='test-accumulation')
+@pytest.mark.points(2, grade_id='test-accumulation')
 def test_accumulation():
     """Gradients add up over backward calls until zero_grad; detach cuts the graph; deep graphs work."""
     w = Variable([1.0, 2.0])

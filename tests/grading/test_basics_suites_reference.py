@@ -129,7 +129,7 @@ UNBROADCAST_LOOP = '''\
             grad = grad.sum(axis=axis, keepdims=True)
 '''
 LEAF_FIRST_GRAD = "node.grad = Variable(grad.astype(node.dtype), requires_grad=False)"
-SIGMOID = "        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))\n"
+SIGMOID = "    out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))\n"
 
 # Each broken package: (module, edits to the module's file, the exact set of hidden tests that must fail).
 BROKEN = {
@@ -249,7 +249,7 @@ BROKEN = {
         "autograd",
         [(ITERATIVE_ORDER, KAHN_ORDER),
          (UNBROADCAST_BODY, UNBROADCAST_LOOP),
-         (SIGMOID, "        out = 1 / (1 + np.exp(-a))\n"),
+         (SIGMOID, "    out = 1 / (1 + np.exp(-a))\n"),
          ("self._accumulate(grad * (1 - out * out))", "self._accumulate(grad * (1 - out ** 2))"),
          ("self._pending_grad = self._pending_grad + grad", "self._pending_grad = np.add(self._pending_grad, grad)")],
         set(),

@@ -56,8 +56,20 @@ def _lift(value, like):
     return Variable(value, requires_grad=False)
 
 
+def _index_array(index):
+    """An index with any Tensor inside replaced by its ndarray."""
+    if isinstance(index, tuple):
+        return tuple(_index_array(part) for part in index)
+    if isinstance(index, Tensor):
+        return index.data
+    return index
+
+
 class Variable:
-    """A value in a computation graph that can send gradients back to the values it was computed from."""
+    """A value in a computation graph that can send gradients back to the values it was computed from.
+
+    The backward pass and the primitive operations are attached after the class, one per cell.
+    """
 
     # numpy defers to our reflected operators, so `ndarray * Variable` calls Variable.__rmul__.
     __array_ufunc__ = None
@@ -128,61 +140,6 @@ class Variable:
         body = np.array2string(self.data.data, separator=", ", prefix="Variable(")
         return f"Variable({body}, requires_grad={self.requires_grad})"
 
-    # The backward pass.
-
-    def _accumulate(self, grad):
-        """Add `grad` (an ndarray of the operation output's shape) to the gradient collected for this node.
-
-        Does nothing if this Variable does not require gradients. Undoes broadcasting with `unbroadcast`,
-        then adds to `self._pending_grad` (out of place: the incoming array may be shared with other nodes).
-        """
-        if not self.requires_grad:
-            return
-        grad = unbroadcast(grad, self.shape)
-        if self._pending_grad is None:
-            self._pending_grad = grad
-        else:
-            self._pending_grad = self._pending_grad + grad
-
-    def backward(self, gradient=None):
-        """Compute gradients of this Variable with respect to every leaf that requires them.
-
-        `gradient` is d(final)/d(self), of self's shape; None means ones and is allowed only when self has
-        a single element (a loss). Walk `topological_order(self)` backwards: each node's pending gradient goes
-        to its `_backward` closure, or for a leaf is added into `.grad` (a Variable of the leaf's dtype,
-        created on the first call with a copy, then accumulated in place). Pending gradients are cleared.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("backward() on a Variable that does not require gradients")
-        if gradient is None:
-            if self.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient needs a single-element output, got shape {self.shape}"
-                )
-            gradient = np.ones_like(self.data.data)
-        else:
-            if isinstance(gradient, Variable):
-                gradient = gradient.data
-            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
-            if gradient.shape != self.shape:
-                raise ValueError(f"gradient has shape {gradient.shape}, expected {self.shape}")
-        order = topological_order(self)
-        self._pending_grad = gradient
-        try:
-            for node in reversed(order):
-                grad, node._pending_grad = node._pending_grad, None
-                if grad is None:
-                    continue
-                if node._backward is not None:
-                    node._backward(grad)
-                elif node.grad is None:
-                    node.grad = Variable(grad.astype(node.dtype), requires_grad=False)
-                else:
-                    node.grad.data.data += grad
-        finally:
-            for node in order:
-                node._pending_grad = None
-
     def zero_grad(self):
         """Forget the accumulated gradient."""
         self.grad = None
@@ -191,68 +148,7 @@ class Variable:
         """A new leaf with the same data (shared, not copied) that does not require gradients."""
         return Variable(self.data, requires_grad=False)
 
-    # Arithmetic. `other` may be a Variable, a number, a list, an ndarray or a Tensor.
-
-    def __add__(self, other):
-        """self + other, with broadcasting."""
-        other = _lift(other, self)
-
-        def backward(grad):
-            self._accumulate(grad)
-            other._accumulate(grad)
-
-        return Variable._from_op(self.data.data + other.data.data, (self, other), backward)
-
-    def __mul__(self, other):
-        """self * other, with broadcasting."""
-        other = _lift(other, self)
-        a, b = self.data.data, other.data.data
-
-        def backward(grad):
-            self._accumulate(grad * b)
-            other._accumulate(grad * a)
-
-        return Variable._from_op(a * b, (self, other), backward)
-
-    def __pow__(self, exponent):
-        """self ** exponent, for a number or a Variable exponent.
-
-        d/da a**p = p * a**(p-1); d/dp a**p = a**p * log(a) (only computed if the exponent requires grad).
-        """
-        exponent = _lift(exponent, self)
-        a, p = self.data.data, exponent.data.data
-        out = a ** p
-
-        def backward(grad):
-            self._accumulate(grad * p * a ** (p - 1))
-            if exponent.requires_grad:
-                exponent._accumulate(grad * out * np.log(a))
-
-        return Variable._from_op(out, (self, exponent), backward)
-
-    def __matmul__(self, other):
-        """self @ other, for 2-D matrices, vectors (1-D) and stacks of matrices (batch axes broadcast).
-
-        For 2-D: d/dA (A @ B) sends grad @ B.T to A and A.T @ grad to B. A 1-D operand acts as a
-        row (left) or column (right) matrix whose extra axis is dropped afterwards.
-        """
-        other = _lift(other, self)
-        a, b = self.data.data, other.data.data
-
-        def backward(grad):
-            # View vectors as matrices so one formula covers every case.
-            a2 = a if a.ndim > 1 else a[np.newaxis, :]
-            b2 = b if b.ndim > 1 else b[:, np.newaxis]
-            if b.ndim == 1:
-                grad = np.expand_dims(grad, -1)
-            if a.ndim == 1:
-                grad = np.expand_dims(grad, -2)
-            if self.requires_grad:  # skip the product when nobody needs it (e.g. the input batch)
-                self._accumulate(unbroadcast(grad @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape))
-            if other.requires_grad:
-                other._accumulate(unbroadcast(np.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape))
-
-        return Variable._from_op(a @ b, (self, other), backward)
+    # Operations written with others. `other` may be a Variable, a number, a list, an ndarray or a Tensor.
 
     def __neg__(self):
         return self * -1.0
@@ -281,146 +177,308 @@ class Variable:
     def __rmatmul__(self, other):
         return _lift(other, self) @ self
 
-    # Reductions.
-
-    def sum(self, axis=None, keepdims=False):
-        """Sum over `axis` (None, an int or a tuple). Backward: every summed element gets the output's gradient."""
-        a = self.data.data
-
-        def backward(grad):
-            if axis is not None and not keepdims:
-                grad = np.expand_dims(grad, axis)
-            self._accumulate(np.broadcast_to(grad, a.shape))
-
-        return Variable._from_op(a.sum(axis=axis, keepdims=keepdims), (self,), backward)
-
     def mean(self, axis=None, keepdims=False):
         """Mean over `axis`: the sum divided by the number of elements summed."""
         total = self.sum(axis=axis, keepdims=keepdims)
         return total * (total.size / self.size)
 
-    def max(self, axis=None, keepdims=False):
-        """Largest element over `axis`. Backward: the gradient goes to the maximal elements, split evenly on ties."""
-        a = self.data.data
-        peak = a.max(axis=axis, keepdims=True)
-
-        def backward(grad):
-            if not keepdims:
-                grad = grad.reshape(peak.shape)
-            winners = a == peak
-            self._accumulate(winners * (grad / winners.sum(axis=axis, keepdims=True)))
-
-        if keepdims:
-            out = peak
-        else:
-            out = peak.reshape(()) if axis is None else np.squeeze(peak, axis=axis)
-        return Variable._from_op(out, (self,), backward)
-
     def min(self, axis=None, keepdims=False):
         """Smallest element over `axis`."""
         return -((-self).max(axis=axis, keepdims=keepdims))
 
-    # Element-wise functions.
-
-    def exp(self):
-        """e ** self. Its derivative is itself."""
-        out = np.exp(self.data.data)
-
-        def backward(grad):
-            self._accumulate(grad * out)
-
-        return Variable._from_op(out, (self,), backward)
-
-    def log(self):
-        """Natural logarithm. d/da log(a) = 1 / a."""
-        a = self.data.data
-
-        def backward(grad):
-            self._accumulate(grad / a)
-
-        return Variable._from_op(np.log(a), (self,), backward)
-
-    def relu(self):
-        """max(self, 0) element-wise. The derivative is 1 where self > 0 and 0 elsewhere (0 at 0, as in torch)."""
-        a = self.data.data
-
-        def backward(grad):
-            self._accumulate(grad * (a > 0))
-
-        return Variable._from_op(np.maximum(a, 0), (self,), backward)
-
-    def sigmoid(self):
-        """1 / (1 + e ** -self), computed without overflow. Its derivative is out * (1 - out)."""
-        a = self.data.data
-        e = np.exp(-np.abs(a))  # never overflows
-        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
-
-        def backward(grad):
-            self._accumulate(grad * out * (1 - out))
-
-        return Variable._from_op(out, (self,), backward)
-
-    def tanh(self):
-        """Hyperbolic tangent. Its derivative is 1 - out ** 2."""
-        out = np.tanh(self.data.data)
-
-        def backward(grad):
-            self._accumulate(grad * (1 - out * out))
-
-        return Variable._from_op(out, (self,), backward)
-
     def sqrt(self):
         return self ** 0.5
-
-    # Shape.
-
-    def reshape(self, *shape):
-        """The same elements in a new shape: `v.reshape(2, 3)` or `v.reshape((2, 3))`."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        a = self.data.data
-
-        def backward(grad):
-            self._accumulate(grad.reshape(a.shape))
-
-        return Variable._from_op(a.reshape(shape), (self,), backward)
-
-    def transpose(self, *axes):
-        """Permute the axes (no argument reverses them). Backward applies the inverse permutation."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        axes = axes or tuple(reversed(range(self.ndim)))
-
-        def backward(grad):
-            self._accumulate(np.transpose(grad, np.argsort(axes)))
-
-        return Variable._from_op(np.transpose(self.data.data, axes), (self,), backward)
 
     @property
     def T(self):
         return self.transpose()
 
-    def __getitem__(self, index):
-        """Indexing and slicing as in numpy, including integer arrays (`v[np.arange(n), labels]`).
 
-        Backward: scatter the gradient into zeros of self's shape with np.add.at, which adds (rather than
-        overwrites) when an index repeats.
-        """
-        index = _index_array(index)
-        a = self.data.data
+def _accumulate(self, grad):
+    """`Variable._accumulate`: add `grad` to the gradient collected for this node during a backward pass.
 
-        def backward(grad):
-            full = np.zeros_like(a)
-            np.add.at(full, index, grad)
-            self._accumulate(full)
+    `grad` is an ndarray of the operation output's shape. Do nothing if this Variable does not require
+    gradients. Undo broadcasting with `unbroadcast`, then add to `self._pending_grad` (out of place: the
+    incoming array may be shared with other nodes).
+    """
+    if not self.requires_grad:
+        return
+    grad = unbroadcast(grad, self.shape)
+    if self._pending_grad is None:
+        self._pending_grad = grad
+    else:
+        self._pending_grad = self._pending_grad + grad
 
-        return Variable._from_op(a[index], (self,), backward)
+
+Variable._accumulate = _accumulate
 
 
-def _index_array(index):
-    """An index with any Tensor inside replaced by its ndarray."""
-    if isinstance(index, tuple):
-        return tuple(_index_array(part) for part in index)
-    if isinstance(index, Tensor):
-        return index.data
-    return index
+def _backward_pass(self, gradient=None):
+    """`Variable.backward`: compute gradients of this Variable with respect to every leaf that requires them.
+
+    `gradient` is d(final)/d(self), of self's shape; None means ones and is allowed only when self has
+    a single element (a loss). Walk `topological_order(self)` backwards: each node's pending gradient goes
+    to its `_backward` closure, or for a leaf is added into `.grad` (a Variable of the leaf's dtype,
+    created on the first call with a copy, then accumulated in place). Pending gradients are cleared.
+    """
+    if not self.requires_grad:
+        raise RuntimeError("backward() on a Variable that does not require gradients")
+    if gradient is None:
+        if self.size != 1:
+            raise RuntimeError(f"backward() without a gradient needs a single-element output, got shape {self.shape}")
+        gradient = np.ones_like(self.data.data)
+    else:
+        if isinstance(gradient, Variable):
+            gradient = gradient.data
+        gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+        if gradient.shape != self.shape:
+            raise ValueError(f"gradient has shape {gradient.shape}, expected {self.shape}")
+    order = topological_order(self)
+    self._pending_grad = gradient
+    try:
+        for node in reversed(order):
+            grad, node._pending_grad = node._pending_grad, None
+            if grad is None:
+                continue
+            if node._backward is not None:
+                node._backward(grad)
+            elif node.grad is None:
+                node.grad = Variable(grad.astype(node.dtype), requires_grad=False)
+            else:
+                node.grad.data.data += grad
+    finally:
+        for node in order:
+            node._pending_grad = None
+
+
+Variable.backward = _backward_pass
+
+
+def _sum(self, axis=None, keepdims=False):
+    """`Variable.sum`: sum over `axis` (None, an int or a tuple). Backward: every summed element gets the output's gradient."""
+    a = self.data.data
+
+    def backward(grad):
+        if axis is not None and not keepdims:
+            grad = np.expand_dims(grad, axis)
+        self._accumulate(np.broadcast_to(grad, a.shape))
+
+    return Variable._from_op(a.sum(axis=axis, keepdims=keepdims), (self,), backward)
+
+
+Variable.sum = _sum
+
+
+def _add(self, other):
+    """`Variable.__add__`: self + other, with broadcasting."""
+    other = _lift(other, self)
+
+    def backward(grad):
+        self._accumulate(grad)
+        other._accumulate(grad)
+
+    return Variable._from_op(self.data.data + other.data.data, (self, other), backward)
+
+
+Variable.__add__ = _add
+
+
+def _mul(self, other):
+    """`Variable.__mul__`: self * other, with broadcasting."""
+    other = _lift(other, self)
+    a, b = self.data.data, other.data.data
+
+    def backward(grad):
+        self._accumulate(grad * b)
+        other._accumulate(grad * a)
+
+    return Variable._from_op(a * b, (self, other), backward)
+
+
+Variable.__mul__ = _mul
+
+
+def _pow(self, exponent):
+    """`Variable.__pow__`: self ** exponent, for a number or a Variable exponent.
+
+    d/da a**p = p * a**(p-1); d/dp a**p = a**p * log(a) (only computed if the exponent requires grad).
+    """
+    exponent = _lift(exponent, self)
+    a, p = self.data.data, exponent.data.data
+    out = a ** p
+
+    def backward(grad):
+        self._accumulate(grad * p * a ** (p - 1))
+        if exponent.requires_grad:
+            exponent._accumulate(grad * out * np.log(a))
+
+    return Variable._from_op(out, (self, exponent), backward)
+
+
+Variable.__pow__ = _pow
+
+
+def _matmul(self, other):
+    """`Variable.__matmul__`: self @ other, for 2-D matrices, vectors (1-D) and stacks of matrices.
+
+    For 2-D: d/dA (A @ B) sends grad @ B.T to A and A.T @ grad to B. A 1-D operand acts as a
+    row (left) or column (right) matrix whose extra axis is dropped afterwards. Batch axes broadcast.
+    """
+    other = _lift(other, self)
+    a, b = self.data.data, other.data.data
+
+    def backward(grad):
+        # View vectors as matrices so one formula covers every case.
+        a2 = a if a.ndim > 1 else a[np.newaxis, :]
+        b2 = b if b.ndim > 1 else b[:, np.newaxis]
+        if b.ndim == 1:
+            grad = np.expand_dims(grad, -1)
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
+        if self.requires_grad:  # skip the product when nobody needs it (e.g. the input batch)
+            self._accumulate(unbroadcast(grad @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape))
+        if other.requires_grad:
+            other._accumulate(unbroadcast(np.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape))
+
+    return Variable._from_op(a @ b, (self, other), backward)
+
+
+Variable.__matmul__ = _matmul
+
+
+def _max(self, axis=None, keepdims=False):
+    """`Variable.max`: largest element over `axis`. Backward: the gradient goes to the maximal elements, split evenly on ties."""
+    a = self.data.data
+    peak = a.max(axis=axis, keepdims=True)
+
+    def backward(grad):
+        if not keepdims:
+            grad = grad.reshape(peak.shape)
+        winners = a == peak
+        self._accumulate(winners * (grad / winners.sum(axis=axis, keepdims=True)))
+
+    if keepdims:
+        out = peak
+    else:
+        out = peak.reshape(()) if axis is None else np.squeeze(peak, axis=axis)
+    return Variable._from_op(out, (self,), backward)
+
+
+Variable.max = _max
+
+
+def _exp(self):
+    """`Variable.exp`: e ** self. Its derivative is itself."""
+    out = np.exp(self.data.data)
+
+    def backward(grad):
+        self._accumulate(grad * out)
+
+    return Variable._from_op(out, (self,), backward)
+
+
+Variable.exp = _exp
+
+
+def _log(self):
+    """`Variable.log`: natural logarithm. d/da log(a) = 1 / a."""
+    a = self.data.data
+
+    def backward(grad):
+        self._accumulate(grad / a)
+
+    return Variable._from_op(np.log(a), (self,), backward)
+
+
+Variable.log = _log
+
+
+def _relu(self):
+    """`Variable.relu`: max(self, 0) element-wise. The derivative is 1 where self > 0 and 0 elsewhere (0 at 0, as in torch)."""
+    a = self.data.data
+
+    def backward(grad):
+        self._accumulate(grad * (a > 0))
+
+    return Variable._from_op(np.maximum(a, 0), (self,), backward)
+
+
+Variable.relu = _relu
+
+
+def _sigmoid(self):
+    """`Variable.sigmoid`: 1 / (1 + e ** -self), computed without overflow. Its derivative is out * (1 - out)."""
+    a = self.data.data
+    e = np.exp(-np.abs(a))  # never overflows
+    out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+    def backward(grad):
+        self._accumulate(grad * out * (1 - out))
+
+    return Variable._from_op(out, (self,), backward)
+
+
+Variable.sigmoid = _sigmoid
+
+
+def _tanh(self):
+    """`Variable.tanh`: hyperbolic tangent. Its derivative is 1 - out ** 2."""
+    out = np.tanh(self.data.data)
+
+    def backward(grad):
+        self._accumulate(grad * (1 - out * out))
+
+    return Variable._from_op(out, (self,), backward)
+
+
+Variable.tanh = _tanh
+
+
+def _reshape(self, *shape):
+    """`Variable.reshape`: the same elements in a new shape: `v.reshape(2, 3)` or `v.reshape((2, 3))`."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    a = self.data.data
+
+    def backward(grad):
+        self._accumulate(grad.reshape(a.shape))
+
+    return Variable._from_op(a.reshape(shape), (self,), backward)
+
+
+Variable.reshape = _reshape
+
+
+def _transpose(self, *axes):
+    """`Variable.transpose`: permute the axes (no argument reverses them). Backward applies the inverse permutation."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    axes = axes or tuple(reversed(range(self.ndim)))
+
+    def backward(grad):
+        self._accumulate(np.transpose(grad, np.argsort(axes)))
+
+    return Variable._from_op(np.transpose(self.data.data, axes), (self,), backward)
+
+
+Variable.transpose = _transpose
+
+
+def _getitem(self, index):
+    """`Variable.__getitem__`: indexing and slicing as in numpy, including integer arrays (`v[np.arange(n), labels]`).
+
+    Backward: scatter the gradient into zeros of self's shape with np.add.at, which adds (rather than
+    overwrites) when an index repeats.
+    """
+    index = _index_array(index)
+    a = self.data.data
+
+    def backward(grad):
+        full = np.zeros_like(a)
+        np.add.at(full, index, grad)
+        self._accumulate(full)
+
+    return Variable._from_op(a[index], (self,), backward)
+
+
+Variable.__getitem__ = _getitem
