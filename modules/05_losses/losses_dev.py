@@ -187,9 +187,7 @@ test_mse()
 # As in `Softmax` of the last module, `m` is a constant: take it from the ndarray, so no gradient flows
 # through it. The gradient of the result is the same for every `m`, so this costs nothing.
 #
-# The same trick gives `softplus(x) = log(1 + e^x)`, which you need for `BCEWithLogitsLoss`: it is the
-# log-sum-exp of the two numbers `0` and `x`. With `m = max(x, 0)` (as a constant),
-# `softplus(x) = m + log(e^{-m} + e^{x - m})`, where one of the two exponentials is `e^0 = 1`.
+# Write `log_softmax`.
 
 # %% nbgrader={"grade": false, "grade_id": "log-softmax", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -202,18 +200,9 @@ def log_softmax(logits, axis=-1):
     ### END SOLUTION
 
 
-def softplus(x):
-    """log(1 + exp(x)), element-wise, as m + log(exp(-m) + exp(x - m)) with m = max(x, 0) a constant."""
-    ### BEGIN SOLUTION
-    x = _as_variable(x)
-    m = np.maximum(x.data.data, 0)
-    return ((x - m).exp() + np.exp(-m)).log() + m
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-log-softmax", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-log-softmax", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 def test_log_softmax():
-    """log_softmax and softplus: right values, finite at ±1000, gradients softmax-shaped and sigmoid-shaped."""
+    """log_softmax: right values along either axis, finite at ±1000, and a softmax-shaped gradient."""
     z = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]])
     expected = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     got = log_softmax(z, axis=1)
@@ -231,6 +220,27 @@ def test_log_softmax():
     expected = np.eye(3)[[0, 0]] - p
     assert np.allclose(x.grad.data.data, expected), f"gradient of log_softmax(z)[:, 0]: expected one-hot minus softmax\n{expected}\ngot\n{x.grad.data.data}"
 
+test_log_softmax()
+
+# %% [markdown]
+# The same trick gives `softplus(x) = log(1 + e^x)`, which you need for `BCEWithLogitsLoss`: it is the
+# log-sum-exp of the two numbers `0` and `x`. With `m = max(x, 0)` (as a constant),
+# `softplus(x) = m + log(e^{-m} + e^{x - m})`, where one of the two exponentials is `e^0 = 1`. Write `softplus`.
+
+# %% nbgrader={"grade": false, "grade_id": "softplus", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def softplus(x):
+    """log(1 + exp(x)), element-wise, as m + log(exp(-m) + exp(x - m)) with m = max(x, 0) a constant."""
+    ### BEGIN SOLUTION
+    x = _as_variable(x)
+    m = np.maximum(x.data.data, 0)
+    return ((x - m).exp() + np.exp(-m)).log() + m
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-softplus", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_softplus():
+    """softplus: log(1 + e^x) without overflow at ±1000, and the sigmoid as its gradient."""
     points = np.array([-1000.0, -30.0, 0.0, 2.0, 1000.0])
     values = softplus(points).data.data
     expected = np.logaddexp(0, points)
@@ -240,7 +250,7 @@ def test_log_softmax():
     sigmoid = 0.5 * (1 + np.tanh(points / 2))
     assert np.allclose(v.grad.data.data, sigmoid), f"softplus' is the sigmoid: expected {sigmoid}, got {v.grad.data.data}"
 
-test_log_softmax()
+test_softplus()
 
 # %% [markdown]
 # ## 4. Cross-entropy
@@ -343,7 +353,8 @@ test_cross_entropy()
 # 3. return `Variable._from_op(output, (probabilities,), backward)`.
 #
 # The targets are constants here (no gradient flows to them). Probabilities outside [0, 1] are a bug in the
-# model, not a number to clamp: raise a ValueError, as PyTorch does.
+# model, not a number to clamp: raise a ValueError, as PyTorch does (that check is given). Write
+# `binary_cross_entropy`.
 
 # %% nbgrader={"grade": false, "grade_id": "binary-cross-entropy", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -375,6 +386,37 @@ def binary_cross_entropy(probabilities, targets):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "test-binary-cross-entropy", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+def test_binary_cross_entropy():
+    """binary_cross_entropy: element-wise values, gradient (p - y) / (p (1 - p)), torch's clamping at p = 0 and 1."""
+    p = np.array([0.9, 0.2, 0.5, 0.7])
+    y = np.array([1.0, 0.0, 1.0, 0.25])
+    expected = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    probabilities = Variable(p.copy())
+    got = binary_cross_entropy(probabilities, y)
+    assert isinstance(got, Variable) and got.shape == (4,), f"expected a Variable of shape (4,), got {got!r}"
+    assert np.allclose(got.data.data, expected), f"expected {expected}, got {got.data.data}"
+    got.sum().backward()
+    expected = (p - y) / (p * (1 - p))
+    assert np.allclose(probabilities.grad.data.data, expected), f"gradient: expected {expected}, got {probabilities.grad.data.data}"
+
+    edge = Variable(np.array([0.0, 1.0, 0.0, 1.0]))
+    loss = binary_cross_entropy(edge, np.array([1.0, 0.0, 0.0, 1.0]))
+    assert np.allclose(loss.data.data, [100.0, 100.0, 0.0, 0.0]), f"p = 0 or 1: log is clamped at -100, expected [100, 100, 0, 0], got {loss.data.data}"
+    loss.sum().backward()
+    assert np.allclose(edge.grad.data.data, [-1e12, 1e12, 0.0, 0.0]), f"p = 0 or 1: expected gradient [-1e12, 1e12, 0, 0], got {edge.grad.data.data}"
+    ### BEGIN HIDDEN TESTS
+    assert binary_cross_entropy(np.float32([0.3]), [1.0]).dtype == np.float32, "float32 probabilities give a float32 loss"
+    ### END HIDDEN TESTS
+
+test_binary_cross_entropy()
+
+# %% [markdown]
+# `BCELoss` reduces those element-wise losses like every other loss here, with `self.reduce`. Write its
+# `forward`.
+
+# %% nbgrader={"grade": false, "grade_id": "bce-loss", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
 class BCELoss(Loss):
     """Binary cross-entropy between probabilities and targets of the same shape, then reduced."""
 
@@ -385,9 +427,9 @@ class BCELoss(Loss):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-bce", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-bce", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 def test_bce():
-    """BCELoss: values, gradient (p - y) / (p (1 - p) N), torch's clamping at p = 0 and 1, and input checks."""
+    """BCELoss: each reduction, the gradient (p - y) / (p (1 - p) N), and probabilities outside [0, 1] refused."""
     p = np.array([0.9, 0.2, 0.5, 0.7])
     y = np.array([1.0, 0.0, 1.0, 0.25])
     per_element = -(y * np.log(p) + (1 - y) * np.log(1 - p))
@@ -399,17 +441,8 @@ def test_bce():
     BCELoss()(probabilities, y).backward()
     expected = (p - y) / (p * (1 - p)) / 4
     assert np.allclose(probabilities.grad.data.data, expected), f"gradient: expected {expected}, got {probabilities.grad.data.data}"
-
-    edge = Variable(np.array([0.0, 1.0, 0.0, 1.0]))
-    loss = BCELoss(reduction="none")(edge, np.array([1.0, 0.0, 0.0, 1.0]))
-    assert np.allclose(loss.data.data, [100.0, 100.0, 0.0, 0.0]), f"p = 0 or 1: log is clamped at -100, expected [100, 100, 0, 0], got {loss.data.data}"
-    loss.sum().backward()
-    assert np.allclose(edge.grad.data.data, [-1e12, 1e12, 0.0, 0.0]), f"p = 0 or 1: expected gradient [-1e12, 1e12, 0, 0], got {edge.grad.data.data}"
     with pytest.raises(ValueError):
         BCELoss()(np.array([0.5, 1.5]), np.array([1.0, 0.0]))
-    ### BEGIN HIDDEN TESTS
-    assert binary_cross_entropy(np.float32([0.3]), [1.0]).dtype == np.float32, "float32 probabilities give a float32 loss"
-    ### END HIDDEN TESTS
 
 test_bce()
 
