@@ -119,6 +119,7 @@ def module_complete(
     timeout: float = typer.Option(600.0, help="Seconds the tests may run before they are stopped."),
 ) -> None:
     """Export your notebook into your own package and run the module's tests on it."""
+    from tito.checkup import ANSWERED, NOT_ANSWERED, WrittenState, print_report
     from tito.complete import complete_module
 
     course = _course()
@@ -126,18 +127,11 @@ def module_complete(
     console.print(f"Checked {course.relative(report.notebook)}")
     for target in report.package.reference_targets:
         console.print(f"  using the reference tinytorch.{target} (you have not completed it yourself)")
-    table = Table("test", "result", "points", "what happened")
-    for test in report.tests:
-        mark = "[green]pass[/green]" if test.outcome == "passed" else f"[red]{test.outcome}[/red]"
-        table.add_row(test.name, mark, f"{test.earned:g}/{test.points:g}", test.message)
-    console.print(table)
-    if report.problem:
-        console.print(f"[red]problem:[/red] {report.problem}", markup=True, highlight=False)
-    passed = sum(test.outcome == "passed" for test in report.tests)
-    console.print(f"Auto-graded: {report.earned:g}/{report.possible:g} points ({passed} of {len(report.tests)} tests passed)")
-    for answer in report.written:
-        state = "answered" if answer.answered else "not answered yet"
-        console.print(f"Written answer {answer.grade_id} ({answer.max_points:g} points, graded by hand): {state}")
+    written = [
+        WrittenState(answer.grade_id, answer.max_points, ANSWERED if answer.answered else NOT_ANSWERED)
+        for answer in report.written
+    ]
+    print_report(console, report.tests, written, report.problem)
     if not report.all_passed:
         raise typer.Exit(1)
 

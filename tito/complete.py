@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tito.checkup import TestOutcome
 from tito.course import Course
 from tito.errors import TitoError
 from tito.grading.prepare import written_answers
@@ -21,19 +22,6 @@ from tito.workspace import (
 )
 
 DEFAULT_TIMEOUT = 600.0
-
-
-@dataclass(frozen=True)
-class TestOutcome:
-    name: str
-    grade_id: str
-    points: float
-    outcome: str
-    message: str
-
-    @property
-    def earned(self) -> float:
-        return self.points if self.outcome == PASSED else 0.0
 
 
 @dataclass

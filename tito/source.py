@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import platform
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +14,18 @@ from nbformat import NotebookNode
 
 from tito.errors import SourceError
 
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# The notebook metadata JupyterLab 4 writes for ipykernel's `python3` kernel, so that opening a notebook leaves it
+# unmodified. language_info is what the kernel reports (ipykernel, on the Python that builds the course).
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": sys.version_info[0]},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": f"ipython{sys.version_info[0]}",
+    "version": platform.python_version(),
+}
 _KEPT_CELL_METADATA = ("nbgrader", "tags")
 
 
@@ -65,7 +78,7 @@ def build_notebook(cells: list[NotebookNode]) -> NotebookNode:
     """Wrap cells in a notebook with stable ids and metadata, so builds are byte-for-byte reproducible."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = nbformat.from_dict(
-        {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+        {"kernelspec": copy.deepcopy(KERNELSPEC), "language_info": copy.deepcopy(LANGUAGE_INFO)}
     )
     used_ids: set[str] = set()
     for index, original in enumerate(cells):

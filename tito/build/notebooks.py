@@ -14,7 +14,9 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
+from tito.build.check_up_cell import AppendCheckUp
 from tito.build.name_stubs import NameStubs
+from tito.build.announce_passes import AnnouncePasses
 from tito.source import ModuleSource
 
 # Mirrors `nbgrader generate_assignment`. Order matters:
@@ -33,8 +35,15 @@ RELEASE_STEPS = (
 
 
 def source_notebook(source: ModuleSource) -> NotebookNode:
-    """The nbgrader source notebook: every cell of the module, solutions and hidden tests in."""
-    return source.notebook()
+    """The nbgrader source notebook: every cell of the module, solutions and hidden tests in, each test cell
+    saying when it passed, and the check-up cell last."""
+    # Added here rather than in the release so that nbgrader's own generate_assignment releases the same notebook.
+    # AppendCheckUp lists the test cells, so it comes after AnnouncePasses has changed them.
+    notebook = source.notebook()
+    module = source.path.name.removesuffix("_dev.py")
+    notebook, _ = AnnouncePasses().preprocess(notebook, {})
+    notebook, _ = AppendCheckUp(module=module, notebook=f"{module}.ipynb").preprocess(notebook, {})
+    return notebook
 
 
 def release_notebook(source_nb: NotebookNode) -> NotebookNode:

@@ -7,6 +7,7 @@ import ast
 from nbformat import NotebookNode
 
 from tito import cells as C
+from tito.build.pass_lines import calls_test, is_pass_line
 from tito.modules import ModuleInfo
 
 
@@ -20,16 +21,11 @@ def test_function_name(cell: NotebookNode) -> str:
 
 
 def _without_test_calls(source: str, name: str) -> str:
-    """Drop the top-level statements that call the test, so importing the file runs nothing."""
+    """Drop the top-level statements that call the test and announce its pass, so importing the file runs nothing."""
     tree = ast.parse(source)
     drop: set[int] = set()
     for node in tree.body:
-        if (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Call)
-            and isinstance(node.value.func, ast.Name)
-            and node.value.func.id == name
-        ):
+        if calls_test(node, name) or is_pass_line(node, name):
             drop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     lines = [line for number, line in enumerate(source.split("\n"), start=1) if number not in drop]
     return "\n".join(lines).strip("\n")
