@@ -10,7 +10,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from tito import cells as C
-from tito.build.public_tests import test_function_name
+from tito.build.public_tests import test_function_name as defined_test
 from tito.build.reference_fill import fill_with_reference
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -43,7 +43,7 @@ def test_the_reference_notebook_shows_each_pass_and_full_marks(course, module, t
     assert tests
     for cell in tests:
         points = C.points(cell)
-        expected = f"{test_function_name(cell)} passed ({points:g} point{'' if points == 1 else 's'})"
+        expected = f"{defined_test(cell)} passed ({points:g} point{'' if points == 1 else 's'})"
         assert shown(cell).splitlines()[-1] == expected
     check_up = shown(notebook.cells[-1])
     total = sum(C.points(cell) for cell in tests)
