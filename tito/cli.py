@@ -137,6 +137,44 @@ def module_complete(
 
 
 @app.command(
+    "lab",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def lab(
+    ctx: typer.Context,
+    module: Optional[str] = typer.Argument(None, help="Open this module's notebook in your workspace."),
+    instructor: bool = typer.Option(
+        False, "--instructor", help="Show nbgrader's instructor tools (Create Assignment, Formgrader) and serve the whole course."
+    ),
+) -> None:
+    """Start JupyterLab on your workspace with nbgrader's Validate button and without its instructor tools.
+    Other arguments go to JupyterLab (e.g. --port 8890)."""
+    import os
+
+    from tito.lab import lab_command, lab_environment
+    from tito.workspace import notebook_path
+
+    extra = list(ctx.args)
+    if module is not None and module.startswith("-"):  # a JupyterLab option, not a module
+        extra.insert(0, module)
+        module = None
+    course = _course()
+    root_dir = course.paths.root if instructor else course.paths.workspace
+    open_path = None
+    if module is not None:
+        open_path = notebook_path(course, course.module(module))
+        if not open_path.exists():
+            raise TitoError(f"{course.relative(open_path)} does not exist; run `tito module start {module}` first")
+        if not open_path.is_relative_to(root_dir):
+            root_dir = open_path.parent
+    root_dir.mkdir(parents=True, exist_ok=True)
+    command = lab_command(root_dir, open_path, extra)
+    console.print(f"JupyterLab ({'instructor' if instructor else 'student'}) on {root_dir}", highlight=False)
+    console.file.flush()
+    os.execve(command[0], command, lab_environment(course, instructor))
+
+
+@app.command(
     "test",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
