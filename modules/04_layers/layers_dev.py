@@ -89,7 +89,16 @@ import pytest
 #   module lists its buffers' attribute names in `buffer_names`. `load_state_dict()` copies values back
 #   *in place*, so an optimizer that holds the parameter arrays keeps seeing the model's weights.
 #
-# The given helpers below find a module's direct members. Write the methods marked `YOUR CODE HERE`.
+# ### The Module class
+#
+# The class below is given except for `named_modules`, which you write. The given helpers find what a module
+# holds directly: `named_children()` its sub-modules, `own_parameters()` its parameters, `own_buffers()` its
+# buffers. `named_modules()` walks the whole tree with them, and everything else builds on that walk.
+#
+# The other methods you write come after the class, one per cell. Each cell defines a function and attaches
+# it to the class, as in `Module.train = _train`; from then on every module, and every subclass, has it.
+# `parameters()`, `zero_grad()` and `eval()` are given in the class and call those methods, so they work as
+# soon as the methods they call are written.
 
 # %% nbgrader={"grade": false, "grade_id": "module-class", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -118,6 +127,7 @@ class Module:
 
     A subclass sets its Parameters, sub-modules and buffers as attributes in `__init__` and computes its
     output in `forward`. Calling the module calls `forward`. Subclasses need not call `Module.__init__`.
+    named_parameters, train, state_dict and load_state_dict are attached after the class, one per cell.
     """
 
     training = True  # a class default; train() and eval() set it on each instance
@@ -168,23 +178,6 @@ class Module:
         return found
         ### END SOLUTION
 
-    def named_parameters(self):
-        """(dotted name, Parameter) for every Parameter in this module and the modules inside it.
-
-        For each module of `named_modules()`, in order, its `own_parameters()`, named `_join(module name,
-        parameter name)`. A Parameter met a second time (a layer used twice) is listed only the first time:
-        compare with `is`, not `==`, or keep a set of `id(parameter)`.
-        """
-        ### BEGIN SOLUTION
-        found, seen = [], set()
-        for prefix, module in self.named_modules():
-            for name, parameter in module.own_parameters():
-                if id(parameter) not in seen:
-                    seen.add(id(parameter))
-                    found.append((_join(prefix, name), parameter))
-        return found
-        ### END SOLUTION
-
     def parameters(self):
         """Every Parameter, in the order of `named_parameters()`: what an optimizer is given."""
         return [parameter for _, parameter in self.named_parameters()]
@@ -193,14 +186,6 @@ class Module:
         """Forget the gradient of every parameter."""
         for parameter in self.parameters():
             parameter.zero_grad()
-
-    def train(self, mode=True):
-        """Set `training` to `mode` (a bool) on this module and every module inside it. Return self."""
-        ### BEGIN SOLUTION
-        for _, module in self.named_modules():
-            module.training = bool(mode)
-        return self
-        ### END SOLUTION
 
     def eval(self):
         """Switch to evaluation mode: `train(False)`."""
@@ -219,36 +204,6 @@ class Module:
                 arrays[_join(prefix, name)] = buffer
         return arrays
 
-    def state_dict(self):
-        """{dotted name: a copy of the ndarray} for every parameter and buffer, in `_state_arrays()` order.
-
-        Copies, so that training on does not change a checkpoint already taken.
-        """
-        ### BEGIN SOLUTION
-        return {name: np.array(array, copy=True) for name, array in self._state_arrays().items()}
-        ### END SOLUTION
-
-    def load_state_dict(self, state_dict):
-        """Copy the arrays of `state_dict` into this module's parameters and buffers, in place.
-
-        The keys must be exactly those of `_state_arrays()`, and each value (anything np.asarray accepts,
-        torch tensors included) must have its array's shape; otherwise raise a ValueError that names the
-        missing, unexpected or mismatched keys, before changing anything. Values take each array's dtype.
-        """
-        ### BEGIN SOLUTION
-        arrays = self._state_arrays()
-        missing = sorted(set(arrays) - set(state_dict))
-        unexpected = sorted(set(state_dict) - set(arrays))
-        if missing or unexpected:
-            raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
-        values = {name: np.asarray(state_dict[name]) for name in arrays}
-        for name, array in arrays.items():
-            if values[name].shape != array.shape:
-                raise ValueError(f"state_dict[{name!r}] has shape {values[name].shape}, expected {array.shape}")
-        for name, array in arrays.items():
-            array[...] = values[name]
-        ### END SOLUTION
-
     # Printing.
 
     def extra_repr(self):
@@ -265,10 +220,125 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
+# %% nbgrader={"grade": true, "grade_id": "test-module-named-modules", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def test_module_named_modules():
+    """named_modules lists a module, then each child's subtree in assignment order, with dotted names."""
+
+    class Leaf(Module):
+        def __init__(self):
+            self.weight = Parameter(np.ones(2))
+
+    class Stack(Module):
+        def __init__(self):
+            self.first = Leaf()
+            self.gain = Parameter(np.array(2.0))
+            self.rest = [Leaf(), Leaf()]
+
+    class Tree(Module):
+        def __init__(self):
+            self.stack = Stack()
+            self.last = Leaf()
+
+    leaf = Leaf()
+    found = leaf.named_modules()
+    assert len(found) == 1 and found[0][0] == "" and found[0][1] is leaf, f"a module without children: expected [('', module)], got {found}"
+
+    tree = Tree()
+    names = [name for name, _ in tree.named_modules()]
+    expected = ["", "stack", "stack.first", "stack.rest.0", "stack.rest.1", "last"]
+    assert names == expected, f"names, parents before children: expected {expected}, got {names}"
+    modules = [module for _, module in tree.named_modules()]
+    assert modules[0] is tree and modules[2] is tree.stack.first and modules[4] is tree.stack.rest[1], "each name must come with its own module"
+    ### BEGIN HIDDEN TESTS
+    nested = [name for name, _ in Stack().named_modules(prefix="model")]
+    assert nested == ["model", "model.first", "model.rest.0", "model.rest.1"], f"named_modules(prefix): got {nested}"
+    ### END HIDDEN TESTS
+
+test_module_named_modules()
+
+# %% [markdown]
+# ### Listing the parameters
+#
+# `named_parameters()` goes through `named_modules()` in order and lists each module's own parameters, named
+# by the module's dotted name and the attribute's. A layer used twice in one model (weight sharing) holds the
+# same `Parameter` objects twice; an optimizer must see them once, or it would update them twice per step.
+# Write `_named_parameters`.
+
+# %% nbgrader={"grade": false, "grade_id": "module-named-parameters", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _named_parameters(self):
+    """`Module.named_parameters`: (dotted name, Parameter) for every Parameter in this module and those inside it.
+
+    For each module of `named_modules()`, in order, its `own_parameters()`, named `_join(module name,
+    parameter name)`. A Parameter met a second time (a layer used twice) is listed only the first time:
+    compare with `is`, not `==`, or keep a set of `id(parameter)`.
+    """
+    ### BEGIN SOLUTION
+    found, seen = [], set()
+    for prefix, module in self.named_modules():
+        for name, parameter in module.own_parameters():
+            if id(parameter) not in seen:
+                seen.add(id(parameter))
+                found.append((_join(prefix, name), parameter))
+    return found
+    ### END SOLUTION
+
+
+Module.named_parameters = _named_parameters
+
+# %% nbgrader={"grade": true, "grade_id": "test-module-named-parameters", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+def test_module_named_parameters():
+    """named_parameters walks the tree parents first, own parameters before children's, each parameter once."""
+
+    class Affine(Module):
+        def __init__(self, features):
+            self.scale = Parameter(np.ones(features))
+            self.shift = Parameter(np.zeros(features))
+
+        def forward(self, x):
+            return x * self.scale + self.shift
+
+    class Stack(Module):
+        def __init__(self):
+            self.first = Affine(3)
+            self.gain = Parameter(np.array(2.0))
+            self.rest = [Affine(3), Affine(3)]
+
+    class Pair(Module):
+        def __init__(self):
+            self.left = Affine(2)
+            self.bias = Parameter(np.zeros(2))
+            self.right = [Affine(2)]
+
+        def forward(self, x):
+            return self.right[0](self.left(x)) + self.bias
+
+    pair = Pair()
+    names = [name for name, _ in pair.named_parameters()]
+    expected = ["bias", "left.scale", "left.shift", "right.0.scale", "right.0.shift"]
+    assert names == expected, f"own parameters first, then each child's: expected {expected}, got {names}"
+    assert all(isinstance(p, Parameter) for p in pair.parameters()), "parameters() should return the Parameters"
+    assert pair.parameters()[1] is pair.left.scale, "parameters() must return the Parameter objects themselves, not copies"
+
+    shared = Affine(2)
+    twice = Stack()
+    twice.rest = [shared, shared]
+    names = [name for name, _ in twice.named_parameters()]
+    expected = ["gain", "first.scale", "first.shift", "rest.0.scale", "rest.0.shift"]
+    assert names == expected, f"a layer used twice is listed once: expected {expected}, got {names}"
+
+    out = pair(np.ones((4, 2))).sum()
+    out.backward()
+    assert all(p.grad is not None for p in pair.parameters()), "backward() should reach every parameter"
+    pair.zero_grad()
+    assert all(p.grad is None for p in pair.parameters()), "zero_grad() should reset every parameter's grad to None"
+
+test_module_named_parameters()
+
 # %% [markdown]
 # A small model to see the walk: a module whose own parameter (`gain`) was assigned after a child, and which
 # holds a list of layers. The `Affine` layer shows all a layer needs to be: parameters as attributes and a
-# `forward`. (The tests below build similar small modules of their own.)
+# `forward`. (The tests build similar small modules of their own.)
 
 # %% nbgrader={"grade": false, "grade_id": "affine-example", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class Affine(Module):
@@ -301,95 +371,153 @@ print(stack)
 print([name for name, _ in stack.named_modules()])
 print([name for name, _ in stack.named_parameters()])
 
-# %% nbgrader={"grade": true, "grade_id": "test-module-parameters", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
-def test_module_parameters():
-    """named_modules and named_parameters walk the tree parents first, own parameters before children's."""
+# %% [markdown]
+# ### Training and evaluation mode
+#
+# `train(mode)` sets the `training` flag on the module and on every module inside it: a `Dropout` deep inside
+# a model must hear about it too. It returns the module itself, so that `model = Model().eval()` works, as in
+# PyTorch. `eval()`, given, is `train(False)`. Write `_train`.
 
-    class Affine(Module):
-        def __init__(self, features):
-            self.scale = Parameter(np.ones(features))
-            self.shift = Parameter(np.zeros(features))
+# %% nbgrader={"grade": false, "grade_id": "module-train", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _train(self, mode=True):
+    """`Module.train`: set `training` to `mode` (a bool) on this module and every module inside it. Return self."""
+    ### BEGIN SOLUTION
+    for _, module in self.named_modules():
+        module.training = bool(mode)
+    return self
+    ### END SOLUTION
 
-        def forward(self, x):
-            return x * self.scale + self.shift
+
+Module.train = _train
+
+# %% nbgrader={"grade": true, "grade_id": "test-module-train", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_module_train():
+    """train() and eval() set the training flag on every sub-module and return the module itself."""
+
+    class Leaf(Module):
+        def __init__(self):
+            self.weight = Parameter(np.ones(2))
 
     class Stack(Module):
         def __init__(self):
-            self.first = Affine(3)
-            self.gain = Parameter(np.array(2.0))
-            self.rest = [Affine(3), Affine(3)]
+            self.first = Leaf()
+            self.rest = [Leaf(), Leaf()]
 
-    class Pair(Module):
-        def __init__(self):
-            self.left = Affine(2)
-            self.bias = Parameter(np.zeros(2))
-            self.right = [Affine(2)]
-
-        def forward(self, x):
-            return self.right[0](self.left(x)) + self.bias
-
-    pair = Pair()
-    modules = [name for name, _ in pair.named_modules()]
-    assert modules == ["", "left", "right.0"], f"named_modules: expected ['', 'left', 'right.0'], got {modules}"
-    names = [name for name, _ in pair.named_parameters()]
-    expected = ["bias", "left.scale", "left.shift", "right.0.scale", "right.0.shift"]
-    assert names == expected, f"named_parameters: expected {expected}, got {names}"
-    assert pair.parameters()[0] is pair.bias, "parameters() must return the Parameter objects themselves, not copies"
-    assert len(pair.parameters()) == 5, f"expected 5 parameters, got {len(pair.parameters())}"
-
-    shared = Affine(2)
-    twice = Stack()
-    twice.rest = [shared, shared]
-    names = [name for name, _ in twice.named_parameters()]
-    expected = ["gain", "first.scale", "first.shift", "rest.0.scale", "rest.0.shift"]
-    assert names == expected, f"a layer used twice is listed once: expected {expected}, got {names}"
-
-    out = pair(np.ones((4, 2))).sum()
-    out.backward()
-    assert all(p.grad is not None for p in pair.parameters()), "backward() should reach every parameter"
-    pair.zero_grad()
-    assert all(p.grad is None for p in pair.parameters()), "zero_grad() should reset every parameter's grad to None"
-    ### BEGIN HIDDEN TESTS
-    nested = [name for name, _ in Stack().named_modules(prefix="model")]
-    assert nested == ["model", "model.first", "model.rest.0", "model.rest.1"], f"named_modules(prefix): got {nested}"
-    ### END HIDDEN TESTS
-
-test_module_parameters()
-
-# %% nbgrader={"grade": true, "grade_id": "test-module-modes-and-state", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
-def test_module_modes_and_state():
-    """train()/eval() reach every sub-module; state_dict copies; load_state_dict restores in place and checks keys."""
-
-    class Affine(Module):
-        def __init__(self, features):
-            self.scale = Parameter(np.ones(features))
-            self.shift = Parameter(np.zeros(features))
-
-        def forward(self, x):
-            return x * self.scale + self.shift
-
-    class Stack(Module):
-        def __init__(self):
-            self.first = Affine(3)
-            self.gain = Parameter(np.array(2.0))
-            self.rest = [Affine(3), Affine(3)]
     stack = Stack()
     returned = stack.eval()
     assert returned is stack, "eval() (and train()) should return the module itself"
     flags = [module.training for _, module in stack.named_modules()]
     assert flags == [False] * 4, f"after eval(), every module should have training False, got {flags}"
-    stack.train()
+    assert stack.train() is stack, "train() should return the module itself"
     flags = [module.training for _, module in stack.named_modules()]
     assert flags == [True] * 4, f"after train(), every module should have training True, got {flags}"
+    stack.rest[0].train(False)
+    flags = [module.training for _, module in stack.named_modules()]
+    assert flags == [True, True, False, True], f"train(False) on one child changes that child only: got {flags}"
+    assert stack.train(0).training is False, "train(mode) stores bool(mode)"
 
+test_module_train()
+
+# %% [markdown]
+# ### Saving a checkpoint
+#
+# `state_dict()` maps every parameter's and buffer's dotted name to its array. The given helper
+# `_state_arrays()` already finds them, in PyTorch's order, as the *live* arrays inside the model. A checkpoint
+# must not change when training goes on, so `state_dict()` returns copies. Write `_state_dict`.
+
+# %% nbgrader={"grade": false, "grade_id": "module-state-dict", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _state_dict(self):
+    """`Module.state_dict`: {dotted name: a copy of the ndarray} for every parameter and buffer, in
+    `_state_arrays()` order. Copies, so that training on does not change a checkpoint already taken."""
+    ### BEGIN SOLUTION
+    return {name: np.array(array, copy=True) for name, array in self._state_arrays().items()}
+    ### END SOLUTION
+
+
+Module.state_dict = _state_dict
+
+# %% nbgrader={"grade": true, "grade_id": "test-module-state-dict", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_module_state_dict():
+    """state_dict has torch's keys in torch's order, with copies of the arrays as values."""
+
+    class Affine(Module):
+        def __init__(self, features):
+            self.scale = Parameter(np.ones(features))
+            self.shift = Parameter(np.zeros(features))
+
+    class Stack(Module):
+        def __init__(self):
+            self.first = Affine(3)
+            self.gain = Parameter(np.array(2.0))
+            self.rest = [Affine(3), Affine(3)]
+
+    stack = Stack()
     state = stack.state_dict()
     keys = ["gain", "first.scale", "first.shift", "rest.0.scale", "rest.0.shift", "rest.1.scale", "rest.1.shift"]
     assert list(state) == keys, f"state_dict keys: expected {keys}, got {list(state)}"
     assert all(isinstance(value, np.ndarray) for value in state.values()), "state_dict values should be ndarrays"
+    assert state["first.scale"].shape == (3,) and state["gain"].shape == (), "each value keeps its array's shape"
     stack.first.scale.data.data[:] = 5.0
     assert np.all(state["first.scale"] == 1.0), "state_dict() must copy: changing the model changed the checkpoint"
 
+test_module_state_dict()
+
+# %% [markdown]
+# ### Loading a checkpoint
+#
+# `load_state_dict()` is the way back. It copies each value *into* the existing array (`array[...] = value`)
+# instead of replacing the array: an optimizer created earlier holds those arrays and must keep seeing the
+# model's weights. A checkpoint that does not fit the model (a key missing or extra, a shape that differs) is
+# refused with a ValueError, and refused before anything is copied, so a failed load leaves the model as it
+# was. Write `_load_state_dict`.
+
+# %% nbgrader={"grade": false, "grade_id": "module-load-state-dict", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _load_state_dict(self, state_dict):
+    """`Module.load_state_dict`: copy the arrays of `state_dict` into this module's parameters and buffers, in place.
+
+    The keys must be exactly those of `_state_arrays()`, and each value (anything np.asarray accepts,
+    torch tensors included) must have its array's shape; otherwise raise a ValueError that names the
+    missing, unexpected or mismatched keys, before changing anything. Values take each array's dtype.
+    """
+    ### BEGIN SOLUTION
+    arrays = self._state_arrays()
+    missing = sorted(set(arrays) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(arrays))
+    if missing or unexpected:
+        raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
+    values = {name: np.asarray(state_dict[name]) for name in arrays}
+    for name, array in arrays.items():
+        if values[name].shape != array.shape:
+            raise ValueError(f"state_dict[{name!r}] has shape {values[name].shape}, expected {array.shape}")
+    for name, array in arrays.items():
+        array[...] = values[name]
+    ### END SOLUTION
+
+
+Module.load_state_dict = _load_state_dict
+
+# %% nbgrader={"grade": true, "grade_id": "test-module-load-state-dict", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_module_load_state_dict():
+    """load_state_dict restores values in place, and refuses missing, extra or misshapen entries untouched."""
+
+    class Affine(Module):
+        def __init__(self, features):
+            self.scale = Parameter(np.ones(features))
+            self.shift = Parameter(np.zeros(features))
+
+    class Stack(Module):
+        def __init__(self):
+            self.first = Affine(3)
+            self.gain = Parameter(np.array(2.0))
+            self.rest = [Affine(3), Affine(3)]
+
+    stack = Stack()
+    state = stack.state_dict()
     array = stack.first.scale.data.data
+    array[:] = 5.0
     stack.load_state_dict(state)
     assert np.all(stack.first.scale.data.data == 1.0), "load_state_dict should restore the saved values"
     assert stack.first.scale.data.data is array, "load_state_dict must copy into the existing arrays (in place)"
@@ -399,8 +527,13 @@ def test_module_modes_and_state():
         with pytest.raises(ValueError):
             stack.load_state_dict(broken)
     assert stack.gain.item() == 2.0, "a rejected state_dict must not change the model"
+    ### BEGIN HIDDEN TESTS
+    listed = {**state, "first.shift": [7.0, 8.0, 9.0]}
+    stack.load_state_dict(listed)
+    assert stack.first.shift.data.data.tolist() == [7.0, 8.0, 9.0], "values may be lists (anything np.asarray accepts)"
+    ### END HIDDEN TESTS
 
-test_module_modes_and_state()
+test_module_load_state_dict()
 
 # %% [markdown]
 # ## 2. The linear layer and its initial weights
@@ -433,13 +566,9 @@ test_module_modes_and_state()
 # | `"xavier"` | `sqrt(2 / (fan_in + fan_out))` | tanh and sigmoid: a compromise between the forward pass (wants `1/fan_in`) and the backward pass (wants `1/fan_out`) | Glorot / Xavier normal |
 # | `"normal"` | `0.01` | nothing: the "small random numbers" of early networks | |
 #
-# All four draw weights from a normal distribution with mean 0. The generator comes from
-# `np.random.default_rng(rng)`, so `rng` may be `None` (fresh randomness), an integer seed, or a
-# `numpy.random.Generator` shared by several layers. Draw the weights with `standard_normal` in float64 and
-# multiply by the standard deviation, then convert to `dtype`: the same seed then gives the same weights (up
-# to rounding) in float32 and float64.
+# Write `init_std`, which gives the standard deviation for each scheme of the table.
 
-# %% nbgrader={"grade": false, "grade_id": "linear-class", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "init-std", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
 INIT_SCHEMES = ("he", "xavier", "lecun", "normal")
 
@@ -463,11 +592,38 @@ def init_std(init, fan_in, fan_out):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "test-init-std", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_init_std():
+    """Each scheme has its standard deviation, as a Python float; an unknown name is a ValueError."""
+    expected = {"he": np.sqrt(2 / 200), "xavier": np.sqrt(2 / 300), "lecun": np.sqrt(1 / 200), "normal": 0.01}
+    for init, std in expected.items():
+        got = init_std(init, 200, 100)
+        assert np.isclose(got, std), f"init_std({init!r}, fan_in=200, fan_out=100): expected {std:.6f}, got {got}"
+        assert isinstance(got, float), f"init_std({init!r}, ...) should return a Python float, got {type(got).__name__}"
+    with pytest.raises(ValueError):
+        init_std("uniform", 10, 10)
+
+test_init_std()
+
+# %% [markdown]
+# ### The Linear class
+#
+# All four schemes draw weights from a normal distribution with mean 0. The generator comes from
+# `np.random.default_rng(rng)`, so `rng` may be `None` (fresh randomness), an integer seed, or a
+# `numpy.random.Generator` shared by several layers. Draw the weights with `standard_normal` in float64 and
+# multiply by the standard deviation, then convert to `dtype`: the same seed then gives the same weights (up
+# to rounding) in float32 and float64.
+#
+# The class below is given except for `__init__`, which you write; `forward` comes in the next cell.
+
+# %% nbgrader={"grade": false, "grade_id": "linear-class", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
 class Linear(Module):
     """A fully connected layer: y = x @ weight.T + bias.
 
     weight: Parameter of shape (out_features, in_features), drawn with `init` (see init_std).
     bias: Parameter of shape (out_features,), zeros; None when bias=False.
+    `forward` is attached after the class.
     """
 
     def __init__(self, in_features, out_features, bias=True, init="he", dtype=np.float64, rng=None):
@@ -484,42 +640,15 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
         ### END SOLUTION
 
-    def forward(self, x):
-        """x (batch, in_features), a Variable or an array, to (batch, out_features)."""
-        ### BEGIN SOLUTION
-        out = _as_variable(x) @ self.weight.T
-        if self.bias is not None:
-            out = out + self.bias
-        return out
-        ### END SOLUTION
-
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-init-std", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-def test_init_std():
-    """Each scheme has its standard deviation, and Linear's weights are drawn with it."""
-    expected = {"he": np.sqrt(2 / 200), "xavier": np.sqrt(2 / 300), "lecun": np.sqrt(1 / 200), "normal": 0.01}
-    for init, std in expected.items():
-        got = init_std(init, 200, 100)
-        assert np.isclose(got, std), f"init_std({init!r}, fan_in=200, fan_out=100): expected {std:.6f}, got {got}"
-    with pytest.raises(ValueError):
-        init_std("uniform", 10, 10)
-
-    for init, std in expected.items():
-        layer = Linear(200, 100, init=init, rng=0)
-        measured = layer.weight.data.data.std()
-        # 20,000 draws: the sample std is within 2% of the true one with overwhelming probability.
-        assert abs(measured / std - 1) < 0.02, f"Linear(200, 100, init={init!r}): weight std {measured:.5f}, expected about {std:.5f}"
-        assert abs(layer.weight.data.data.mean()) < 0.05 * std, f"init={init!r}: weights should have mean 0"
-
-test_init_std()
-
-# %% nbgrader={"grade": true, "grade_id": "test-linear", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
-def test_linear():
-    """Linear has torch's weight layout, computes x @ W.T + b, and gets the gradients of a matrix product."""
+# %% nbgrader={"grade": true, "grade_id": "test-linear-init", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+def test_linear_init():
+    """Linear has torch's weight layout, zero bias, seeded weights drawn with init_std, and the dtype asked for."""
     layer = Linear(3, 2, rng=1)
+    assert layer.in_features == 3 and layer.out_features == 2, "Linear(3, 2) should store in_features=3, out_features=2"
     assert layer.weight.shape == (2, 3), f"weight shape: expected (out, in) = (2, 3), got {layer.weight.shape}"
     assert layer.bias.shape == (2,) and np.all(layer.bias.data.data == 0), "bias: expected zeros of shape (2,)"
     assert isinstance(layer.weight, Parameter) and isinstance(layer.bias, Parameter), "weight and bias must be Parameters"
@@ -527,6 +656,47 @@ def test_linear():
     same = Linear(3, 2, rng=1)
     assert np.array_equal(layer.weight.data.data, same.weight.data.data), "the same seed must give the same weights"
 
+    expected = {"he": np.sqrt(2 / 200), "xavier": np.sqrt(2 / 300), "lecun": np.sqrt(1 / 200), "normal": 0.01}
+    for init, std in expected.items():
+        layer = Linear(200, 100, init=init, rng=0)
+        measured = layer.weight.data.data.std()
+        # 20,000 draws: the sample std is within 2% of the true one with overwhelming probability.
+        assert abs(measured / std - 1) < 0.02, f"Linear(200, 100, init={init!r}): weight std {measured:.5f}, expected about {std:.5f}"
+        assert abs(layer.weight.data.data.mean()) < 0.05 * std, f"init={init!r}: weights should have mean 0"
+
+    plain = Linear(3, 2, bias=False, dtype=np.float32, rng=0)
+    assert plain.bias is None and len(plain.parameters()) == 1, "bias=False: bias is None and only weight is a parameter"
+    assert plain.weight.dtype == np.float32, f"dtype=float32: expected float32 weights, got {plain.weight.dtype}"
+    wide = Linear(3, 2, rng=0)
+    assert np.allclose(plain.weight.data.data, wide.weight.data.data, atol=1e-6), "the same seed gives the same weights in float32 and float64"
+
+test_linear_init()
+
+# %% [markdown]
+# ### The forward pass
+#
+# `forward` computes `x @ W.T + b` with `Variable` operations, so autograd gives the gradients of the weights,
+# the bias and the input. The input may be a `Variable` or a plain array (`_as_variable` handles both), and
+# without a bias there is nothing to add. Write `_linear_forward`.
+
+# %% nbgrader={"grade": false, "grade_id": "linear-forward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _linear_forward(self, x):
+    """`Linear.forward`: x (batch, in_features), a Variable or an array, to (batch, out_features)."""
+    ### BEGIN SOLUTION
+    out = _as_variable(x) @ self.weight.T
+    if self.bias is not None:
+        out = out + self.bias
+    return out
+    ### END SOLUTION
+
+
+Linear.forward = _linear_forward
+
+# %% nbgrader={"grade": true, "grade_id": "test-linear-forward", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
+def test_linear_forward():
+    """Linear computes x @ W.T + b and gets the gradients of a matrix product."""
+    layer = Linear(3, 2, rng=1)
     W = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
     layer.weight.data.data[...] = W
     layer.bias.data.data[...] = [0.5, -0.5]
@@ -541,9 +711,10 @@ def test_linear():
     assert np.allclose(layer.bias.grad.data.data, upstream.sum(axis=0)), f"bias.grad: expected the column sums of upstream, got {layer.bias.grad.data.data}"
 
     plain = Linear(3, 2, bias=False, dtype=np.float32, rng=0)
-    assert plain.bias is None and len(plain.parameters()) == 1, "bias=False: bias is None and only weight is a parameter"
     out = plain(np.ones((4, 3), dtype=np.float32))
-    assert plain.weight.dtype == np.float32 and out.dtype == np.float32, f"dtype=float32: expected float32 weights and output, got {plain.weight.dtype}, {out.dtype}"
+    expected = np.ones((4, 3)) @ plain.weight.data.data.T
+    assert out.shape == (4, 2) and np.allclose(out.data.data, expected, atol=1e-6), f"bias=False: expected x @ W.T, got\n{out.data.data}"
+    assert out.dtype == np.float32, f"dtype=float32: expected a float32 output, got {out.dtype}"
     ### BEGIN HIDDEN TESTS
     xv = Variable(x.copy())
     layer.zero_grad()
@@ -551,7 +722,7 @@ def test_linear():
     assert np.allclose(xv.grad.data.data, upstream @ W), "the input receives upstream @ W"
     ### END HIDDEN TESTS
 
-test_linear()
+test_linear_forward()
 
 # %% [markdown]
 # ## 3. Activations
@@ -568,23 +739,12 @@ test_linear()
 # | `SELU` | `λ x` for `x > 0`, `λ α (e^x - 1)` otherwise | `λ` for `x > 0`, `λ α e^x` otherwise |
 # | `Softmax` | `e^{x_i} / Σ_j e^{x_j}` along `axis` | a full Jacobian: `s_i (δ_ij - s_j)` |
 #
-# **SELU** (Klambauer et al., 2017) uses two constants, `α ≈ 1.6733` and `λ ≈ 1.0507`, chosen so that inputs
-# with mean 0 and variance 1 give outputs with mean 0 and variance 1. With LeCun initialisation, a deep stack
-# of SELU layers keeps its activations normalised by itself. Write it from `relu` and `exp`: `min(x, 0)` is
-# `x - x.relu()`, and `exp(min(x, 0))` never overflows, where `exp(x)` for a large positive `x` would.
-#
-# **Softmax** turns scores into probabilities. `e^{1000}` overflows, but softmax does not change when the same
-# constant is subtracted from every score (`e^{x_i - c} / Σ_j e^{x_j - c}`: the `e^{-c}` cancels). Subtract
-# the largest score along `axis` first and every exponent is at most 0. The shift is a constant: take it from
-# the ndarray (`x.data.data.max(...)`), not from a `Variable` operation, so autograd does not send gradients
-# through it (they would add up to zero anyway).
+# Each activation is a `Module` with no parameters and only a `forward`. The first three are one `Variable`
+# operation each, written in the last module; `_as_variable` lets them take plain arrays as well. Write
+# `ReLU.forward`.
 
-# %% nbgrader={"grade": false, "grade_id": "activations", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "relu", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-
-
 class ReLU(Module):
     def forward(self, x):
         """max(x, 0), element-wise."""
@@ -593,6 +753,26 @@ class ReLU(Module):
         ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "test-relu", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+def test_relu():
+    """ReLU gives max(x, 0) as a Variable, with gradient 1 where x > 0 and 0 where x < 0."""
+    points = np.array([[-3.0, -0.7, 0.4, 2.5]])
+    x = Variable(points.copy())
+    y = ReLU()(x)
+    assert isinstance(y, Variable), f"ReLU should return a Variable, got {type(y).__name__}"
+    assert np.allclose(y.data.data, np.maximum(points, 0)), f"ReLU: expected {np.maximum(points, 0)}, got {y.data.data}"
+    y.sum().backward()
+    expected = (points > 0).astype(float)
+    assert np.allclose(x.grad.data.data, expected), f"ReLU gradient: expected {expected}, got {x.grad.data.data}"
+    assert np.allclose(ReLU()(np.array([-1.0, 0.0, 2.0])).data.data, [0.0, 0.0, 2.0]), "ReLU should take a plain array"
+
+test_relu()
+
+# %% [markdown]
+# Write `Sigmoid.forward`.
+
+# %% nbgrader={"grade": false, "grade_id": "sigmoid", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
 class Sigmoid(Module):
     def forward(self, x):
         """1 / (1 + exp(-x)), element-wise."""
@@ -601,12 +781,60 @@ class Sigmoid(Module):
         ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "test-sigmoid", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+def test_sigmoid():
+    """Sigmoid gives 1 / (1 + e^-x) as a Variable, with gradient s (1 - s)."""
+    points = np.array([[-3.0, -0.7, 0.0, 0.4, 2.5]])
+    x = Variable(points.copy())
+    y = Sigmoid()(x)
+    expected = 1 / (1 + np.exp(-points))
+    assert isinstance(y, Variable), f"Sigmoid should return a Variable, got {type(y).__name__}"
+    assert np.allclose(y.data.data, expected), f"Sigmoid: expected {expected}, got {y.data.data}"
+    y.sum().backward()
+    slope = expected * (1 - expected)
+    assert np.allclose(x.grad.data.data, slope), f"Sigmoid gradient: expected {slope}, got {x.grad.data.data}"
+
+test_sigmoid()
+
+# %% [markdown]
+# Write `Tanh.forward`.
+
+# %% nbgrader={"grade": false, "grade_id": "tanh", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
 class Tanh(Module):
     def forward(self, x):
         """tanh(x), element-wise."""
         ### BEGIN SOLUTION
         return _as_variable(x).tanh()
         ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-tanh", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+def test_tanh():
+    """Tanh gives tanh(x) as a Variable, with gradient 1 - t²."""
+    points = np.array([[-3.0, -0.7, 0.0, 0.4, 2.5]])
+    x = Variable(points.copy())
+    y = Tanh()(x)
+    expected = np.tanh(points)
+    assert isinstance(y, Variable), f"Tanh should return a Variable, got {type(y).__name__}"
+    assert np.allclose(y.data.data, expected), f"Tanh: expected {expected}, got {y.data.data}"
+    y.sum().backward()
+    slope = 1 - expected ** 2
+    assert np.allclose(x.grad.data.data, slope), f"Tanh gradient: expected {slope}, got {x.grad.data.data}"
+
+test_tanh()
+
+# %% [markdown]
+# **SELU** (Klambauer et al., 2017) uses two constants, `α ≈ 1.6733` and `λ ≈ 1.0507`, chosen so that inputs
+# with mean 0 and variance 1 give outputs with mean 0 and variance 1. With LeCun initialisation, a deep stack
+# of SELU layers keeps its activations normalised by itself. Build it from `relu` and `exp`: `min(x, 0)` is
+# `x - x.relu()`, and `exp(min(x, 0))` never overflows, where `exp(x)` for a large positive `x` would. Write
+# `SELU.forward`.
+
+# %% nbgrader={"grade": false, "grade_id": "selu", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 
 
 class SELU(Module):
@@ -620,6 +848,36 @@ class SELU(Module):
         ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "test-selu", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_selu():
+    """SELU: λ x above 0, λ α (e^x - 1) below, the matching gradient, and finite at ±1000."""
+    points = np.array([[-3.0, -0.7, 0.4, 2.5]])
+    x = Variable(points.copy())
+    y = SELU()(x)
+    expected = np.where(points > 0, SELU_SCALE * points, SELU_SCALE * SELU_ALPHA * (np.exp(points) - 1))
+    assert isinstance(y, Variable), f"SELU should return a Variable, got {type(y).__name__}"
+    assert np.allclose(y.data.data, expected), f"SELU: expected {expected}, got {y.data.data}"
+    y.sum().backward()
+    slope = np.where(points > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(points))
+    assert np.allclose(x.grad.data.data, slope), f"SELU gradient: expected {slope}, got {x.grad.data.data}"
+
+    extremes = Variable(np.array([-1000.0, 1000.0]))
+    huge = SELU()(extremes)
+    assert np.all(np.isfinite(huge.data.data)), f"SELU(±1000) must be finite, got {huge.data.data}"
+    huge.sum().backward()
+    assert np.all(np.isfinite(extremes.grad.data.data)), f"the gradient of SELU at ±1000 must be finite, got {extremes.grad.data.data}"
+
+test_selu()
+
+# %% [markdown]
+# **Softmax** turns scores into probabilities. `e^{1000}` overflows, but softmax does not change when the same
+# constant is subtracted from every score (`e^{x_i - c} / Σ_j e^{x_j - c}`: the `e^{-c}` cancels). Subtract
+# the largest score along `axis` first and every exponent is at most 0. The shift is a constant: take it from
+# the ndarray (`x.data.data.max(...)`), not from a `Variable` operation, so autograd does not send gradients
+# through it (they would add up to zero anyway). Write `Softmax.forward`.
+
+# %% nbgrader={"grade": false, "grade_id": "softmax", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
 class Softmax(Module):
     """exp(x) / exp(x).sum(axis), computed after subtracting the maximum along `axis`."""
 
@@ -639,32 +897,9 @@ class Softmax(Module):
         return f"axis={self.axis}"
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-activations", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
-def test_activations():
-    """Each activation's values and gradients, against numpy formulas and finite differences."""
-    points = np.array([[-3.0, -0.7, 0.0, 0.4, 2.5]])
-    formulas = {
-        ReLU: np.maximum(points, 0),
-        Sigmoid: 1 / (1 + np.exp(-points)),
-        Tanh: np.tanh(points),
-        SELU: np.where(points > 0, SELU_SCALE * points, SELU_SCALE * SELU_ALPHA * (np.exp(points) - 1)),
-    }
-    h = 1e-6
-    for layer_class, expected in formulas.items():
-        layer = layer_class()
-        x = Variable(points.copy())
-        y = layer(x)
-        assert isinstance(y, Variable), f"{layer_class.__name__} should return a Variable, got {type(y).__name__}"
-        assert np.allclose(y.data.data, expected), f"{layer_class.__name__}: expected {expected}, got {y.data.data}"
-        y.sum().backward()
-        away = points + (points == 0) * 0.1  # finite differences are unreliable at a kink
-        numeric = (layer(away + h).data.data - layer(away - h).data.data) / (2 * h)
-        layer_x = Variable(away.copy())
-        layer(layer_x).sum().backward()
-        assert np.allclose(layer_x.grad.data.data, numeric, atol=1e-6), f"{layer_class.__name__} gradient: expected {numeric}, got {layer_x.grad.data.data}"
-    huge = SELU()(np.array([-1000.0, 1000.0]))
-    assert np.all(np.isfinite(huge.data.data)), f"SELU(±1000) must be finite, got {huge.data.data}"
-
+# %% nbgrader={"grade": true, "grade_id": "test-softmax", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def test_softmax():
+    """Softmax: probabilities along the chosen axis, no overflow at 1000, and the Jacobian s_i (δ_ij - s_j)."""
     scores = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, -1000.0]])
     probs = Softmax()(scores).data.data
     expected = np.array([np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum(), [0.5, 0.5, 0.0]])
@@ -679,7 +914,7 @@ def test_activations():
     p = s.data.data
     assert np.allclose(x.grad.data.data, p[0, 0] * (weights - p)), f"Softmax gradient: expected {p[0, 0] * (weights - p)}, got {x.grad.data.data}"
 
-test_activations()
+test_softmax()
 
 # %% [markdown]
 # ## 4. Sequential
@@ -936,6 +1171,9 @@ test_dropout()
 #
 # `BatchNorm1d` takes inputs of shape `(N, num_features)`. In training mode a batch of one example has no
 # spread to measure; like PyTorch, raise a ValueError.
+#
+# The class below is given except for `update_running_stats`, which you write: the bookkeeping of the running
+# averages, on plain ndarrays. `forward` comes in the next cell.
 
 # %% nbgrader={"grade": false, "grade_id": "batchnorm", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -944,6 +1182,7 @@ class BatchNorm1d(Module):
 
     weight, bias: Parameters of shape (num_features,), ones and zeros.
     running_mean, running_var: buffers of shape (num_features,), zeros and ones; num_batches_tracked: int64, 0.
+    `forward` is attached after the class.
     """
 
     buffer_names = ("running_mean", "running_var", "num_batches_tracked")
@@ -969,40 +1208,73 @@ class BatchNorm1d(Module):
         self.running_var[...] = (1 - factor) * self.running_var + factor * batch_var
         ### END SOLUTION
 
-    def forward(self, x):
-        """Training: normalise with the batch's mean and biased variance (Variable operations, so gradients
-        flow through them) and update the running statistics. Evaluation: normalise with the running ones."""
-        x = _as_variable(x)
-        if x.ndim != 2 or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}) expects input (N, {self.num_features}), got {x.shape}")
-        if self.training and x.shape[0] < 2:
-            raise ValueError("BatchNorm1d needs more than one example per batch in training mode")
-        ### BEGIN SOLUTION
-        if self.training:
-            n = x.shape[0]
-            mean = x.mean(axis=0)
-            centered = x - mean
-            variance = (centered * centered).mean(axis=0)
-            self.update_running_stats(mean.data.data, variance.data.data * (n / (n - 1)))
-            normalized = centered / (variance + self.eps).sqrt()
-        else:
-            normalized = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        return normalized * self.weight + self.bias
-        ### END SOLUTION
-
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-batchnorm", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
-def test_batchnorm():
+# %% nbgrader={"grade": true, "grade_id": "test-batchnorm-running-stats", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def test_batchnorm_running_stats():
+    """update_running_stats counts batches and moves the running averages in place, by momentum or cumulatively."""
+    norm = BatchNorm1d(3)
+    mean_array, var_array = norm.running_mean, norm.running_var
+    batch_mean, batch_var = np.array([1.0, -2.0, 5.0]), np.array([4.0, 0.25, 9.0])
+    norm.update_running_stats(batch_mean, batch_var)
+    assert int(norm.num_batches_tracked) == 1, f"num_batches_tracked: expected 1, got {norm.num_batches_tracked}"
+    assert np.allclose(norm.running_mean, 0.1 * batch_mean), f"running_mean after one batch: expected {0.1 * batch_mean}, got {norm.running_mean}"
+    assert np.allclose(norm.running_var, 0.9 + 0.1 * batch_var), f"running_var after one batch: expected {0.9 + 0.1 * batch_var}, got {norm.running_var}"
+    assert norm.running_mean is mean_array and norm.running_var is var_array, "update the running arrays in place"
+    assert norm.num_batches_tracked.dtype == np.int64 and norm.num_batches_tracked.shape == (), "num_batches_tracked stays an int64 array with no axes"
+
+    cumulative = BatchNorm1d(2, momentum=None)
+    means = [np.array([1.0, 2.0]), np.array([3.0, -2.0]), np.array([-1.0, 6.0])]
+    for mean in means:
+        cumulative.update_running_stats(mean, np.ones(2))
+    assert np.allclose(cumulative.running_mean, np.mean(means, axis=0)), f"momentum=None: running_mean is the average of the batch means, expected {np.mean(means, axis=0)}, got {cumulative.running_mean}"
+    assert int(cumulative.num_batches_tracked) == 3, f"num_batches_tracked: expected 3, got {cumulative.num_batches_tracked}"
+
+test_batchnorm_running_stats()
+
+# %% [markdown]
+# ### The forward pass
+#
+# In training mode, compute the batch's mean and biased variance with `Variable` operations, so gradients
+# flow through them; hand their ndarrays to `update_running_stats`, the variance made unbiased (times
+# `N / (N - 1)`); then normalise, scale and shift. In evaluation mode, normalise with the running statistics,
+# which are plain ndarrays (constants to autograd). The checks of the input's shape are given. Write
+# `_batchnorm_forward`.
+
+# %% nbgrader={"grade": false, "grade_id": "batchnorm-forward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _batchnorm_forward(self, x):
+    """`BatchNorm1d.forward`: in training, normalise with the batch's mean and biased variance (Variable
+    operations, so gradients flow through them) and update the running statistics; in evaluation, normalise
+    with the running ones. Then scale by `weight` and shift by `bias`."""
+    x = _as_variable(x)
+    if x.ndim != 2 or x.shape[1] != self.num_features:
+        raise ValueError(f"BatchNorm1d({self.num_features}) expects input (N, {self.num_features}), got {x.shape}")
+    if self.training and x.shape[0] < 2:
+        raise ValueError("BatchNorm1d needs more than one example per batch in training mode")
+    ### BEGIN SOLUTION
+    if self.training:
+        n = x.shape[0]
+        mean = x.mean(axis=0)
+        centered = x - mean
+        variance = (centered * centered).mean(axis=0)
+        self.update_running_stats(mean.data.data, variance.data.data * (n / (n - 1)))
+        normalized = centered / (variance + self.eps).sqrt()
+    else:
+        normalized = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
+    return normalized * self.weight + self.bias
+    ### END SOLUTION
+
+
+BatchNorm1d.forward = _batchnorm_forward
+
+# %% nbgrader={"grade": true, "grade_id": "test-batchnorm-forward", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+def test_batchnorm_forward():
     """BatchNorm1d normalises with batch statistics in training, tracks running ones, and uses them in eval."""
     rng = np.random.default_rng(0)
     norm = BatchNorm1d(3)
-    assert [name for name, _ in norm.named_parameters()] == ["weight", "bias"], "parameters: weight, then bias"
-    keys = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
-    assert list(norm.state_dict()) == keys, f"state_dict keys: expected {keys}, got {list(norm.state_dict())}"
-
     x = rng.normal(loc=[1.0, -2.0, 5.0], scale=[1.0, 0.5, 3.0], size=(8, 3))
     norm.weight.data.data[...] = [1.0, 2.0, 0.5]
     norm.bias.data.data[...] = [0.0, 1.0, -1.0]
@@ -1021,12 +1293,9 @@ def test_batchnorm():
     assert np.allclose(z, expected), f"eval forward uses the running statistics: expected {expected}, got {z}"
     assert int(norm.num_batches_tracked) == 1, "eval mode must not change the running statistics"
 
-    cumulative = BatchNorm1d(3, momentum=None)
-    batches = [rng.normal(size=(5, 3)) for _ in range(3)]
-    for batch in batches:
-        cumulative(batch)
-    mean_of_means = np.mean([batch.mean(axis=0) for batch in batches], axis=0)
-    assert np.allclose(cumulative.running_mean, mean_of_means), "momentum=None: running_mean is the average of the batch means"
+    assert [name for name, _ in norm.named_parameters()] == ["weight", "bias"], "parameters: weight, then bias"
+    keys = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    assert list(norm.state_dict()) == keys, f"state_dict keys: expected {keys}, got {list(norm.state_dict())}"
     with pytest.raises(ValueError):
         BatchNorm1d(3)(np.ones((1, 3)))
     ### BEGIN HIDDEN TESTS
@@ -1036,7 +1305,7 @@ def test_batchnorm():
     assert np.allclose(inputs.grad.data.data.sum(axis=0), 0), "batch-norm input gradients sum to zero over the batch"
     ### END HIDDEN TESTS
 
-test_batchnorm()
+test_batchnorm_forward()
 
 # %% [markdown]
 # Batch norm on the sigmoid network of section 5: the same 100 layers, now `Linear → BatchNorm1d → Sigmoid`.

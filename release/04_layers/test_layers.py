@@ -7,9 +7,40 @@ import pytest
 from tinytorch.core.layers import *  # noqa: F401,F403
 
 
-@pytest.mark.points(10, grade_id='test-module-parameters')
-def test_module_parameters():
-    """named_modules and named_parameters walk the tree parents first, own parameters before children's."""
+@pytest.mark.points(4, grade_id='test-module-named-modules')
+def test_module_named_modules():
+    """named_modules lists a module, then each child's subtree in assignment order, with dotted names."""
+
+    class Leaf(Module):
+        def __init__(self):
+            self.weight = Parameter(np.ones(2))
+
+    class Stack(Module):
+        def __init__(self):
+            self.first = Leaf()
+            self.gain = Parameter(np.array(2.0))
+            self.rest = [Leaf(), Leaf()]
+
+    class Tree(Module):
+        def __init__(self):
+            self.stack = Stack()
+            self.last = Leaf()
+
+    leaf = Leaf()
+    found = leaf.named_modules()
+    assert len(found) == 1 and found[0][0] == "" and found[0][1] is leaf, f"a module without children: expected [('', module)], got {found}"
+
+    tree = Tree()
+    names = [name for name, _ in tree.named_modules()]
+    expected = ["", "stack", "stack.first", "stack.rest.0", "stack.rest.1", "last"]
+    assert names == expected, f"names, parents before children: expected {expected}, got {names}"
+    modules = [module for _, module in tree.named_modules()]
+    assert modules[0] is tree and modules[2] is tree.stack.first and modules[4] is tree.stack.rest[1], "each name must come with its own module"
+
+
+@pytest.mark.points(6, grade_id='test-module-named-parameters')
+def test_module_named_parameters():
+    """named_parameters walks the tree parents first, own parameters before children's, each parameter once."""
 
     class Affine(Module):
         def __init__(self, features):
@@ -35,13 +66,11 @@ def test_module_parameters():
             return self.right[0](self.left(x)) + self.bias
 
     pair = Pair()
-    modules = [name for name, _ in pair.named_modules()]
-    assert modules == ["", "left", "right.0"], f"named_modules: expected ['', 'left', 'right.0'], got {modules}"
     names = [name for name, _ in pair.named_parameters()]
     expected = ["bias", "left.scale", "left.shift", "right.0.scale", "right.0.shift"]
-    assert names == expected, f"named_parameters: expected {expected}, got {names}"
-    assert pair.parameters()[0] is pair.bias, "parameters() must return the Parameter objects themselves, not copies"
-    assert len(pair.parameters()) == 5, f"expected 5 parameters, got {len(pair.parameters())}"
+    assert names == expected, f"own parameters first, then each child's: expected {expected}, got {names}"
+    assert all(isinstance(p, Parameter) for p in pair.parameters()), "parameters() should return the Parameters"
+    assert pair.parameters()[1] is pair.left.scale, "parameters() must return the Parameter objects themselves, not copies"
 
     shared = Affine(2)
     twice = Stack()
@@ -57,40 +86,77 @@ def test_module_parameters():
     assert all(p.grad is None for p in pair.parameters()), "zero_grad() should reset every parameter's grad to None"
 
 
-@pytest.mark.points(8, grade_id='test-module-modes-and-state')
-def test_module_modes_and_state():
-    """train()/eval() reach every sub-module; state_dict copies; load_state_dict restores in place and checks keys."""
+@pytest.mark.points(3, grade_id='test-module-train')
+def test_module_train():
+    """train() and eval() set the training flag on every sub-module and return the module itself."""
+
+    class Leaf(Module):
+        def __init__(self):
+            self.weight = Parameter(np.ones(2))
+
+    class Stack(Module):
+        def __init__(self):
+            self.first = Leaf()
+            self.rest = [Leaf(), Leaf()]
+
+    stack = Stack()
+    returned = stack.eval()
+    assert returned is stack, "eval() (and train()) should return the module itself"
+    flags = [module.training for _, module in stack.named_modules()]
+    assert flags == [False] * 4, f"after eval(), every module should have training False, got {flags}"
+    assert stack.train() is stack, "train() should return the module itself"
+    flags = [module.training for _, module in stack.named_modules()]
+    assert flags == [True] * 4, f"after train(), every module should have training True, got {flags}"
+    stack.rest[0].train(False)
+    flags = [module.training for _, module in stack.named_modules()]
+    assert flags == [True, True, False, True], f"train(False) on one child changes that child only: got {flags}"
+    assert stack.train(0).training is False, "train(mode) stores bool(mode)"
+
+
+@pytest.mark.points(2, grade_id='test-module-state-dict')
+def test_module_state_dict():
+    """state_dict has torch's keys in torch's order, with copies of the arrays as values."""
 
     class Affine(Module):
         def __init__(self, features):
             self.scale = Parameter(np.ones(features))
             self.shift = Parameter(np.zeros(features))
 
-        def forward(self, x):
-            return x * self.scale + self.shift
+    class Stack(Module):
+        def __init__(self):
+            self.first = Affine(3)
+            self.gain = Parameter(np.array(2.0))
+            self.rest = [Affine(3), Affine(3)]
+
+    stack = Stack()
+    state = stack.state_dict()
+    keys = ["gain", "first.scale", "first.shift", "rest.0.scale", "rest.0.shift", "rest.1.scale", "rest.1.shift"]
+    assert list(state) == keys, f"state_dict keys: expected {keys}, got {list(state)}"
+    assert all(isinstance(value, np.ndarray) for value in state.values()), "state_dict values should be ndarrays"
+    assert state["first.scale"].shape == (3,) and state["gain"].shape == (), "each value keeps its array's shape"
+    stack.first.scale.data.data[:] = 5.0
+    assert np.all(state["first.scale"] == 1.0), "state_dict() must copy: changing the model changed the checkpoint"
+
+
+@pytest.mark.points(3, grade_id='test-module-load-state-dict')
+def test_module_load_state_dict():
+    """load_state_dict restores values in place, and refuses missing, extra or misshapen entries untouched."""
+
+    class Affine(Module):
+        def __init__(self, features):
+            self.scale = Parameter(np.ones(features))
+            self.shift = Parameter(np.zeros(features))
 
     class Stack(Module):
         def __init__(self):
             self.first = Affine(3)
             self.gain = Parameter(np.array(2.0))
             self.rest = [Affine(3), Affine(3)]
+
     stack = Stack()
-    returned = stack.eval()
-    assert returned is stack, "eval() (and train()) should return the module itself"
-    flags = [module.training for _, module in stack.named_modules()]
-    assert flags == [False] * 4, f"after eval(), every module should have training False, got {flags}"
-    stack.train()
-    flags = [module.training for _, module in stack.named_modules()]
-    assert flags == [True] * 4, f"after train(), every module should have training True, got {flags}"
-
     state = stack.state_dict()
-    keys = ["gain", "first.scale", "first.shift", "rest.0.scale", "rest.0.shift", "rest.1.scale", "rest.1.shift"]
-    assert list(state) == keys, f"state_dict keys: expected {keys}, got {list(state)}"
-    assert all(isinstance(value, np.ndarray) for value in state.values()), "state_dict values should be ndarrays"
-    stack.first.scale.data.data[:] = 5.0
-    assert np.all(state["first.scale"] == 1.0), "state_dict() must copy: changing the model changed the checkpoint"
-
     array = stack.first.scale.data.data
+    array[:] = 5.0
     stack.load_state_dict(state)
     assert np.all(stack.first.scale.data.data == 1.0), "load_state_dict should restore the saved values"
     assert stack.first.scale.data.data is array, "load_state_dict must copy into the existing arrays (in place)"
@@ -102,28 +168,23 @@ def test_module_modes_and_state():
     assert stack.gain.item() == 2.0, "a rejected state_dict must not change the model"
 
 
-@pytest.mark.points(6, grade_id='test-init-std')
+@pytest.mark.points(3, grade_id='test-init-std')
 def test_init_std():
-    """Each scheme has its standard deviation, and Linear's weights are drawn with it."""
+    """Each scheme has its standard deviation, as a Python float; an unknown name is a ValueError."""
     expected = {"he": np.sqrt(2 / 200), "xavier": np.sqrt(2 / 300), "lecun": np.sqrt(1 / 200), "normal": 0.01}
     for init, std in expected.items():
         got = init_std(init, 200, 100)
         assert np.isclose(got, std), f"init_std({init!r}, fan_in=200, fan_out=100): expected {std:.6f}, got {got}"
+        assert isinstance(got, float), f"init_std({init!r}, ...) should return a Python float, got {type(got).__name__}"
     with pytest.raises(ValueError):
         init_std("uniform", 10, 10)
 
-    for init, std in expected.items():
-        layer = Linear(200, 100, init=init, rng=0)
-        measured = layer.weight.data.data.std()
-        # 20,000 draws: the sample std is within 2% of the true one with overwhelming probability.
-        assert abs(measured / std - 1) < 0.02, f"Linear(200, 100, init={init!r}): weight std {measured:.5f}, expected about {std:.5f}"
-        assert abs(layer.weight.data.data.mean()) < 0.05 * std, f"init={init!r}: weights should have mean 0"
 
-
-@pytest.mark.points(10, grade_id='test-linear')
-def test_linear():
-    """Linear has torch's weight layout, computes x @ W.T + b, and gets the gradients of a matrix product."""
+@pytest.mark.points(6, grade_id='test-linear-init')
+def test_linear_init():
+    """Linear has torch's weight layout, zero bias, seeded weights drawn with init_std, and the dtype asked for."""
     layer = Linear(3, 2, rng=1)
+    assert layer.in_features == 3 and layer.out_features == 2, "Linear(3, 2) should store in_features=3, out_features=2"
     assert layer.weight.shape == (2, 3), f"weight shape: expected (out, in) = (2, 3), got {layer.weight.shape}"
     assert layer.bias.shape == (2,) and np.all(layer.bias.data.data == 0), "bias: expected zeros of shape (2,)"
     assert isinstance(layer.weight, Parameter) and isinstance(layer.bias, Parameter), "weight and bias must be Parameters"
@@ -131,6 +192,25 @@ def test_linear():
     same = Linear(3, 2, rng=1)
     assert np.array_equal(layer.weight.data.data, same.weight.data.data), "the same seed must give the same weights"
 
+    expected = {"he": np.sqrt(2 / 200), "xavier": np.sqrt(2 / 300), "lecun": np.sqrt(1 / 200), "normal": 0.01}
+    for init, std in expected.items():
+        layer = Linear(200, 100, init=init, rng=0)
+        measured = layer.weight.data.data.std()
+        # 20,000 draws: the sample std is within 2% of the true one with overwhelming probability.
+        assert abs(measured / std - 1) < 0.02, f"Linear(200, 100, init={init!r}): weight std {measured:.5f}, expected about {std:.5f}"
+        assert abs(layer.weight.data.data.mean()) < 0.05 * std, f"init={init!r}: weights should have mean 0"
+
+    plain = Linear(3, 2, bias=False, dtype=np.float32, rng=0)
+    assert plain.bias is None and len(plain.parameters()) == 1, "bias=False: bias is None and only weight is a parameter"
+    assert plain.weight.dtype == np.float32, f"dtype=float32: expected float32 weights, got {plain.weight.dtype}"
+    wide = Linear(3, 2, rng=0)
+    assert np.allclose(plain.weight.data.data, wide.weight.data.data, atol=1e-6), "the same seed gives the same weights in float32 and float64"
+
+
+@pytest.mark.points(7, grade_id='test-linear-forward')
+def test_linear_forward():
+    """Linear computes x @ W.T + b and gets the gradients of a matrix product."""
+    layer = Linear(3, 2, rng=1)
     W = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
     layer.weight.data.data[...] = W
     layer.bias.data.data[...] = [0.5, -0.5]
@@ -145,37 +225,77 @@ def test_linear():
     assert np.allclose(layer.bias.grad.data.data, upstream.sum(axis=0)), f"bias.grad: expected the column sums of upstream, got {layer.bias.grad.data.data}"
 
     plain = Linear(3, 2, bias=False, dtype=np.float32, rng=0)
-    assert plain.bias is None and len(plain.parameters()) == 1, "bias=False: bias is None and only weight is a parameter"
     out = plain(np.ones((4, 3), dtype=np.float32))
-    assert plain.weight.dtype == np.float32 and out.dtype == np.float32, f"dtype=float32: expected float32 weights and output, got {plain.weight.dtype}, {out.dtype}"
+    expected = np.ones((4, 3)) @ plain.weight.data.data.T
+    assert out.shape == (4, 2) and np.allclose(out.data.data, expected, atol=1e-6), f"bias=False: expected x @ W.T, got\n{out.data.data}"
+    assert out.dtype == np.float32, f"dtype=float32: expected a float32 output, got {out.dtype}"
 
 
-@pytest.mark.points(10, grade_id='test-activations')
-def test_activations():
-    """Each activation's values and gradients, against numpy formulas and finite differences."""
+@pytest.mark.points(1, grade_id='test-relu')
+def test_relu():
+    """ReLU gives max(x, 0) as a Variable, with gradient 1 where x > 0 and 0 where x < 0."""
+    points = np.array([[-3.0, -0.7, 0.4, 2.5]])
+    x = Variable(points.copy())
+    y = ReLU()(x)
+    assert isinstance(y, Variable), f"ReLU should return a Variable, got {type(y).__name__}"
+    assert np.allclose(y.data.data, np.maximum(points, 0)), f"ReLU: expected {np.maximum(points, 0)}, got {y.data.data}"
+    y.sum().backward()
+    expected = (points > 0).astype(float)
+    assert np.allclose(x.grad.data.data, expected), f"ReLU gradient: expected {expected}, got {x.grad.data.data}"
+    assert np.allclose(ReLU()(np.array([-1.0, 0.0, 2.0])).data.data, [0.0, 0.0, 2.0]), "ReLU should take a plain array"
+
+
+@pytest.mark.points(1, grade_id='test-sigmoid')
+def test_sigmoid():
+    """Sigmoid gives 1 / (1 + e^-x) as a Variable, with gradient s (1 - s)."""
     points = np.array([[-3.0, -0.7, 0.0, 0.4, 2.5]])
-    formulas = {
-        ReLU: np.maximum(points, 0),
-        Sigmoid: 1 / (1 + np.exp(-points)),
-        Tanh: np.tanh(points),
-        SELU: np.where(points > 0, SELU_SCALE * points, SELU_SCALE * SELU_ALPHA * (np.exp(points) - 1)),
-    }
-    h = 1e-6
-    for layer_class, expected in formulas.items():
-        layer = layer_class()
-        x = Variable(points.copy())
-        y = layer(x)
-        assert isinstance(y, Variable), f"{layer_class.__name__} should return a Variable, got {type(y).__name__}"
-        assert np.allclose(y.data.data, expected), f"{layer_class.__name__}: expected {expected}, got {y.data.data}"
-        y.sum().backward()
-        away = points + (points == 0) * 0.1  # finite differences are unreliable at a kink
-        numeric = (layer(away + h).data.data - layer(away - h).data.data) / (2 * h)
-        layer_x = Variable(away.copy())
-        layer(layer_x).sum().backward()
-        assert np.allclose(layer_x.grad.data.data, numeric, atol=1e-6), f"{layer_class.__name__} gradient: expected {numeric}, got {layer_x.grad.data.data}"
-    huge = SELU()(np.array([-1000.0, 1000.0]))
-    assert np.all(np.isfinite(huge.data.data)), f"SELU(±1000) must be finite, got {huge.data.data}"
+    x = Variable(points.copy())
+    y = Sigmoid()(x)
+    expected = 1 / (1 + np.exp(-points))
+    assert isinstance(y, Variable), f"Sigmoid should return a Variable, got {type(y).__name__}"
+    assert np.allclose(y.data.data, expected), f"Sigmoid: expected {expected}, got {y.data.data}"
+    y.sum().backward()
+    slope = expected * (1 - expected)
+    assert np.allclose(x.grad.data.data, slope), f"Sigmoid gradient: expected {slope}, got {x.grad.data.data}"
 
+
+@pytest.mark.points(1, grade_id='test-tanh')
+def test_tanh():
+    """Tanh gives tanh(x) as a Variable, with gradient 1 - t²."""
+    points = np.array([[-3.0, -0.7, 0.0, 0.4, 2.5]])
+    x = Variable(points.copy())
+    y = Tanh()(x)
+    expected = np.tanh(points)
+    assert isinstance(y, Variable), f"Tanh should return a Variable, got {type(y).__name__}"
+    assert np.allclose(y.data.data, expected), f"Tanh: expected {expected}, got {y.data.data}"
+    y.sum().backward()
+    slope = 1 - expected ** 2
+    assert np.allclose(x.grad.data.data, slope), f"Tanh gradient: expected {slope}, got {x.grad.data.data}"
+
+
+@pytest.mark.points(3, grade_id='test-selu')
+def test_selu():
+    """SELU: λ x above 0, λ α (e^x - 1) below, the matching gradient, and finite at ±1000."""
+    points = np.array([[-3.0, -0.7, 0.4, 2.5]])
+    x = Variable(points.copy())
+    y = SELU()(x)
+    expected = np.where(points > 0, SELU_SCALE * points, SELU_SCALE * SELU_ALPHA * (np.exp(points) - 1))
+    assert isinstance(y, Variable), f"SELU should return a Variable, got {type(y).__name__}"
+    assert np.allclose(y.data.data, expected), f"SELU: expected {expected}, got {y.data.data}"
+    y.sum().backward()
+    slope = np.where(points > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(points))
+    assert np.allclose(x.grad.data.data, slope), f"SELU gradient: expected {slope}, got {x.grad.data.data}"
+
+    extremes = Variable(np.array([-1000.0, 1000.0]))
+    huge = SELU()(extremes)
+    assert np.all(np.isfinite(huge.data.data)), f"SELU(±1000) must be finite, got {huge.data.data}"
+    huge.sum().backward()
+    assert np.all(np.isfinite(extremes.grad.data.data)), f"the gradient of SELU at ±1000 must be finite, got {extremes.grad.data.data}"
+
+
+@pytest.mark.points(4, grade_id='test-softmax')
+def test_softmax():
+    """Softmax: probabilities along the chosen axis, no overflow at 1000, and the Jacobian s_i (δ_ij - s_j)."""
     scores = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, -1000.0]])
     probs = Softmax()(scores).data.data
     expected = np.array([np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum(), [0.5, 0.5, 0.0]])
@@ -238,15 +358,32 @@ def test_dropout():
     assert Dropout(0.5, rng=1)(np.ones(4, dtype=np.float32)).dtype == np.float32, "float32 input should give float32 output"
 
 
-@pytest.mark.points(12, grade_id='test-batchnorm')
-def test_batchnorm():
+@pytest.mark.points(4, grade_id='test-batchnorm-running-stats')
+def test_batchnorm_running_stats():
+    """update_running_stats counts batches and moves the running averages in place, by momentum or cumulatively."""
+    norm = BatchNorm1d(3)
+    mean_array, var_array = norm.running_mean, norm.running_var
+    batch_mean, batch_var = np.array([1.0, -2.0, 5.0]), np.array([4.0, 0.25, 9.0])
+    norm.update_running_stats(batch_mean, batch_var)
+    assert int(norm.num_batches_tracked) == 1, f"num_batches_tracked: expected 1, got {norm.num_batches_tracked}"
+    assert np.allclose(norm.running_mean, 0.1 * batch_mean), f"running_mean after one batch: expected {0.1 * batch_mean}, got {norm.running_mean}"
+    assert np.allclose(norm.running_var, 0.9 + 0.1 * batch_var), f"running_var after one batch: expected {0.9 + 0.1 * batch_var}, got {norm.running_var}"
+    assert norm.running_mean is mean_array and norm.running_var is var_array, "update the running arrays in place"
+    assert norm.num_batches_tracked.dtype == np.int64 and norm.num_batches_tracked.shape == (), "num_batches_tracked stays an int64 array with no axes"
+
+    cumulative = BatchNorm1d(2, momentum=None)
+    means = [np.array([1.0, 2.0]), np.array([3.0, -2.0]), np.array([-1.0, 6.0])]
+    for mean in means:
+        cumulative.update_running_stats(mean, np.ones(2))
+    assert np.allclose(cumulative.running_mean, np.mean(means, axis=0)), f"momentum=None: running_mean is the average of the batch means, expected {np.mean(means, axis=0)}, got {cumulative.running_mean}"
+    assert int(cumulative.num_batches_tracked) == 3, f"num_batches_tracked: expected 3, got {cumulative.num_batches_tracked}"
+
+
+@pytest.mark.points(8, grade_id='test-batchnorm-forward')
+def test_batchnorm_forward():
     """BatchNorm1d normalises with batch statistics in training, tracks running ones, and uses them in eval."""
     rng = np.random.default_rng(0)
     norm = BatchNorm1d(3)
-    assert [name for name, _ in norm.named_parameters()] == ["weight", "bias"], "parameters: weight, then bias"
-    keys = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
-    assert list(norm.state_dict()) == keys, f"state_dict keys: expected {keys}, got {list(norm.state_dict())}"
-
     x = rng.normal(loc=[1.0, -2.0, 5.0], scale=[1.0, 0.5, 3.0], size=(8, 3))
     norm.weight.data.data[...] = [1.0, 2.0, 0.5]
     norm.bias.data.data[...] = [0.0, 1.0, -1.0]
@@ -265,11 +402,8 @@ def test_batchnorm():
     assert np.allclose(z, expected), f"eval forward uses the running statistics: expected {expected}, got {z}"
     assert int(norm.num_batches_tracked) == 1, "eval mode must not change the running statistics"
 
-    cumulative = BatchNorm1d(3, momentum=None)
-    batches = [rng.normal(size=(5, 3)) for _ in range(3)]
-    for batch in batches:
-        cumulative(batch)
-    mean_of_means = np.mean([batch.mean(axis=0) for batch in batches], axis=0)
-    assert np.allclose(cumulative.running_mean, mean_of_means), "momentum=None: running_mean is the average of the batch means"
+    assert [name for name, _ in norm.named_parameters()] == ["weight", "bias"], "parameters: weight, then bias"
+    keys = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    assert list(norm.state_dict()) == keys, f"state_dict keys: expected {keys}, got {list(norm.state_dict())}"
     with pytest.raises(ValueError):
         BatchNorm1d(3)(np.ones((1, 3)))

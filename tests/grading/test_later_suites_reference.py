@@ -44,7 +44,7 @@ def test_the_reference_passes_every_test(course, sandbox, name, run_suite, colle
     assert outcomes.passed == {test for test, _ in collected_tests(suite)}
 
 
-TRAIN_ALL = "        for _, module in self.named_modules():\n            module.training = bool(mode)\n"
+TRAIN_ALL = "    for _, module in self.named_modules():\n        module.training = bool(mode)\n"
 
 # Each broken package: (module, file, edits, the exact set of hidden tests that must fail).
 BROKEN = {
@@ -53,7 +53,7 @@ BROKEN = {
         {"test_train_and_eval_reach_every_module"},
     ),
     "layers: train() sets only the module's own flag": (
-        "layers", "layers", [(TRAIN_ALL, "        self.training = bool(mode)\n")],
+        "layers", "layers", [(TRAIN_ALL, "    self.training = bool(mode)\n")],
         # a BatchNorm1d inside stays in training: the reloaded model's eval output is off too
         {"test_train_and_eval_reach_every_module", "test_state_dict_round_trip"},
     ),

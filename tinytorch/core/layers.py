@@ -34,6 +34,7 @@ class Module:
 
     A subclass sets its Parameters, sub-modules and buffers as attributes in `__init__` and computes its
     output in `forward`. Calling the module calls `forward`. Subclasses need not call `Module.__init__`.
+    named_parameters, train, state_dict and load_state_dict are attached after the class, one per cell.
     """
 
     training = True  # a class default; train() and eval() set it on each instance
@@ -82,21 +83,6 @@ class Module:
             found.extend(child.named_modules(_join(prefix, name)))
         return found
 
-    def named_parameters(self):
-        """(dotted name, Parameter) for every Parameter in this module and the modules inside it.
-
-        For each module of `named_modules()`, in order, its `own_parameters()`, named `_join(module name,
-        parameter name)`. A Parameter met a second time (a layer used twice) is listed only the first time:
-        compare with `is`, not `==`, or keep a set of `id(parameter)`.
-        """
-        found, seen = [], set()
-        for prefix, module in self.named_modules():
-            for name, parameter in module.own_parameters():
-                if id(parameter) not in seen:
-                    seen.add(id(parameter))
-                    found.append((_join(prefix, name), parameter))
-        return found
-
     def parameters(self):
         """Every Parameter, in the order of `named_parameters()`: what an optimizer is given."""
         return [parameter for _, parameter in self.named_parameters()]
@@ -105,12 +91,6 @@ class Module:
         """Forget the gradient of every parameter."""
         for parameter in self.parameters():
             parameter.zero_grad()
-
-    def train(self, mode=True):
-        """Set `training` to `mode` (a bool) on this module and every module inside it. Return self."""
-        for _, module in self.named_modules():
-            module.training = bool(mode)
-        return self
 
     def eval(self):
         """Switch to evaluation mode: `train(False)`."""
@@ -129,32 +109,6 @@ class Module:
                 arrays[_join(prefix, name)] = buffer
         return arrays
 
-    def state_dict(self):
-        """{dotted name: a copy of the ndarray} for every parameter and buffer, in `_state_arrays()` order.
-
-        Copies, so that training on does not change a checkpoint already taken.
-        """
-        return {name: np.array(array, copy=True) for name, array in self._state_arrays().items()}
-
-    def load_state_dict(self, state_dict):
-        """Copy the arrays of `state_dict` into this module's parameters and buffers, in place.
-
-        The keys must be exactly those of `_state_arrays()`, and each value (anything np.asarray accepts,
-        torch tensors included) must have its array's shape; otherwise raise a ValueError that names the
-        missing, unexpected or mismatched keys, before changing anything. Values take each array's dtype.
-        """
-        arrays = self._state_arrays()
-        missing = sorted(set(arrays) - set(state_dict))
-        unexpected = sorted(set(state_dict) - set(arrays))
-        if missing or unexpected:
-            raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
-        values = {name: np.asarray(state_dict[name]) for name in arrays}
-        for name, array in arrays.items():
-            if values[name].shape != array.shape:
-                raise ValueError(f"state_dict[{name!r}] has shape {values[name].shape}, expected {array.shape}")
-        for name, array in arrays.items():
-            array[...] = values[name]
-
     # Printing.
 
     def extra_repr(self):
@@ -169,6 +123,67 @@ class Module:
         for name, child in children:
             lines.append(f"  ({name}): " + repr(child).replace("\n", "\n  "))
         return "\n".join(lines) + "\n)"
+
+
+def _named_parameters(self):
+    """`Module.named_parameters`: (dotted name, Parameter) for every Parameter in this module and those inside it.
+
+    For each module of `named_modules()`, in order, its `own_parameters()`, named `_join(module name,
+    parameter name)`. A Parameter met a second time (a layer used twice) is listed only the first time:
+    compare with `is`, not `==`, or keep a set of `id(parameter)`.
+    """
+    found, seen = [], set()
+    for prefix, module in self.named_modules():
+        for name, parameter in module.own_parameters():
+            if id(parameter) not in seen:
+                seen.add(id(parameter))
+                found.append((_join(prefix, name), parameter))
+    return found
+
+
+Module.named_parameters = _named_parameters
+
+
+def _train(self, mode=True):
+    """`Module.train`: set `training` to `mode` (a bool) on this module and every module inside it. Return self."""
+    for _, module in self.named_modules():
+        module.training = bool(mode)
+    return self
+
+
+Module.train = _train
+
+
+def _state_dict(self):
+    """`Module.state_dict`: {dotted name: a copy of the ndarray} for every parameter and buffer, in
+    `_state_arrays()` order. Copies, so that training on does not change a checkpoint already taken."""
+    return {name: np.array(array, copy=True) for name, array in self._state_arrays().items()}
+
+
+Module.state_dict = _state_dict
+
+
+def _load_state_dict(self, state_dict):
+    """`Module.load_state_dict`: copy the arrays of `state_dict` into this module's parameters and buffers, in place.
+
+    The keys must be exactly those of `_state_arrays()`, and each value (anything np.asarray accepts,
+    torch tensors included) must have its array's shape; otherwise raise a ValueError that names the
+    missing, unexpected or mismatched keys, before changing anything. Values take each array's dtype.
+    """
+    arrays = self._state_arrays()
+    missing = sorted(set(arrays) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(arrays))
+    if missing or unexpected:
+        raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
+    values = {name: np.asarray(state_dict[name]) for name in arrays}
+    for name, array in arrays.items():
+        if values[name].shape != array.shape:
+            raise ValueError(f"state_dict[{name!r}] has shape {values[name].shape}, expected {array.shape}")
+    for name, array in arrays.items():
+        array[...] = values[name]
+
+
+Module.load_state_dict = _load_state_dict
 
 
 INIT_SCHEMES = ("he", "xavier", "lecun", "normal")
@@ -196,6 +211,7 @@ class Linear(Module):
 
     weight: Parameter of shape (out_features, in_features), drawn with `init` (see init_std).
     bias: Parameter of shape (out_features,), zeros; None when bias=False.
+    `forward` is attached after the class.
     """
 
     def __init__(self, in_features, out_features, bias=True, init="he", dtype=np.float64, rng=None):
@@ -210,19 +226,19 @@ class Linear(Module):
         self.weight = Parameter(weight.astype(dtype))
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
 
-    def forward(self, x):
-        """x (batch, in_features), a Variable or an array, to (batch, out_features)."""
-        out = _as_variable(x) @ self.weight.T
-        if self.bias is not None:
-            out = out + self.bias
-        return out
-
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
+def _linear_forward(self, x):
+    """`Linear.forward`: x (batch, in_features), a Variable or an array, to (batch, out_features)."""
+    out = _as_variable(x) @ self.weight.T
+    if self.bias is not None:
+        out = out + self.bias
+    return out
+
+
+Linear.forward = _linear_forward
 
 
 class ReLU(Module):
@@ -241,6 +257,10 @@ class Tanh(Module):
     def forward(self, x):
         """tanh(x), element-wise."""
         return _as_variable(x).tanh()
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 
 
 class SELU(Module):
@@ -339,6 +359,7 @@ class BatchNorm1d(Module):
 
     weight, bias: Parameters of shape (num_features,), ones and zeros.
     running_mean, running_var: buffers of shape (num_features,), zeros and ones; num_batches_tracked: int64, 0.
+    `forward` is attached after the class.
     """
 
     buffer_names = ("running_mean", "running_var", "num_batches_tracked")
@@ -362,24 +383,29 @@ class BatchNorm1d(Module):
         self.running_mean[...] = (1 - factor) * self.running_mean + factor * batch_mean
         self.running_var[...] = (1 - factor) * self.running_var + factor * batch_var
 
-    def forward(self, x):
-        """Training: normalise with the batch's mean and biased variance (Variable operations, so gradients
-        flow through them) and update the running statistics. Evaluation: normalise with the running ones."""
-        x = _as_variable(x)
-        if x.ndim != 2 or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}) expects input (N, {self.num_features}), got {x.shape}")
-        if self.training and x.shape[0] < 2:
-            raise ValueError("BatchNorm1d needs more than one example per batch in training mode")
-        if self.training:
-            n = x.shape[0]
-            mean = x.mean(axis=0)
-            centered = x - mean
-            variance = (centered * centered).mean(axis=0)
-            self.update_running_stats(mean.data.data, variance.data.data * (n / (n - 1)))
-            normalized = centered / (variance + self.eps).sqrt()
-        else:
-            normalized = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        return normalized * self.weight + self.bias
-
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+def _batchnorm_forward(self, x):
+    """`BatchNorm1d.forward`: in training, normalise with the batch's mean and biased variance (Variable
+    operations, so gradients flow through them) and update the running statistics; in evaluation, normalise
+    with the running ones. Then scale by `weight` and shift by `bias`."""
+    x = _as_variable(x)
+    if x.ndim != 2 or x.shape[1] != self.num_features:
+        raise ValueError(f"BatchNorm1d({self.num_features}) expects input (N, {self.num_features}), got {x.shape}")
+    if self.training and x.shape[0] < 2:
+        raise ValueError("BatchNorm1d needs more than one example per batch in training mode")
+    if self.training:
+        n = x.shape[0]
+        mean = x.mean(axis=0)
+        centered = x - mean
+        variance = (centered * centered).mean(axis=0)
+        self.update_running_stats(mean.data.data, variance.data.data * (n / (n - 1)))
+        normalized = centered / (variance + self.eps).sqrt()
+    else:
+        normalized = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
+    return normalized * self.weight + self.bias
+
+
+BatchNorm1d.forward = _batchnorm_forward
