@@ -16,7 +16,21 @@ from tito.grading.sanitize import for_terminal
 app = typer.Typer(help="Build, test and grade the TinyTorch course.", no_args_is_help=True)
 module_app = typer.Typer(help="Work with course modules.", no_args_is_help=True)
 app.add_typer(module_app, name="module")
-console = Console()
+# Piped into a file or another program, output is not wrapped at 80 columns: a line is as long as it needs
+# (up to PIPED_WIDTH for tables), unless COLUMNS says otherwise. In a terminal, the terminal's width.
+PIPED_WIDTH = 1000
+
+
+def make_console() -> Console:
+    import os
+    import sys
+
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console()
+    return Console(width=PIPED_WIDTH, soft_wrap=True)
+
+
+console = make_console()
 
 _options: dict[str, Optional[Path]] = {"root": None, "workspace": None}
 
@@ -123,8 +137,9 @@ def module_complete(
     from tito.complete import complete_module
 
     course = _course()
-    report = complete_module(course, course.module(module), timeout=timeout)
-    console.print(f"Checked {course.relative(report.notebook)}")
+    info = course.module(module)
+    report = complete_module(course, info, timeout=timeout)
+    _print_checked_notebook(course, info, report)
     for target in report.package.reference_targets:
         console.print(f"  using the reference tinytorch.{target} (you have not completed it yourself)")
     written = [
@@ -134,6 +149,31 @@ def module_complete(
     print_report(console, report.tests, written, report.problem)
     if not report.all_passed:
         raise typer.Exit(1)
+
+
+def _print_checked_notebook(course: Course, info, report) -> None:
+    """Which notebook was checked, and every other copy with answers saved after it."""
+    from tito.workspace import notebook_path
+
+    checked = course.relative(report.notebook)
+    console.print(f"Checked {checked}", highlight=False)
+    expected = notebook_path(course, info)
+    if report.notebook != expected:
+        console.print(f"[yellow]{course.relative(expected)} does not exist, so tito checked {checked}, the copy "
+                      f"with answers saved last.[/yellow] Copy it to your workspace: cp {checked} {course.relative(expected)}",
+                      highlight=False)
+    for copy in report.newer_copies:
+        other = course.relative(copy.path)
+        console.print(f"[yellow]warning:[/yellow] {other} has {copy.answers} answer cell(s) of its own and was saved "
+                      f"after {checked} (at {_clock(copy.saved)}, {checked} at {_clock(report.notebook.stat().st_mtime)}). "
+                      f"tito checked {checked}; if you worked in {other}, copy it over: cp {other} {checked}",
+                      highlight=False)
+
+
+def _clock(timestamp: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @app.command(

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from tito.checkup import TestOutcome
 from tito.course import Course
-from tito.errors import TitoError
 from tito.grading.prepare import written_answers
 from tito.grading.result import WrittenAnswer
 from tito.modules import ModuleInfo
 from tito.pytest_runner import PASSED, TestResult, run_tests
 from tito.release import load_manifest
 from tito.workspace import (
+    NotebookCopy,
     StudentPackage,
     build_student_package,
-    notebook_path,
+    choose_notebook,
     read_student_notebook,
     student_exports,
 )
@@ -32,6 +32,8 @@ class CompletionReport:
     tests: list[TestOutcome] = field(default_factory=list)
     written: list[WrittenAnswer] = field(default_factory=list)
     problem: str | None = None
+    # copies of the notebook holding answers saved after the one checked (see workspace.choose_notebook)
+    newer_copies: tuple[NotebookCopy, ...] = ()
 
     @property
     def earned(self) -> float:
@@ -47,14 +49,13 @@ class CompletionReport:
 
 
 def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_TIMEOUT) -> CompletionReport:
-    path = notebook_path(course, info)
-    if not path.exists():
-        raise TitoError(f"{course.relative(path)} does not exist; run `tito module start {info.name}` first")
+    manifest = load_manifest(course, info)
+    chosen = choose_notebook(course, info, manifest)
+    path = chosen.path
     notebook = read_student_notebook(path)
     exports = student_exports(notebook, info, course.relative(path))
     package = build_student_package(course, info, exports)
-    manifest = load_manifest(course, info)
-    report = CompletionReport(module=info, notebook=path, package=package)
+    report = CompletionReport(module=info, notebook=path, package=package, newer_copies=chosen.newer)
     report.written = written_answers(notebook, manifest)
     problem = _compile_problem(exports)
     if problem is None:

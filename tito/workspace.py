@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -29,6 +30,68 @@ class StudentPackage:
 
 def notebook_path(course: Course, info: ModuleInfo) -> Path:
     return course.paths.workspace / info.slug / info.notebook_name
+
+
+@dataclass(frozen=True)
+class NotebookCopy:
+    """A copy of a module's notebook: where it is, when it was last saved, how many answer cells it changed."""
+
+    path: Path
+    saved: float
+    answers: int
+
+
+@dataclass(frozen=True)
+class ChosenNotebook:
+    """The notebook `tito module complete` checks, and the copies with answers saved after it."""
+
+    path: Path
+    newer: tuple[NotebookCopy, ...] = field(default=())
+
+
+def notebook_copies(course: Course, info: ModuleInfo, manifest: dict) -> list[NotebookCopy]:
+    """Copies of the module's notebook other than the workspace one that hold answers: the release copy and
+    any other notebook in the module's workspace folder (`optimizers-Copy1.ipynb`, `Untitled.ipynb`). A copy
+    holds answers when one of its answer cells differs from the release as built; unreadable files are none."""
+    main = notebook_path(course, info)
+    candidates = [course.paths.release / info.slug / info.notebook_name]
+    if main.parent.is_dir():
+        candidates += sorted(path for path in main.parent.glob("*.ipynb") if path != main)
+    copies = []
+    for path in candidates:
+        answers = _changed_answers(path, manifest)
+        if answers:
+            copies.append(NotebookCopy(path, path.stat().st_mtime, answers))
+    return copies
+
+
+def choose_notebook(course: Course, info: ModuleInfo, manifest: dict) -> ChosenNotebook:
+    """The workspace notebook, with the copies holding answers saved after it; without a workspace notebook,
+    the copy with answers saved last (the others listed); with neither, a TitoError saying what to run."""
+    main = notebook_path(course, info)
+    copies = notebook_copies(course, info, manifest)
+    if main.exists():
+        saved = main.stat().st_mtime
+        return ChosenNotebook(main, tuple(copy for copy in copies if copy.saved > saved))
+    if not copies:
+        raise TitoError(f"{course.relative(main)} does not exist; run `tito module start {info.name}` first")
+    latest = max(copies, key=lambda copy: copy.saved)
+    return ChosenNotebook(latest.path, tuple(copy for copy in copies if copy is not latest))
+
+
+def _changed_answers(path: Path, manifest: dict) -> int:
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception:  # not a notebook: it holds no answers we could check
+        return 0
+    built = {entry["grade_id"]: entry.get("source_sha256") for entry in manifest["cells"]
+             if entry["kind"] in ("solution", "written")}
+    changed = 0
+    for cell in notebook.cells:
+        grade_id = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        if grade_id in built:
+            changed += hashlib.sha256(cell.source.encode("utf-8")).hexdigest() != built[grade_id]
+    return changed
 
 
 def package_root(course: Course) -> Path:
