@@ -67,6 +67,13 @@ import pytest
 #
 # `TensorDataset(x, y)` is that dataset: it holds arrays whose first axes have the same length, and example
 # `i` is `(x[i], y[i])`.
+#
+# ### The TensorDataset class
+#
+# The class below holds only `__init__`, which you write: it checks the arrays and keeps them. Its other three
+# methods come after it, one per cell; each cell defines a function and attaches it to the class, as in
+# `TensorDataset.get_batch = _tensor_dataset_get_batch`. Until a method is attached, the one `Dataset` has is
+# used, and for `__len__` and `__getitem__` that one raises NotImplementedError.
 
 # %% nbgrader={"grade": false, "grade_id": "dataset-base", "locked": true, "schema_version": 3, "solution": false, "task": false}
 #| export core.data
@@ -88,7 +95,10 @@ class Dataset:
 # %% nbgrader={"grade": false, "grade_id": "tensor-dataset", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export core.data
 class TensorDataset(Dataset):
-    """Examples stored as arrays of equal length: example i is (arrays[0][i], arrays[1][i], ...)."""
+    """Examples stored as arrays of equal length: example i is (arrays[0][i], arrays[1][i], ...).
+
+    __len__, __getitem__ and get_batch are attached after the class, one per cell.
+    """
 
     def __init__(self, *arrays):
         """Keep `arrays` (each turned into an ndarray with np.asarray, not copied) in `self.arrays`, a tuple.
@@ -105,39 +115,18 @@ class TensorDataset(Dataset):
             raise ValueError(f"TensorDataset arrays must have the same length, got lengths {lengths}")
         ### END SOLUTION
 
-    def __len__(self):
-        """The number of examples: the length of the first axis."""
-        ### BEGIN SOLUTION
-        return len(self.arrays[0])
-        ### END SOLUTION
 
-    def __getitem__(self, index):
-        """Example `index`: the tuple (array[index] for each array)."""
-        ### BEGIN SOLUTION
-        return tuple(array[index] for array in self.arrays)
-        ### END SOLUTION
-
-    def get_batch(self, indices):
-        """The examples at `indices`, with one fancy-indexing operation per array: (array[indices], ...)."""
-        ### BEGIN SOLUTION
-        indices = np.asarray(indices, dtype=np.intp)
-        return tuple(array[indices] for array in self.arrays)
-        ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test-tensor-dataset", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
-def test_tensor_dataset():
-    """A TensorDataset has a length, returns example tuples, and fetches a batch by fancy indexing."""
+# %% nbgrader={"grade": true, "grade_id": "test-tensor-dataset-init", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_tensor_dataset_init():
+    """TensorDataset keeps its arrays as a tuple of ndarrays and refuses arrays of different lengths."""
     x = np.arange(12.0).reshape(6, 2)
-    y = np.array([0, 1, 0, 1, 1, 0])
+    y = [0, 1, 0, 1, 1, 0]
     dataset = TensorDataset(x, y)
-    assert len(dataset) == 6, f"len: expected 6 examples, got {len(dataset)}"
-    first = dataset[2]
-    assert isinstance(first, tuple) and len(first) == 2, f"dataset[2] should be a tuple (x, y), got {first!r}"
-    assert np.array_equal(first[0], [4.0, 5.0]) and first[1] == 0, f"dataset[2]: expected ([4, 5], 0), got {first}"
-    batch_x, batch_y = dataset.get_batch([5, 0, 3])
-    assert np.array_equal(batch_x, x[[5, 0, 3]]), f"get_batch([5, 0, 3]) inputs: expected\n{x[[5, 0, 3]]}\ngot\n{batch_x}"
-    assert np.array_equal(batch_y, [0, 0, 1]), f"get_batch([5, 0, 3]) targets: expected [0, 0, 1], got {batch_y}"
+    assert isinstance(dataset.arrays, tuple) and len(dataset.arrays) == 2, (
+        f"arrays: expected a tuple of 2 arrays, got {dataset.arrays!r}"
+    )
+    assert isinstance(dataset.arrays[1], np.ndarray), f"a list should become an ndarray, got {type(dataset.arrays[1])}"
+    assert np.array_equal(dataset.arrays[1], y), f"arrays[1]: expected {y}, got {dataset.arrays[1]}"
     with pytest.raises(ValueError):
         TensorDataset(x, y[:4])
     ### BEGIN HIDDEN TESTS
@@ -146,7 +135,95 @@ def test_tensor_dataset():
         TensorDataset()
     ### END HIDDEN TESTS
 
-test_tensor_dataset()
+test_tensor_dataset_init()
+
+# %% [markdown]
+# ### Length and examples
+#
+# `len(dataset)` is the number of examples, the length of any array's first axis (they are all the same).
+# `dataset[i]` is example `i`: one entry of each array, as a tuple, so that `x, y = dataset[i]` works. Write
+# `_tensor_dataset_len`, then `_tensor_dataset_getitem`.
+
+# %% nbgrader={"grade": false, "grade_id": "tensor-dataset-len", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export core.data
+def _tensor_dataset_len(self):
+    """`TensorDataset.__len__`: the number of examples, the length of the first axis."""
+    ### BEGIN SOLUTION
+    return len(self.arrays[0])
+    ### END SOLUTION
+
+
+TensorDataset.__len__ = _tensor_dataset_len
+
+# %% nbgrader={"grade": true, "grade_id": "test-tensor-dataset-len", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+def test_tensor_dataset_len():
+    """len(dataset) is the number of examples."""
+    dataset = TensorDataset(np.zeros((6, 2)), np.arange(6))
+    assert len(dataset) == 6, f"len: expected 6 examples, got {len(dataset)}"
+    single = TensorDataset(np.zeros((1, 5)))
+    assert len(single) == 1, f"one example of 5 features: expected length 1, got {len(single)}"
+
+test_tensor_dataset_len()
+
+# %% nbgrader={"grade": false, "grade_id": "tensor-dataset-getitem", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export core.data
+def _tensor_dataset_getitem(self, index):
+    """`TensorDataset.__getitem__`: example `index`, the tuple (array[index] for each array)."""
+    ### BEGIN SOLUTION
+    return tuple(array[index] for array in self.arrays)
+    ### END SOLUTION
+
+
+TensorDataset.__getitem__ = _tensor_dataset_getitem
+
+# %% nbgrader={"grade": true, "grade_id": "test-tensor-dataset-getitem", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+def test_tensor_dataset_getitem():
+    """dataset[i] is the tuple of the arrays' entries at i."""
+    x = np.arange(12.0).reshape(6, 2)
+    y = np.array([0, 1, 0, 1, 1, 0])
+    dataset = TensorDataset(x, y)
+    first = dataset[2]
+    assert isinstance(first, tuple) and len(first) == 2, f"dataset[2] should be a tuple (x, y), got {first!r}"
+    assert np.array_equal(first[0], [4.0, 5.0]) and first[1] == 0, f"dataset[2]: expected ([4, 5], 0), got {first}"
+    last = dataset[-1]
+    assert np.array_equal(last[0], [10.0, 11.0]) and last[1] == 0, f"dataset[-1]: expected ([10, 11], 0), got {last}"
+
+test_tensor_dataset_getitem()
+
+# %% [markdown]
+# ### A batch at once
+#
+# The `get_batch` of `Dataset` fetches examples one by one and stacks them. For arrays, one fancy-indexing
+# operation per array, `array[indices]`, gives the same result in one step. Write `_tensor_dataset_get_batch`.
+
+# %% nbgrader={"grade": false, "grade_id": "tensor-dataset-get-batch", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export core.data
+def _tensor_dataset_get_batch(self, indices):
+    """`TensorDataset.get_batch`: the examples at `indices`, with one fancy-indexing operation per array:
+    (array[indices], ...)."""
+    ### BEGIN SOLUTION
+    indices = np.asarray(indices, dtype=np.intp)
+    return tuple(array[indices] for array in self.arrays)
+    ### END SOLUTION
+
+
+TensorDataset.get_batch = _tensor_dataset_get_batch
+
+# %% nbgrader={"grade": true, "grade_id": "test-tensor-dataset-get-batch", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+def test_tensor_dataset_get_batch():
+    """get_batch fetches the examples at the given positions, in that order, as a tuple of arrays."""
+    x = np.arange(12.0).reshape(6, 2)
+    y = np.array([0, 1, 0, 1, 1, 0])
+    dataset = TensorDataset(x, y)
+    batch = dataset.get_batch([5, 0, 3])
+    assert isinstance(batch, tuple) and len(batch) == 2, f"get_batch should return a tuple (x, y), got {batch!r}"
+    batch_x, batch_y = batch
+    assert np.array_equal(batch_x, x[[5, 0, 3]]), f"get_batch([5, 0, 3]) inputs: expected\n{x[[5, 0, 3]]}\ngot\n{batch_x}"
+    assert np.array_equal(batch_y, [0, 0, 1]), f"get_batch([5, 0, 3]) targets: expected [0, 0, 1], got {batch_y}"
+    empty_x, _ = dataset.get_batch(np.array([], dtype=int))
+    assert empty_x.shape == (0, 2), f"get_batch([]) inputs: expected shape (0, 2), got {empty_x.shape}"
+
+test_tensor_dataset_get_batch()
 
 # %% [markdown]
 # ### Batches and shuffling
@@ -166,6 +243,9 @@ test_tensor_dataset()
 # With 10 examples and `batch_size=4`, the batches hold 4, 4 and 2 examples. The short last batch is fine
 # for most models; `drop_last=True` skips it, which keeps every batch the same size (useful when a layer's
 # statistics depend on the batch, as batch normalisation's do).
+#
+# The constructor below is given and checks `batch_size`. Write `__len__`, the number of batches in one
+# epoch; `order` and `__iter__` follow, each in its own cell.
 
 # %% nbgrader={"grade": false, "grade_id": "data-loader", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export core.data
@@ -174,6 +254,7 @@ class DataLoader:
 
     `for inputs, targets in loader:` gives tuples of arrays with a leading batch axis (whatever the
     dataset's `get_batch` returns). Iterating again starts a new epoch.
+    order and __iter__ are attached after the class, one per cell.
     """
 
     def __init__(self, dataset, batch_size=32, shuffle=False, seed=None, drop_last=False):
@@ -193,46 +274,104 @@ class DataLoader:
         return math.ceil(len(self.dataset) / self.batch_size)
         ### END SOLUTION
 
-    def order(self):
-        """The positions of the examples in the order this epoch visits them, as an ndarray of ints.
 
-        With shuffle, `self.rng.permutation(len(self.dataset))` (one new permutation per call);
-        without, `np.arange(len(self.dataset))`.
-        """
-        ### BEGIN SOLUTION
-        if self.shuffle:
-            return self.rng.permutation(len(self.dataset))
-        return np.arange(len(self.dataset))
-        ### END SOLUTION
+# %% nbgrader={"grade": true, "grade_id": "test-data-loader-len", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_data_loader_len():
+    """len(loader) counts the batches of an epoch, the short last one included unless drop_last is set."""
+    dataset = TensorDataset(np.zeros((10, 1)), np.arange(10))
+    assert len(DataLoader(dataset, batch_size=4)) == 3, (
+        f"10 examples in batches of 4: expected 3 batches, got {len(DataLoader(dataset, batch_size=4))}"
+    )
+    assert len(DataLoader(dataset, batch_size=5)) == 2, "10 examples in batches of 5: expected 2 batches"
+    assert len(DataLoader(dataset, batch_size=4, drop_last=True)) == 2, (
+        f"drop_last: expected 2 batches, got {len(DataLoader(dataset, batch_size=4, drop_last=True))}"
+    )
+    assert len(DataLoader(dataset, batch_size=16)) == 1, "a batch larger than the dataset: expected 1 batch"
+    assert len(DataLoader(dataset, batch_size=16, drop_last=True)) == 0, (
+        "a batch larger than the dataset with drop_last: expected 0 batches"
+    )
 
-    def __iter__(self):
-        """One epoch: call `self.order()` once, cut it into `len(self)` consecutive slices of batch_size
-        positions (the last one shorter, unless drop_last), and yield `self.dataset.get_batch(slice)` for each.
-        """
-        ### BEGIN SOLUTION
-        order = self.order()
-        for batch in range(len(self)):
-            start = batch * self.batch_size
-            yield self.dataset.get_batch(order[start:start + self.batch_size])
-        ### END SOLUTION
+test_data_loader_len()
+
+# %% [markdown]
+# ### The order of an epoch
+#
+# `order()` gives the positions an epoch visits, in the order it visits them. Without shuffling, that is
+# 0, 1, 2, ...; with it, a new permutation drawn from the loader's generator `self.rng`, so that each call gives
+# a different order and the seed fixes the whole sequence. Write `_data_loader_order`.
+
+# %% nbgrader={"grade": false, "grade_id": "data-loader-order", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export core.data
+def _data_loader_order(self):
+    """`DataLoader.order`: the positions of the examples in the order this epoch visits them, as an ndarray
+    of ints.
+
+    With shuffle, `self.rng.permutation(len(self.dataset))` (one new permutation per call);
+    without, `np.arange(len(self.dataset))`.
+    """
+    ### BEGIN SOLUTION
+    if self.shuffle:
+        return self.rng.permutation(len(self.dataset))
+    return np.arange(len(self.dataset))
+    ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-data-loader", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
-def test_data_loader():
+DataLoader.order = _data_loader_order
+
+# %% nbgrader={"grade": true, "grade_id": "test-data-loader-order", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_data_loader_order():
+    """Without shuffle the order is 0..n-1; with it, each call is the next permutation of default_rng(seed)."""
+    dataset = TensorDataset(np.zeros((10, 1)), np.arange(10))
+    plain = DataLoader(dataset, batch_size=4).order()
+    assert np.array_equal(plain, np.arange(10)), f"without shuffle: expected 0..9, got {plain}"
+    shuffled = DataLoader(dataset, batch_size=3, shuffle=True, seed=0)
+    first, second = shuffled.order(), shuffled.order()
+    rng = np.random.default_rng(0)
+    expected = [rng.permutation(10), rng.permutation(10)]
+    assert np.array_equal(first, expected[0]) and np.array_equal(second, expected[1]), (
+        f"orders should be default_rng(0)'s first two permutations {expected}, got {[first, second]}"
+    )
+
+test_data_loader_order()
+
+# %% [markdown]
+# ### Iterating over batches
+#
+# `for inputs, targets in loader:` calls `__iter__`, here a generator: a function with `yield` gives its values
+# one at a time as the loop asks for them. It takes the epoch's order once, cuts it into `len(self)` slices of
+# `batch_size` positions, and yields the dataset's batch for each slice. Write `_data_loader_iter`.
+
+# %% nbgrader={"grade": false, "grade_id": "data-loader-iter", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export core.data
+def _data_loader_iter(self):
+    """`DataLoader.__iter__`: one epoch. Call `self.order()` once, cut it into `len(self)` consecutive slices
+    of batch_size positions (the last one shorter, unless drop_last), and yield `self.dataset.get_batch(slice)`
+    for each.
+    """
+    ### BEGIN SOLUTION
+    order = self.order()
+    for batch in range(len(self)):
+        start = batch * self.batch_size
+        yield self.dataset.get_batch(order[start:start + self.batch_size])
+    ### END SOLUTION
+
+
+DataLoader.__iter__ = _data_loader_iter
+
+# %% nbgrader={"grade": true, "grade_id": "test-data-loader-iter", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def test_data_loader_iter():
     """Batches cover the data once per epoch, shuffling is reproducible, and drop_last drops the short batch."""
     x = np.arange(10.0).reshape(10, 1)
     y = np.arange(10)
     dataset = TensorDataset(x, y)
 
     plain = DataLoader(dataset, batch_size=4)
-    assert len(plain) == 3, f"10 examples in batches of 4: expected 3 batches, got {len(plain)}"
     sizes = [len(batch_y) for _, batch_y in plain]
     assert sizes == [4, 4, 2], f"batch sizes: expected [4, 4, 2], got {sizes}"
     seen = np.concatenate([batch_y for _, batch_y in plain])
     assert np.array_equal(seen, np.arange(10)), f"without shuffle the order is 0..9, got {seen}"
 
     dropping = DataLoader(dataset, batch_size=4, drop_last=True)
-    assert len(dropping) == 2, f"drop_last: expected 2 batches, got {len(dropping)}"
     assert [len(b) for _, b in dropping] == [4, 4], "drop_last: every batch should hold 4 examples"
 
     shuffled = DataLoader(dataset, batch_size=3, shuffle=True, seed=0)
@@ -252,7 +391,7 @@ def test_data_loader():
         assert np.array_equal(inputs[:, 0], targets), "inputs and targets must stay paired after shuffling"
     ### END HIDDEN TESTS
 
-test_data_loader()
+test_data_loader_iter()
 
 # %% [markdown]
 # ### Three splits
@@ -672,7 +811,15 @@ class Callback:
 
 
 class _Progress:
-    """The display of `fit`: nothing (verbose=0), a rich progress bar per epoch (1), or a line per epoch (2)."""
+    """The display of `fit`: nothing (verbose=0), a rich progress bar per epoch (1), or a line per epoch (2).
+
+    In Jupyter, rich draws the bars into an ipywidgets output that a thread redraws four times a second and
+    that is not redrawn when the bars stop; so the bars are redrawn at the end of every epoch and before they
+    stop, and each one is left as its epoch ended. The metrics of an epoch wrap under its bar in a column of
+    their own rather than run past the right edge of the notebook.
+    """
+
+    WIDTH = 100  # characters of a line in Jupyter (where rich cannot measure the page) and in a file
 
     def __init__(self, verbose, epochs):
         if verbose not in (0, 1, 2):
@@ -687,6 +834,7 @@ class _Progress:
                 TextColumn,
                 TimeElapsedColumn,
             )
+            from rich.table import Column
 
             try:  # rich draws live bars in Jupyter through ipywidgets; without it, print the bars at the end
                 import ipywidgets  # noqa: F401
@@ -694,9 +842,10 @@ class _Progress:
             except ImportError:
                 console = Console(force_jupyter=False)
             if not console.is_terminal:
-                console.width = max(console.width, 110)
+                console.width = self.WIDTH
             self.bars = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"), console=console)
+                                 TimeElapsedColumn(), TextColumn("{task.fields[metrics]}", table_column=Column(ratio=1)),
+                                 console=console)
             self.bars.start()
 
     def start_epoch(self, epoch, batches):
@@ -711,11 +860,13 @@ class _Progress:
         if self.bars is not None:
             shown = {name: logs[name] for name in ("loss", "accuracy", "val_loss", "val_accuracy") if name in logs}
             self.bars.update(self.task, metrics=format_logs(shown))
+            self.bars.refresh()
         elif self.verbose == 2:
             print(f"epoch {logs['epoch']}/{self.epochs}  {format_logs(logs)}")
 
     def close(self):
         if self.bars is not None:
+            self.bars.refresh()  # the last state, also where the run stopped in the middle of an epoch
             self.bars.stop()
 
 
@@ -724,14 +875,12 @@ class _Progress:
 #
 # Three methods are yours; `fit`, which strings them together with the callbacks and the display, is given.
 #
-# - `train_step(inputs, targets)`: the five lines of Part 2, plus the gradient norm between `backward()` and
-#   `step()`. With `clip_norm` set, `clip_gradients` scales the gradients down and returns the norm they had
-#   before; without, `gradient_norm` only measures it. Either way, use the optimizer's parameter list
-#   (`self.optimizer.parameters`): those are the ones the update moves.
-# - `evaluate(loader)`: the mean loss and accuracy over a whole loader in evaluation mode, leaving the model
-#   in the mode it was in.
-# - `train_epoch(loader, callbacks)`: one pass over the training loader, with the bookkeeping of the History
-#   and the per-batch hooks.
+# - `train_step(inputs, targets)`, in the class below: the five lines of Part 2, plus the gradient norm
+#   between `backward()` and `step()`. With `clip_norm` set, `clip_gradients` scales the gradients down and
+#   returns the norm they had before; without, `gradient_norm` only measures it. Either way, use the
+#   optimizer's parameter list (`self.optimizer.parameters`): those are the ones the update moves.
+# - `evaluate(loader)` and `train_epoch(loader, callbacks)` come after the class, each in its own cell that
+#   defines a function and attaches it to the class, as in `Trainer.evaluate = _evaluate`.
 #
 # A scheduler is stepped either after every batch or after every epoch, and getting it wrong is silent: a
 # `StepLR(step_size=10)` meant for epochs, stepped per batch with 50 batches an epoch, decays 50 times too fast.
@@ -746,6 +895,7 @@ class Trainer:
         scheduler_interval ("batch" or "epoch") says; it is required when a scheduler is given.
     clip_norm: if set, gradients are clipped to this global norm before each update.
     accuracy: a function (outputs, targets) -> fraction correct, or None for a model that does not classify.
+    evaluate and train_epoch are attached after the class, one per cell.
     """
 
     def __init__(self, model, loss_fn, optimizer, scheduler=None, scheduler_interval=None, clip_norm=None,
@@ -790,83 +940,6 @@ class Trainer:
             norm = clip_gradients(self.optimizer.parameters, self.clip_norm)
         self.optimizer.step()
         return StepResult(loss=loss.item(), grad_norm=float(norm), outputs=outputs.data.data)
-        ### END SOLUTION
-
-    def evaluate(self, loader):
-        """{"loss": mean loss, "accuracy": fraction correct (nan if self.accuracy is None)} over `loader`.
-
-        Switch the model to evaluation mode (model.eval()), and back to the mode it had (model.training)
-        at the end. Both means are over examples: weight each batch's loss and accuracy by its number of
-        examples, len(targets). An empty loader raises a ValueError. No update, no gradient is kept.
-        """
-        ### BEGIN SOLUTION
-        was_training = self.model.training
-        self.model.eval()
-        total_loss = total_correct = count = 0.0
-        try:
-            for inputs, targets in loader:
-                outputs = self.model(Variable(inputs, requires_grad=False))
-                size = len(targets)
-                total_loss += self.loss_fn(outputs, targets).item() * size
-                if self.accuracy is not None:
-                    total_correct += self.accuracy(outputs.data.data, targets) * size
-                count += size
-        finally:
-            self.model.train(was_training)
-        if count == 0:
-            raise ValueError("evaluate() got a loader with no examples")
-        return {"loss": total_loss / count,
-                "accuracy": total_correct / count if self.accuracy is not None else math.nan}
-        ### END SOLUTION
-
-    def train_epoch(self, loader, callbacks=(), progress=None):
-        """One pass over `loader` in training mode; return the epoch's logs (without the val_* fields).
-
-        `fit` has already set self.epoch to this epoch's number.
-
-        Call self.model.train() first. For each batch:
-          - add 1 to self.global_step; call on_batch_begin(self, self.global_step) on every callback;
-          - note the optimizer's learning_rate, then run train_step;
-          - step_logs = {"step": self.global_step, "epoch": self.epoch, "loss": ..., "learning_rate": the
-            rate noted before the step, "grad_norm": ...}; record it with self.history.record_step(step_logs);
-          - if self.scheduler_interval == "batch", self.scheduler.step();
-          - call on_batch_end(self, self.global_step, step_logs) on every callback;
-          - if progress is not None, progress.advance(loss).
-        Return {"epoch": self.epoch, "loss": the mean loss over the epoch's examples (batch losses weighted
-        by len(targets)), "accuracy": likewise with self.accuracy(outputs, targets), or nan if it is None,
-        "learning_rate": the rate of the first step, "grad_norm": the mean of the steps' grad_norm}.
-        """
-        ### BEGIN SOLUTION
-        self.model.train()
-        total_loss = total_correct = count = 0.0
-        norms, rates = [], []
-        for inputs, targets in loader:
-            self.global_step += 1
-            for callback in callbacks:
-                callback.on_batch_begin(self, self.global_step)
-            rate = self.optimizer.learning_rate
-            result = self.train_step(inputs, targets)
-            size = len(targets)
-            total_loss += result.loss * size
-            if self.accuracy is not None:
-                total_correct += self.accuracy(result.outputs, targets) * size
-            count += size
-            norms.append(result.grad_norm)
-            rates.append(rate)
-            step_logs = {"step": self.global_step, "epoch": self.epoch, "loss": result.loss,
-                         "learning_rate": rate, "grad_norm": result.grad_norm}
-            self.history.record_step(step_logs)
-            if self.scheduler_interval == "batch":
-                self.scheduler.step()
-            for callback in callbacks:
-                callback.on_batch_end(self, self.global_step, step_logs)
-            if progress is not None:
-                progress.advance(result.loss)
-        if count == 0:
-            raise ValueError("train_epoch() got a loader with no batches")
-        return {"epoch": self.epoch, "loss": total_loss / count,
-                "accuracy": total_correct / count if self.accuracy is not None else math.nan,
-                "learning_rate": rates[0], "grad_norm": float(np.mean(norms))}
         ### END SOLUTION
 
     def fit(self, train_loader, epochs, val_loader=None, callbacks=(), verbose=1):
@@ -947,6 +1020,48 @@ def test_train_step():
 
 test_train_step()
 
+# %% [markdown]
+# ### Measuring without training
+#
+# `evaluate(loader)` runs the model over a whole loader and returns the mean loss and accuracy, without any
+# update. It switches the model to evaluation mode, so that dropout keeps every unit, and afterwards puts it
+# back in the mode it found it in: `fit` calls `evaluate` between training epochs, and the next epoch must
+# train with dropout on. Both means are over examples: a last batch of 1 example counts for 1, not for a
+# whole batch. Write `_evaluate`.
+
+# %% nbgrader={"grade": false, "grade_id": "trainer-evaluate", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _evaluate(self, loader):
+    """`Trainer.evaluate`: {"loss": mean loss, "accuracy": fraction correct (nan if self.accuracy is None)}
+    over `loader`.
+
+    Switch the model to evaluation mode (model.eval()), and back to the mode it had (model.training)
+    at the end. Both means are over examples: weight each batch's loss and accuracy by its number of
+    examples, len(targets). An empty loader raises a ValueError. No update, no gradient is kept.
+    """
+    ### BEGIN SOLUTION
+    was_training = self.model.training
+    self.model.eval()
+    total_loss = total_correct = count = 0.0
+    try:
+        for inputs, targets in loader:
+            outputs = self.model(Variable(inputs, requires_grad=False))
+            size = len(targets)
+            total_loss += self.loss_fn(outputs, targets).item() * size
+            if self.accuracy is not None:
+                total_correct += self.accuracy(outputs.data.data, targets) * size
+            count += size
+    finally:
+        self.model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate() got a loader with no examples")
+    return {"loss": total_loss / count,
+            "accuracy": total_correct / count if self.accuracy is not None else math.nan}
+    ### END SOLUTION
+
+
+Trainer.evaluate = _evaluate
+
 # %% nbgrader={"grade": true, "grade_id": "test-evaluate", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 def test_evaluate():
     """evaluate averages over examples, in evaluation mode, and restores the model's mode."""
@@ -984,6 +1099,71 @@ def test_evaluate():
     ### END HIDDEN TESTS
 
 test_evaluate()
+
+# %% [markdown]
+# ### One epoch
+#
+# `train_epoch` is one pass over the training loader: a `train_step` per batch, with the bookkeeping around
+# it. It counts the steps, records each step's row in the History, steps a per-batch scheduler, calls the
+# callbacks' batch hooks and advances the display, and at the end returns the epoch's means. The learning rate
+# recorded for a step is the one the step used, so read it before the step (and before the scheduler moves
+# it). Write `_train_epoch`; the tests after it run `fit`, which calls it once per epoch.
+
+# %% nbgrader={"grade": false, "grade_id": "trainer-train-epoch", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _train_epoch(self, loader, callbacks=(), progress=None):
+    """`Trainer.train_epoch`: one pass over `loader` in training mode; return the epoch's logs (without
+    the val_* fields).
+
+    `fit` has already set self.epoch to this epoch's number.
+
+    Call self.model.train() first. For each batch:
+      - add 1 to self.global_step; call on_batch_begin(self, self.global_step) on every callback;
+      - note the optimizer's learning_rate, then run train_step;
+      - step_logs = {"step": self.global_step, "epoch": self.epoch, "loss": ..., "learning_rate": the
+        rate noted before the step, "grad_norm": ...}; record it with self.history.record_step(step_logs);
+      - if self.scheduler_interval == "batch", self.scheduler.step();
+      - call on_batch_end(self, self.global_step, step_logs) on every callback;
+      - if progress is not None, progress.advance(loss).
+    Return {"epoch": self.epoch, "loss": the mean loss over the epoch's examples (batch losses weighted
+    by len(targets)), "accuracy": likewise with self.accuracy(outputs, targets), or nan if it is None,
+    "learning_rate": the rate of the first step, "grad_norm": the mean of the steps' grad_norm}.
+    """
+    ### BEGIN SOLUTION
+    self.model.train()
+    total_loss = total_correct = count = 0.0
+    norms, rates = [], []
+    for inputs, targets in loader:
+        self.global_step += 1
+        for callback in callbacks:
+            callback.on_batch_begin(self, self.global_step)
+        rate = self.optimizer.learning_rate
+        result = self.train_step(inputs, targets)
+        size = len(targets)
+        total_loss += result.loss * size
+        if self.accuracy is not None:
+            total_correct += self.accuracy(result.outputs, targets) * size
+        count += size
+        norms.append(result.grad_norm)
+        rates.append(rate)
+        step_logs = {"step": self.global_step, "epoch": self.epoch, "loss": result.loss,
+                     "learning_rate": rate, "grad_norm": result.grad_norm}
+        self.history.record_step(step_logs)
+        if self.scheduler_interval == "batch":
+            self.scheduler.step()
+        for callback in callbacks:
+            callback.on_batch_end(self, self.global_step, step_logs)
+        if progress is not None:
+            progress.advance(result.loss)
+    if count == 0:
+        raise ValueError("train_epoch() got a loader with no batches")
+    return {"epoch": self.epoch, "loss": total_loss / count,
+            "accuracy": total_correct / count if self.accuracy is not None else math.nan,
+            "learning_rate": rates[0], "grad_norm": float(np.mean(norms))}
+    ### END SOLUTION
+
+
+Trainer.train_epoch = _train_epoch
 
 # %% nbgrader={"grade": true, "grade_id": "test-fit-history", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
 def test_fit_history():
@@ -1291,17 +1471,10 @@ class EarlyStopping(Callback):
                 trainer.stop_training = True
         ### END SOLUTION
 
-    def on_train_end(self, trainer):
-        """With restore_best, load best_state into trainer.model (if some epoch improved)."""
-        ### BEGIN SOLUTION
-        if self.restore_best and self.best_state is not None:
-            trainer.model.load_state_dict(self.best_state)
-        ### END SOLUTION
 
-
-# %% nbgrader={"grade": true, "grade_id": "test-early-stopping", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-early-stopping", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 def test_early_stopping():
-    """EarlyStopping counts epochs without an improvement larger than min_delta, stops, and restores the best."""
+    """EarlyStopping counts epochs without an improvement larger than min_delta, stops, and remembers the best."""
     from types import SimpleNamespace
     from tinytorch.core.layers import Linear
 
@@ -1325,25 +1498,78 @@ def test_early_stopping():
         f"best: expected 0.8 at epoch 2, got {stopper.best} at epoch {stopper.best_epoch}"
     )
     assert stopper.stopped_epoch == 4, f"stopped_epoch: expected 4, got {stopper.stopped_epoch}"
-    stopper.on_train_end(trainer)
-    assert model.weight.data.data.item() == 2, (
-        f"restore_best should bring back the weights of epoch 2, got weights of epoch {model.weight.data.data.item()}"
+    assert stopper.best_state is not None and stopper.best_state["weight"].item() == 2, (
+        "with restore_best, best_state should hold a copy of the weights of epoch 2"
     )
     ### BEGIN HIDDEN TESTS
     trainer.stop_training = False
     higher = EarlyStopping(monitor="val_accuracy", patience=1, mode="max", restore_best=False)
     higher.on_train_begin(trainer)
     for epoch, value in enumerate([0.5, 0.6, 0.6], start=1):
-        model.weight.data.data[...] = 10 + epoch
         higher.on_epoch_end(trainer, epoch, {"val_accuracy": value})
     assert trainer.stop_training and higher.best_epoch == 2, "mode='max': 0.6 equal to the best is no improvement"
-    higher.on_train_end(trainer)
-    assert model.weight.data.data.item() == 13, "restore_best=False leaves the last weights"
+    assert higher.best_state is None, "restore_best=False keeps no weights"
     with pytest.raises(ValueError):
         higher.on_epoch_end(trainer, 4, {"loss": 1.0})
     ### END HIDDEN TESTS
 
 test_early_stopping()
+
+# %% [markdown]
+# ### Restoring the best weights
+#
+# When training ends, whether the patience ran out or the epochs did, an `EarlyStopping` with `restore_best`
+# loads the weights it kept back into the model. If no epoch ever improved, there is nothing to load. Write
+# `_early_stopping_on_train_end`.
+
+# %% nbgrader={"grade": false, "grade_id": "early-stopping-on-train-end", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _early_stopping_on_train_end(self, trainer):
+    """`EarlyStopping.on_train_end`: with restore_best, load best_state into trainer.model (if some epoch
+    improved)."""
+    ### BEGIN SOLUTION
+    if self.restore_best and self.best_state is not None:
+        trainer.model.load_state_dict(self.best_state)
+    ### END SOLUTION
+
+
+EarlyStopping.on_train_end = _early_stopping_on_train_end
+
+# %% nbgrader={"grade": true, "grade_id": "test-early-stopping-restores", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_early_stopping_restores():
+    """At the end of training, restore_best brings back the weights of the best epoch; otherwise nothing."""
+    from types import SimpleNamespace
+    from tinytorch.core.layers import Linear
+
+    model = Linear(1, 1, bias=False)
+    trainer = SimpleNamespace(model=model, stop_training=False)
+    stopper = EarlyStopping(monitor="val_loss", patience=2, min_delta=0.02)
+    stopper.on_train_begin(trainer)
+    for epoch, loss in enumerate([1.0, 0.8, 0.85, 0.79], start=1):
+        model.weight.data.data[...] = epoch  # mark the weights with the epoch number
+        stopper.on_epoch_end(trainer, epoch, {"epoch": epoch, "val_loss": loss})
+    stopper.on_train_end(trainer)
+    assert model.weight.data.data.item() == 2, (
+        f"restore_best should bring back the weights of epoch 2, got weights of epoch {model.weight.data.data.item()}"
+    )
+
+    trainer.stop_training = False
+    keeping = EarlyStopping(monitor="val_accuracy", patience=1, mode="max", restore_best=False)
+    keeping.on_train_begin(trainer)
+    for epoch, value in enumerate([0.5, 0.6, 0.6], start=1):
+        model.weight.data.data[...] = 10 + epoch
+        keeping.on_epoch_end(trainer, epoch, {"val_accuracy": value})
+    keeping.on_train_end(trainer)
+    assert model.weight.data.data.item() == 13, "restore_best=False leaves the last weights"
+    ### BEGIN HIDDEN TESTS
+    nothing = EarlyStopping(monitor="val_loss", patience=1)
+    nothing.on_train_begin(trainer)
+    nothing.on_epoch_end(trainer, 1, {"val_loss": math.nan})
+    nothing.on_train_end(trainer)
+    assert model.weight.data.data.item() == 13, "with no improving epoch there is nothing to restore"
+    ### END HIDDEN TESTS
+
+test_early_stopping_restores()
 
 # %% [markdown]
 # ### Checkpoints and logs

@@ -8,39 +8,104 @@ from tinytorch.core.data import *  # noqa: F401,F403
 from tinytorch.core.training import *  # noqa: F401,F403
 
 
-@pytest.mark.points(5, grade_id='test-tensor-dataset')
-def test_tensor_dataset():
-    """A TensorDataset has a length, returns example tuples, and fetches a batch by fancy indexing."""
+@pytest.mark.points(2, grade_id='test-tensor-dataset-init')
+def test_tensor_dataset_init():
+    """TensorDataset keeps its arrays as a tuple of ndarrays and refuses arrays of different lengths."""
     x = np.arange(12.0).reshape(6, 2)
-    y = np.array([0, 1, 0, 1, 1, 0])
+    y = [0, 1, 0, 1, 1, 0]
     dataset = TensorDataset(x, y)
-    assert len(dataset) == 6, f"len: expected 6 examples, got {len(dataset)}"
-    first = dataset[2]
-    assert isinstance(first, tuple) and len(first) == 2, f"dataset[2] should be a tuple (x, y), got {first!r}"
-    assert np.array_equal(first[0], [4.0, 5.0]) and first[1] == 0, f"dataset[2]: expected ([4, 5], 0), got {first}"
-    batch_x, batch_y = dataset.get_batch([5, 0, 3])
-    assert np.array_equal(batch_x, x[[5, 0, 3]]), f"get_batch([5, 0, 3]) inputs: expected\n{x[[5, 0, 3]]}\ngot\n{batch_x}"
-    assert np.array_equal(batch_y, [0, 0, 1]), f"get_batch([5, 0, 3]) targets: expected [0, 0, 1], got {batch_y}"
+    assert isinstance(dataset.arrays, tuple) and len(dataset.arrays) == 2, (
+        f"arrays: expected a tuple of 2 arrays, got {dataset.arrays!r}"
+    )
+    assert isinstance(dataset.arrays[1], np.ndarray), f"a list should become an ndarray, got {type(dataset.arrays[1])}"
+    assert np.array_equal(dataset.arrays[1], y), f"arrays[1]: expected {y}, got {dataset.arrays[1]}"
     with pytest.raises(ValueError):
         TensorDataset(x, y[:4])
 
 
-@pytest.mark.points(10, grade_id='test-data-loader')
-def test_data_loader():
+@pytest.mark.points(1, grade_id='test-tensor-dataset-len')
+def test_tensor_dataset_len():
+    """len(dataset) is the number of examples."""
+    dataset = TensorDataset(np.zeros((6, 2)), np.arange(6))
+    assert len(dataset) == 6, f"len: expected 6 examples, got {len(dataset)}"
+    single = TensorDataset(np.zeros((1, 5)))
+    assert len(single) == 1, f"one example of 5 features: expected length 1, got {len(single)}"
+
+
+@pytest.mark.points(1, grade_id='test-tensor-dataset-getitem')
+def test_tensor_dataset_getitem():
+    """dataset[i] is the tuple of the arrays' entries at i."""
+    x = np.arange(12.0).reshape(6, 2)
+    y = np.array([0, 1, 0, 1, 1, 0])
+    dataset = TensorDataset(x, y)
+    first = dataset[2]
+    assert isinstance(first, tuple) and len(first) == 2, f"dataset[2] should be a tuple (x, y), got {first!r}"
+    assert np.array_equal(first[0], [4.0, 5.0]) and first[1] == 0, f"dataset[2]: expected ([4, 5], 0), got {first}"
+    last = dataset[-1]
+    assert np.array_equal(last[0], [10.0, 11.0]) and last[1] == 0, f"dataset[-1]: expected ([10, 11], 0), got {last}"
+
+
+@pytest.mark.points(1, grade_id='test-tensor-dataset-get-batch')
+def test_tensor_dataset_get_batch():
+    """get_batch fetches the examples at the given positions, in that order, as a tuple of arrays."""
+    x = np.arange(12.0).reshape(6, 2)
+    y = np.array([0, 1, 0, 1, 1, 0])
+    dataset = TensorDataset(x, y)
+    batch = dataset.get_batch([5, 0, 3])
+    assert isinstance(batch, tuple) and len(batch) == 2, f"get_batch should return a tuple (x, y), got {batch!r}"
+    batch_x, batch_y = batch
+    assert np.array_equal(batch_x, x[[5, 0, 3]]), f"get_batch([5, 0, 3]) inputs: expected\n{x[[5, 0, 3]]}\ngot\n{batch_x}"
+    assert np.array_equal(batch_y, [0, 0, 1]), f"get_batch([5, 0, 3]) targets: expected [0, 0, 1], got {batch_y}"
+    empty_x, _ = dataset.get_batch(np.array([], dtype=int))
+    assert empty_x.shape == (0, 2), f"get_batch([]) inputs: expected shape (0, 2), got {empty_x.shape}"
+
+
+@pytest.mark.points(3, grade_id='test-data-loader-len')
+def test_data_loader_len():
+    """len(loader) counts the batches of an epoch, the short last one included unless drop_last is set."""
+    dataset = TensorDataset(np.zeros((10, 1)), np.arange(10))
+    assert len(DataLoader(dataset, batch_size=4)) == 3, (
+        f"10 examples in batches of 4: expected 3 batches, got {len(DataLoader(dataset, batch_size=4))}"
+    )
+    assert len(DataLoader(dataset, batch_size=5)) == 2, "10 examples in batches of 5: expected 2 batches"
+    assert len(DataLoader(dataset, batch_size=4, drop_last=True)) == 2, (
+        f"drop_last: expected 2 batches, got {len(DataLoader(dataset, batch_size=4, drop_last=True))}"
+    )
+    assert len(DataLoader(dataset, batch_size=16)) == 1, "a batch larger than the dataset: expected 1 batch"
+    assert len(DataLoader(dataset, batch_size=16, drop_last=True)) == 0, (
+        "a batch larger than the dataset with drop_last: expected 0 batches"
+    )
+
+
+@pytest.mark.points(3, grade_id='test-data-loader-order')
+def test_data_loader_order():
+    """Without shuffle the order is 0..n-1; with it, each call is the next permutation of default_rng(seed)."""
+    dataset = TensorDataset(np.zeros((10, 1)), np.arange(10))
+    plain = DataLoader(dataset, batch_size=4).order()
+    assert np.array_equal(plain, np.arange(10)), f"without shuffle: expected 0..9, got {plain}"
+    shuffled = DataLoader(dataset, batch_size=3, shuffle=True, seed=0)
+    first, second = shuffled.order(), shuffled.order()
+    rng = np.random.default_rng(0)
+    expected = [rng.permutation(10), rng.permutation(10)]
+    assert np.array_equal(first, expected[0]) and np.array_equal(second, expected[1]), (
+        f"orders should be default_rng(0)'s first two permutations {expected}, got {[first, second]}"
+    )
+
+
+@pytest.mark.points(4, grade_id='test-data-loader-iter')
+def test_data_loader_iter():
     """Batches cover the data once per epoch, shuffling is reproducible, and drop_last drops the short batch."""
     x = np.arange(10.0).reshape(10, 1)
     y = np.arange(10)
     dataset = TensorDataset(x, y)
 
     plain = DataLoader(dataset, batch_size=4)
-    assert len(plain) == 3, f"10 examples in batches of 4: expected 3 batches, got {len(plain)}"
     sizes = [len(batch_y) for _, batch_y in plain]
     assert sizes == [4, 4, 2], f"batch sizes: expected [4, 4, 2], got {sizes}"
     seen = np.concatenate([batch_y for _, batch_y in plain])
     assert np.array_equal(seen, np.arange(10)), f"without shuffle the order is 0..9, got {seen}"
 
     dropping = DataLoader(dataset, batch_size=4, drop_last=True)
-    assert len(dropping) == 2, f"drop_last: expected 2 batches, got {len(dropping)}"
     assert [len(b) for _, b in dropping] == [4, 4], "drop_last: every batch should hold 4 examples"
 
     shuffled = DataLoader(dataset, batch_size=3, shuffle=True, seed=0)
@@ -253,9 +318,9 @@ def test_scheduler_interval():
         Trainer(Linear(1, 1), MSELoss(), optimizer, scheduler=StepLR(optimizer, step_size=1))
 
 
-@pytest.mark.points(10, grade_id='test-early-stopping')
+@pytest.mark.points(7, grade_id='test-early-stopping')
 def test_early_stopping():
-    """EarlyStopping counts epochs without an improvement larger than min_delta, stops, and restores the best."""
+    """EarlyStopping counts epochs without an improvement larger than min_delta, stops, and remembers the best."""
     from types import SimpleNamespace
     from tinytorch.core.layers import Linear
 
@@ -279,10 +344,37 @@ def test_early_stopping():
         f"best: expected 0.8 at epoch 2, got {stopper.best} at epoch {stopper.best_epoch}"
     )
     assert stopper.stopped_epoch == 4, f"stopped_epoch: expected 4, got {stopper.stopped_epoch}"
+    assert stopper.best_state is not None and stopper.best_state["weight"].item() == 2, (
+        "with restore_best, best_state should hold a copy of the weights of epoch 2"
+    )
+
+
+@pytest.mark.points(3, grade_id='test-early-stopping-restores')
+def test_early_stopping_restores():
+    """At the end of training, restore_best brings back the weights of the best epoch; otherwise nothing."""
+    from types import SimpleNamespace
+    from tinytorch.core.layers import Linear
+
+    model = Linear(1, 1, bias=False)
+    trainer = SimpleNamespace(model=model, stop_training=False)
+    stopper = EarlyStopping(monitor="val_loss", patience=2, min_delta=0.02)
+    stopper.on_train_begin(trainer)
+    for epoch, loss in enumerate([1.0, 0.8, 0.85, 0.79], start=1):
+        model.weight.data.data[...] = epoch  # mark the weights with the epoch number
+        stopper.on_epoch_end(trainer, epoch, {"epoch": epoch, "val_loss": loss})
     stopper.on_train_end(trainer)
     assert model.weight.data.data.item() == 2, (
         f"restore_best should bring back the weights of epoch 2, got weights of epoch {model.weight.data.data.item()}"
     )
+
+    trainer.stop_training = False
+    keeping = EarlyStopping(monitor="val_accuracy", patience=1, mode="max", restore_best=False)
+    keeping.on_train_begin(trainer)
+    for epoch, value in enumerate([0.5, 0.6, 0.6], start=1):
+        model.weight.data.data[...] = 10 + epoch
+        keeping.on_epoch_end(trainer, epoch, {"val_accuracy": value})
+    keeping.on_train_end(trainer)
+    assert model.weight.data.data.item() == 13, "restore_best=False leaves the last weights"
 
 
 @pytest.mark.points(5, grade_id='test-lr-rescue')

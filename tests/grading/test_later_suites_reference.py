@@ -79,7 +79,7 @@ BROKEN = {
         {"test_softplus", "test_bce_with_logits_extreme_logits[none]", "test_bce_with_logits_extreme_logits[sum]"},
     ),
     "training: evaluate() leaves the model in eval mode": (
-        "training", "training", [("            self.model.train(was_training)\n", "            pass\n")],
+        "training", "training", [("        self.model.train(was_training)\n", "        pass\n")],
         {"test_evaluate"},
     ),
     "training: train_step's loss is an array": (
@@ -100,7 +100,7 @@ BROKEN = {
     ),
     "training: EarlyStopping never restores the best weights": (
         "training", "training",
-        [("            trainer.model.load_state_dict(self.best_state)\n", "            pass\n")],
+        [("        trainer.model.load_state_dict(self.best_state)\n", "        pass\n")],
         {"test_early_stopping_rules", "test_early_stopping_in_a_real_run"},
     ),
     "training: overfit_one_batch returns numpy scalars": (

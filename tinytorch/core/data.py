@@ -24,7 +24,10 @@ class Dataset:
 
 
 class TensorDataset(Dataset):
-    """Examples stored as arrays of equal length: example i is (arrays[0][i], arrays[1][i], ...)."""
+    """Examples stored as arrays of equal length: example i is (arrays[0][i], arrays[1][i], ...).
+
+    __len__, __getitem__ and get_batch are attached after the class, one per cell.
+    """
 
     def __init__(self, *arrays):
         """Keep `arrays` (each turned into an ndarray with np.asarray, not copied) in `self.arrays`, a tuple.
@@ -39,18 +42,31 @@ class TensorDataset(Dataset):
         if len(set(lengths)) != 1:
             raise ValueError(f"TensorDataset arrays must have the same length, got lengths {lengths}")
 
-    def __len__(self):
-        """The number of examples: the length of the first axis."""
-        return len(self.arrays[0])
 
-    def __getitem__(self, index):
-        """Example `index`: the tuple (array[index] for each array)."""
-        return tuple(array[index] for array in self.arrays)
+def _tensor_dataset_len(self):
+    """`TensorDataset.__len__`: the number of examples, the length of the first axis."""
+    return len(self.arrays[0])
 
-    def get_batch(self, indices):
-        """The examples at `indices`, with one fancy-indexing operation per array: (array[indices], ...)."""
-        indices = np.asarray(indices, dtype=np.intp)
-        return tuple(array[indices] for array in self.arrays)
+
+TensorDataset.__len__ = _tensor_dataset_len
+
+
+def _tensor_dataset_getitem(self, index):
+    """`TensorDataset.__getitem__`: example `index`, the tuple (array[index] for each array)."""
+    return tuple(array[index] for array in self.arrays)
+
+
+TensorDataset.__getitem__ = _tensor_dataset_getitem
+
+
+def _tensor_dataset_get_batch(self, indices):
+    """`TensorDataset.get_batch`: the examples at `indices`, with one fancy-indexing operation per array:
+    (array[indices], ...)."""
+    indices = np.asarray(indices, dtype=np.intp)
+    return tuple(array[indices] for array in self.arrays)
+
+
+TensorDataset.get_batch = _tensor_dataset_get_batch
 
 
 class DataLoader:
@@ -58,6 +74,7 @@ class DataLoader:
 
     `for inputs, targets in loader:` gives tuples of arrays with a leading batch axis (whatever the
     dataset's `get_batch` returns). Iterating again starts a new epoch.
+    order and __iter__ are attached after the class, one per cell.
     """
 
     def __init__(self, dataset, batch_size=32, shuffle=False, seed=None, drop_last=False):
@@ -75,24 +92,34 @@ class DataLoader:
             return len(self.dataset) // self.batch_size
         return math.ceil(len(self.dataset) / self.batch_size)
 
-    def order(self):
-        """The positions of the examples in the order this epoch visits them, as an ndarray of ints.
 
-        With shuffle, `self.rng.permutation(len(self.dataset))` (one new permutation per call);
-        without, `np.arange(len(self.dataset))`.
-        """
-        if self.shuffle:
-            return self.rng.permutation(len(self.dataset))
-        return np.arange(len(self.dataset))
+def _data_loader_order(self):
+    """`DataLoader.order`: the positions of the examples in the order this epoch visits them, as an ndarray
+    of ints.
 
-    def __iter__(self):
-        """One epoch: call `self.order()` once, cut it into `len(self)` consecutive slices of batch_size
-        positions (the last one shorter, unless drop_last), and yield `self.dataset.get_batch(slice)` for each.
-        """
-        order = self.order()
-        for batch in range(len(self)):
-            start = batch * self.batch_size
-            yield self.dataset.get_batch(order[start:start + self.batch_size])
+    With shuffle, `self.rng.permutation(len(self.dataset))` (one new permutation per call);
+    without, `np.arange(len(self.dataset))`.
+    """
+    if self.shuffle:
+        return self.rng.permutation(len(self.dataset))
+    return np.arange(len(self.dataset))
+
+
+DataLoader.order = _data_loader_order
+
+
+def _data_loader_iter(self):
+    """`DataLoader.__iter__`: one epoch. Call `self.order()` once, cut it into `len(self)` consecutive slices
+    of batch_size positions (the last one shorter, unless drop_last), and yield `self.dataset.get_batch(slice)`
+    for each.
+    """
+    order = self.order()
+    for batch in range(len(self)):
+        start = batch * self.batch_size
+        yield self.dataset.get_batch(order[start:start + self.batch_size])
+
+
+DataLoader.__iter__ = _data_loader_iter
 
 
 class Splits(NamedTuple):

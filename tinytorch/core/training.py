@@ -106,7 +106,15 @@ class Callback:
 
 
 class _Progress:
-    """The display of `fit`: nothing (verbose=0), a rich progress bar per epoch (1), or a line per epoch (2)."""
+    """The display of `fit`: nothing (verbose=0), a rich progress bar per epoch (1), or a line per epoch (2).
+
+    In Jupyter, rich draws the bars into an ipywidgets output that a thread redraws four times a second and
+    that is not redrawn when the bars stop; so the bars are redrawn at the end of every epoch and before they
+    stop, and each one is left as its epoch ended. The metrics of an epoch wrap under its bar in a column of
+    their own rather than run past the right edge of the notebook.
+    """
+
+    WIDTH = 100  # characters of a line in Jupyter (where rich cannot measure the page) and in a file
 
     def __init__(self, verbose, epochs):
         if verbose not in (0, 1, 2):
@@ -121,6 +129,7 @@ class _Progress:
                 TextColumn,
                 TimeElapsedColumn,
             )
+            from rich.table import Column
 
             try:  # rich draws live bars in Jupyter through ipywidgets; without it, print the bars at the end
                 import ipywidgets  # noqa: F401
@@ -128,9 +137,10 @@ class _Progress:
             except ImportError:
                 console = Console(force_jupyter=False)
             if not console.is_terminal:
-                console.width = max(console.width, 110)
+                console.width = self.WIDTH
             self.bars = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"), console=console)
+                                 TimeElapsedColumn(), TextColumn("{task.fields[metrics]}", table_column=Column(ratio=1)),
+                                 console=console)
             self.bars.start()
 
     def start_epoch(self, epoch, batches):
@@ -145,11 +155,13 @@ class _Progress:
         if self.bars is not None:
             shown = {name: logs[name] for name in ("loss", "accuracy", "val_loss", "val_accuracy") if name in logs}
             self.bars.update(self.task, metrics=format_logs(shown))
+            self.bars.refresh()
         elif self.verbose == 2:
             print(f"epoch {logs['epoch']}/{self.epochs}  {format_logs(logs)}")
 
     def close(self):
         if self.bars is not None:
+            self.bars.refresh()  # the last state, also where the run stopped in the middle of an epoch
             self.bars.stop()
 
 
@@ -160,6 +172,7 @@ class Trainer:
         scheduler_interval ("batch" or "epoch") says; it is required when a scheduler is given.
     clip_norm: if set, gradients are clipped to this global norm before each update.
     accuracy: a function (outputs, targets) -> fraction correct, or None for a model that does not classify.
+    evaluate and train_epoch are attached after the class, one per cell.
     """
 
     def __init__(self, model, loss_fn, optimizer, scheduler=None, scheduler_interval=None, clip_norm=None,
@@ -204,79 +217,6 @@ class Trainer:
         self.optimizer.step()
         return StepResult(loss=loss.item(), grad_norm=float(norm), outputs=outputs.data.data)
 
-    def evaluate(self, loader):
-        """{"loss": mean loss, "accuracy": fraction correct (nan if self.accuracy is None)} over `loader`.
-
-        Switch the model to evaluation mode (model.eval()), and back to the mode it had (model.training)
-        at the end. Both means are over examples: weight each batch's loss and accuracy by its number of
-        examples, len(targets). An empty loader raises a ValueError. No update, no gradient is kept.
-        """
-        was_training = self.model.training
-        self.model.eval()
-        total_loss = total_correct = count = 0.0
-        try:
-            for inputs, targets in loader:
-                outputs = self.model(Variable(inputs, requires_grad=False))
-                size = len(targets)
-                total_loss += self.loss_fn(outputs, targets).item() * size
-                if self.accuracy is not None:
-                    total_correct += self.accuracy(outputs.data.data, targets) * size
-                count += size
-        finally:
-            self.model.train(was_training)
-        if count == 0:
-            raise ValueError("evaluate() got a loader with no examples")
-        return {"loss": total_loss / count,
-                "accuracy": total_correct / count if self.accuracy is not None else math.nan}
-
-    def train_epoch(self, loader, callbacks=(), progress=None):
-        """One pass over `loader` in training mode; return the epoch's logs (without the val_* fields).
-
-        `fit` has already set self.epoch to this epoch's number.
-
-        Call self.model.train() first. For each batch:
-          - add 1 to self.global_step; call on_batch_begin(self, self.global_step) on every callback;
-          - note the optimizer's learning_rate, then run train_step;
-          - step_logs = {"step": self.global_step, "epoch": self.epoch, "loss": ..., "learning_rate": the
-            rate noted before the step, "grad_norm": ...}; record it with self.history.record_step(step_logs);
-          - if self.scheduler_interval == "batch", self.scheduler.step();
-          - call on_batch_end(self, self.global_step, step_logs) on every callback;
-          - if progress is not None, progress.advance(loss).
-        Return {"epoch": self.epoch, "loss": the mean loss over the epoch's examples (batch losses weighted
-        by len(targets)), "accuracy": likewise with self.accuracy(outputs, targets), or nan if it is None,
-        "learning_rate": the rate of the first step, "grad_norm": the mean of the steps' grad_norm}.
-        """
-        self.model.train()
-        total_loss = total_correct = count = 0.0
-        norms, rates = [], []
-        for inputs, targets in loader:
-            self.global_step += 1
-            for callback in callbacks:
-                callback.on_batch_begin(self, self.global_step)
-            rate = self.optimizer.learning_rate
-            result = self.train_step(inputs, targets)
-            size = len(targets)
-            total_loss += result.loss * size
-            if self.accuracy is not None:
-                total_correct += self.accuracy(result.outputs, targets) * size
-            count += size
-            norms.append(result.grad_norm)
-            rates.append(rate)
-            step_logs = {"step": self.global_step, "epoch": self.epoch, "loss": result.loss,
-                         "learning_rate": rate, "grad_norm": result.grad_norm}
-            self.history.record_step(step_logs)
-            if self.scheduler_interval == "batch":
-                self.scheduler.step()
-            for callback in callbacks:
-                callback.on_batch_end(self, self.global_step, step_logs)
-            if progress is not None:
-                progress.advance(result.loss)
-        if count == 0:
-            raise ValueError("train_epoch() got a loader with no batches")
-        return {"epoch": self.epoch, "loss": total_loss / count,
-                "accuracy": total_correct / count if self.accuracy is not None else math.nan,
-                "learning_rate": rates[0], "grad_norm": float(np.mean(norms))}
-
     def fit(self, train_loader, epochs, val_loader=None, callbacks=(), verbose=1):
         """Train for `epochs` more epochs (fewer if a callback sets stop_training); return self.history.
 
@@ -312,6 +252,89 @@ class Trainer:
         finally:
             progress.close()
         return self.history
+
+
+def _evaluate(self, loader):
+    """`Trainer.evaluate`: {"loss": mean loss, "accuracy": fraction correct (nan if self.accuracy is None)}
+    over `loader`.
+
+    Switch the model to evaluation mode (model.eval()), and back to the mode it had (model.training)
+    at the end. Both means are over examples: weight each batch's loss and accuracy by its number of
+    examples, len(targets). An empty loader raises a ValueError. No update, no gradient is kept.
+    """
+    was_training = self.model.training
+    self.model.eval()
+    total_loss = total_correct = count = 0.0
+    try:
+        for inputs, targets in loader:
+            outputs = self.model(Variable(inputs, requires_grad=False))
+            size = len(targets)
+            total_loss += self.loss_fn(outputs, targets).item() * size
+            if self.accuracy is not None:
+                total_correct += self.accuracy(outputs.data.data, targets) * size
+            count += size
+    finally:
+        self.model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate() got a loader with no examples")
+    return {"loss": total_loss / count,
+            "accuracy": total_correct / count if self.accuracy is not None else math.nan}
+
+
+Trainer.evaluate = _evaluate
+
+
+def _train_epoch(self, loader, callbacks=(), progress=None):
+    """`Trainer.train_epoch`: one pass over `loader` in training mode; return the epoch's logs (without
+    the val_* fields).
+
+    `fit` has already set self.epoch to this epoch's number.
+
+    Call self.model.train() first. For each batch:
+      - add 1 to self.global_step; call on_batch_begin(self, self.global_step) on every callback;
+      - note the optimizer's learning_rate, then run train_step;
+      - step_logs = {"step": self.global_step, "epoch": self.epoch, "loss": ..., "learning_rate": the
+        rate noted before the step, "grad_norm": ...}; record it with self.history.record_step(step_logs);
+      - if self.scheduler_interval == "batch", self.scheduler.step();
+      - call on_batch_end(self, self.global_step, step_logs) on every callback;
+      - if progress is not None, progress.advance(loss).
+    Return {"epoch": self.epoch, "loss": the mean loss over the epoch's examples (batch losses weighted
+    by len(targets)), "accuracy": likewise with self.accuracy(outputs, targets), or nan if it is None,
+    "learning_rate": the rate of the first step, "grad_norm": the mean of the steps' grad_norm}.
+    """
+    self.model.train()
+    total_loss = total_correct = count = 0.0
+    norms, rates = [], []
+    for inputs, targets in loader:
+        self.global_step += 1
+        for callback in callbacks:
+            callback.on_batch_begin(self, self.global_step)
+        rate = self.optimizer.learning_rate
+        result = self.train_step(inputs, targets)
+        size = len(targets)
+        total_loss += result.loss * size
+        if self.accuracy is not None:
+            total_correct += self.accuracy(result.outputs, targets) * size
+        count += size
+        norms.append(result.grad_norm)
+        rates.append(rate)
+        step_logs = {"step": self.global_step, "epoch": self.epoch, "loss": result.loss,
+                     "learning_rate": rate, "grad_norm": result.grad_norm}
+        self.history.record_step(step_logs)
+        if self.scheduler_interval == "batch":
+            self.scheduler.step()
+        for callback in callbacks:
+            callback.on_batch_end(self, self.global_step, step_logs)
+        if progress is not None:
+            progress.advance(result.loss)
+    if count == 0:
+        raise ValueError("train_epoch() got a loader with no batches")
+    return {"epoch": self.epoch, "loss": total_loss / count,
+            "accuracy": total_correct / count if self.accuracy is not None else math.nan,
+            "learning_rate": rates[0], "grad_norm": float(np.mean(norms))}
+
+
+Trainer.train_epoch = _train_epoch
 
 
 def _step_positions(history):
@@ -422,10 +445,15 @@ class EarlyStopping(Callback):
                 self.stopped_epoch = epoch
                 trainer.stop_training = True
 
-    def on_train_end(self, trainer):
-        """With restore_best, load best_state into trainer.model (if some epoch improved)."""
-        if self.restore_best and self.best_state is not None:
-            trainer.model.load_state_dict(self.best_state)
+
+def _early_stopping_on_train_end(self, trainer):
+    """`EarlyStopping.on_train_end`: with restore_best, load best_state into trainer.model (if some epoch
+    improved)."""
+    if self.restore_best and self.best_state is not None:
+        trainer.model.load_state_dict(self.best_state)
+
+
+EarlyStopping.on_train_end = _early_stopping_on_train_end
 
 
 def _npz_path(path):
