@@ -221,12 +221,19 @@ def test_locked_cell_refuses_an_edit_and_blank_run_all_stops_at_the_first_stub(l
 
 def test_run_all_on_the_answered_notebook_ends_without_error(lab, browser):
     """Does Run All on the notebook answered with the reference solutions run every cell without an error
-    (and, where the notebook ends with the check-up, does it show full marks)?"""
+    (and, where the notebook ends with the check-up, does it show full marks), and does nbgrader's Validate
+    button pass it?"""
     base, root, info = lab
     path = root / "answered" / info.notebook_name
     page = _open(browser, base, f"answered/{info.notebook_name}")
     try:
         _run_all_and_save(page)
+        page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate", exact=True).click()
+        verdict = page.locator(".jp-Dialog-content")
+        verdict.wait_for(timeout=RUN_TIMEOUT_MS)
+        page.wait_for_function("() => !document.querySelector('.jp-Dialog-content')?.textContent.includes('Validating')",
+                               timeout=RUN_TIMEOUT_MS)
+        assert "Success! Your notebook passes all the tests." in verdict.inner_text()
     finally:
         page.close()
     saved = nbformat.read(path, as_version=4)
