@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tito.course import Course
+from tito.package import export_reference
+from tito.release import release_module
 
 COURSE_TEMPLATE = Path(__file__).parent / "course"
 collect_ignore = ["course"]  # a course template, collected only inside the copies the tests make
@@ -31,3 +33,12 @@ def write_source():
         return path
 
     return write
+
+
+@pytest.fixture
+def built_course(mini_course):
+    """The mini course exported and released, as an instructor leaves it."""
+    for info in mini_course.modules:
+        export_reference(mini_course, info)
+        release_module(mini_course, info)
+    return mini_course

@@ -13,20 +13,11 @@ from nbclient import NotebookClient
 from tito.build.check_up_cell import CHECK_UP_ID
 from tito.build.reference_fill import fill_with_reference
 from tito.checkup import check_up
-from tito.package import export_reference
-from tito.release import build_outputs, release_module
+from tito.release import build_outputs
 from tito.source import KERNELSPEC
 from tito.workspace import notebook_path, start_module
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@pytest.fixture
-def built_course(mini_course):
-    for info in mini_course.modules:
-        export_reference(mini_course, info)
-        release_module(mini_course, info)
-    return mini_course
 
 
 def notebooks(course, name):

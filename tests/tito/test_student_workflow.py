@@ -12,18 +12,7 @@ import pytest
 from tito.build.reference_fill import fill_with_reference
 from tito.complete import complete_module
 from tito.errors import TitoError
-from tito.package import export_reference
-from tito.release import release_module
 from tito.workspace import notebook_path, start_module
-
-
-@pytest.fixture
-def built_course(mini_course):
-    """The mini course exported and released, as an instructor leaves it."""
-    for info in mini_course.modules:
-        export_reference(mini_course, info)
-        release_module(mini_course, info)
-    return mini_course
 
 
 def tito(course, *args: str) -> subprocess.CompletedProcess:

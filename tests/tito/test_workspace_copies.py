@@ -12,17 +12,8 @@ import pytest
 
 from tito.build.reference_fill import fill_with_reference
 from tito.complete import complete_module
-from tito.package import export_reference
-from tito.release import load_manifest, release_module
+from tito.release import load_manifest
 from tito.workspace import choose_notebook, notebook_path, start_module
-
-
-@pytest.fixture
-def built_course(mini_course):
-    for info in mini_course.modules:
-        export_reference(mini_course, info)
-        release_module(mini_course, info)
-    return mini_course
 
 
 def tito(course, *args: str) -> subprocess.CompletedProcess:

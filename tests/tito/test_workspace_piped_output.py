@@ -7,17 +7,7 @@ import sys
 
 import pytest
 
-from tito.package import export_reference
-from tito.release import release_module
 from tito.workspace import start_module
-
-
-@pytest.fixture
-def built_course(mini_course):
-    for info in mini_course.modules:
-        export_reference(mini_course, info)
-        release_module(mini_course, info)
-    return mini_course
 
 
 def piped(course, *args: str, **env: str) -> str:
