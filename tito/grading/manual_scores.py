@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from tito.grading.reports.common import Question, SafeCsvWriter, csv_value, numb
 from tito.grading.reports.gradebook import DB_NAME, _alembic_on_path
 from tito.grading.reports.manual import COMMENT_COLUMN, read_manual_scores
 from tito.grading.reports.write import NBGRADER_FOLDER
-from tito.grading.output_folder import CACHE_FOLDER
+from tito.grading.output_folder import OutputFolder
 from tito.grading.result import SubmissionResult
 from tito.modules import ModuleInfo
 
@@ -122,8 +121,9 @@ def apply_manual_scores(out_dir: Path, module: ModuleInfo, manifest: Mapping, sc
     record.changes = _store_in_gradebook(database, assignment, notebook, scores, comments)
     hand = read_hand_grades(database, assignment, notebook, questions)
     record.final_grades = write_final_grades(rows, questions, hand, out_dir / FINAL_GRADES)
+    folder = OutputFolder(out_dir, module.name)
     for student in sorted({change.student for change in record.changes}):
-        result = _stored_result(out_dir, student)
+        result = folder.stored(student)
         if result is None:
             record.not_rewritten.append(student)
             continue
@@ -215,14 +215,6 @@ def write_final_grades(rows: Sequence[Mapping[str, str]], questions: Sequence[Qu
         ])
     path.write_text(buffer.getvalue(), encoding="utf-8")
     return path
-
-def _stored_result(out_dir: Path, student: str) -> SubmissionResult | None:
-    """The student's full result as `tito grade` stored it, or None."""
-    path = out_dir / CACHE_FOLDER / f"{file_name(student)}.json"
-    try:
-        return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
 
 def _rewrite_reports(out_dir: Path, result: SubmissionResult, module_title: str, hand: HandGrades) -> list[Path]:
     from tito.grading.reports.feedback import write_feedback

@@ -94,10 +94,11 @@ class OutputFolder:
     # -- results of earlier runs ---------------------------------------------------------------------
     def cached(self, student: str, key: str) -> SubmissionResult | None:
         """The stored result of `student` if it was graded from the same content (same key)."""
-        result = self._load(student)
+        result = self.stored(student)
         return result if result is not None and result.key == key else None
 
-    def _load(self, student: str) -> SubmissionResult | None:
+    def stored(self, student: str) -> SubmissionResult | None:
+        """The result of `student` as `tito grade` stored it, or None (never stored, or unreadable)."""
         path = self.cache / f"{file_name(student)}.json"
         if not path.is_file():
             return None
@@ -112,7 +113,7 @@ class OutputFolder:
 
     def earlier_results(self) -> list[SubmissionResult]:
         """The results of the students an earlier run recorded here (for --merge)."""
-        return [result for result in map(self._load, self._recorded_students()) if result is not None]
+        return [result for result in map(self.stored, self._recorded_students()) if result is not None]
 
     def _recorded_students(self) -> list[str]:
         students = self.record.get("students", []) if self.record else []
