@@ -8,7 +8,6 @@ import sys
 import time
 
 import nbformat
-import pytest
 
 from tito.build.reference_fill import fill_with_reference
 from tito.complete import complete_module
