@@ -241,154 +241,9 @@ def test(
     raise typer.Exit(run_pytest(course, paths, extra))
 
 
-class _GradeGroup(typer.core.TyperGroup):
-    """`tito grade MODULE SUBMISSIONS` runs the grader; `tito grade gradescope|manual ...` are subcommands."""
+from tito.cli_grade import grade_app, grade_gradescope, grade_manual, grade_run  # noqa: E402,F401  (re-exported)
 
-    def parse_args(self, ctx, args):
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
-            args = ["run", *args]
-        return super().parse_args(ctx, args)
-
-
-grade_app = typer.Typer(cls=_GradeGroup, help="Grade a class with a module's hidden suite.", no_args_is_help=True)
 app.add_typer(grade_app, name="grade")
-
-
-@grade_app.command("run")
-def grade_run(
-    module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
-    submissions: Path = typer.Argument(..., help="A folder, an nbgrader course, or a .zip of submissions."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: grades/MODULE)."),
-    roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with id, name, email; absent students are listed as missing."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel workers (default: number of cores)."),
-    force: bool = typer.Option(False, "--force", help="Start over: delete this folder's earlier outputs and regrade everything."),
-    merge: bool = typer.Option(False, "--merge", help="Add these students to the class already graded in --out."),
-    duplicates: str = typer.Option("latest", "--duplicates", help="A student with several submissions: grade the latest (by LMS, Gradescope or nbgrader time, else file name order) and note the others (latest), or make that student an error (error)."),
-    executor: str = typer.Option("local", "--executor", help="local (process pool) or dask."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask."),
-    test_timeout: float = typer.Option(10.0, "--test-timeout", help="Seconds one hidden test may wait on the submission."),
-    submission_timeout: float = typer.Option(300.0, "--submission-timeout", help="Seconds one submission may take in all."),
-) -> None:
-    """Grade every submission: CSV, Gradescope JSON, HTML feedback, nbgrader gradebook and a summary figure."""
-    import os
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    from tito.grading.grade import grade_class
-    from tito.grading.reports import summary_text
-    from tito.grading.reports.summary import skipped_lines
-    from tito.grading.reports.write import BackgroundReports
-    from tito.sandbox.isolation import probe_isolation
-    from tito.sandbox.limits import Limits
-
-    course = _course()
-    info = course.module(module)
-    out_dir = out or course.paths.root / "grades" / info.name
-    workers = jobs or os.cpu_count() or 1
-    limits = Limits(call_seconds=test_timeout, submission_seconds=submission_timeout,
-                    cpu_seconds=int(submission_timeout) + 5)
-    console.print(probe_isolation().describe(), highlight=False)
-    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
-               TimeRemainingColumn())
-    reports: list[BackgroundReports] = []
-
-    def start(total: int, tests: list[tuple[str, float]]) -> None:
-        progress.update(task, total=total)
-        reports.append(BackgroundReports(out_dir, course=course, module=info, tests=tests))
-
-    def graded(result) -> None:
-        reports[0].add(result)  # each student's reports are written while the others are graded
-        progress.advance(task)
-
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("grading", total=None)
-        run = grade_class(
-            course, info, submissions, out_dir, roster=roster, workers=workers, force=force, merge=merge,
-            duplicates=duplicates, executor=executor, scheduler=scheduler, limits=limits, on_start=start,
-            on_result=graded,
-        )
-    written = reports[0].finish(run.results, run.skipped)
-    for line in skipped_lines(run.skipped, shown=for_terminal):  # every file found is graded or said why not
-        console.print(line, style="yellow", highlight=False, emoji=False)
-    for student, reason in sorted(reports[0].failures.items()):
-        console.print(f"[red]reports of {for_terminal(student)} not written:[/red] {for_terminal(reason)}",
-                      highlight=False, emoji=False)
-    kept = f", kept {run.kept} earlier student(s)" if run.kept else ""
-    console.print(f"graded {run.regraded} submission(s), reused {run.reused} unchanged result(s){kept}")
-    if run.removed:
-        console.print(f"removed {len(run.removed)} student(s) no longer submitted: "
-                      + ", ".join(map(for_terminal, run.removed)), highlight=False, emoji=False)
-    console.print(summary_text(run.results), highlight=False)
-    console.print(f"outputs in {out_dir}: " + ", ".join(sorted({path.relative_to(out_dir).parts[0] for path in written})))
-    if run.grader_errors:
-        console.print(f"the grader failed on {len(run.grader_errors)} submission(s); they are marked grader-error "
-                      "(not graded, no score) and the next run regrades them:", style="bold red")
-        for result in run.grader_errors:
-            console.print(f"  {for_terminal(result.student)}: {for_terminal(result.problem or '')}",
-                          highlight=False, emoji=False)
-        raise typer.Exit(1)
-
-
-@grade_app.command("gradescope")
-def grade_gradescope(
-    module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the zip (default: grades/MODULE-autograder.zip)."),
-) -> None:
-    """Build a Gradescope autograder zip (setup.sh, run_autograder) that runs this module's hidden suite.
-
-    The zip holds tito, the module's suite and release, and the reference package of the module and its
-    prerequisites: no module sources, no other module's suite."""
-    from tito.grading.reports.gradescope import build_autograder_zip
-
-    course = _course()
-    info = course.module(module)
-    destination = out or course.paths.root / "grades" / f"{info.name}-autograder.zip"
-    build_autograder_zip(course, info, destination)
-    console.print(f"wrote {destination}")
-
-
-@grade_app.command("manual")
-def grade_manual(
-    module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
-    out: Optional[Path] = typer.Option(None, "--out", help="The grading run's folder (default: grades/MODULE)."),
-    scores: Optional[Path] = typer.Option(
-        None, "--scores",
-        help="The filled-in manual/scores.csv to record (a score column, and optionally a comment column for the "
-             "student); blank cells change nothing.",
-    ),
-) -> None:
-    """Hand grading: show where the written answers are, or merge a TA's scores and comments into the gradebook,
-    then write final_grades.csv and rewrite the feedback and results of the students whose grades changed."""
-    from tito.grading.manual_scores import apply_manual_scores, describe
-    from tito.release import load_manifest
-
-    course = _course()
-    info = course.module(module)
-    out_dir = out or course.paths.root / "grades" / info.name
-    manual = out_dir / "manual"
-    if not manual.is_dir():
-        raise TitoError(f"{out_dir} has no manual/ folder: run `tito grade {info.name} SUBMISSIONS` first")
-    if scores is None:
-        for page in sorted(manual.glob("*.html")):
-            console.print(f"answers to grade: {page}")
-        console.print(f"fill in the scores in {manual / 'scores.csv'} (or use nbgrader's formgrader in {out_dir / 'nbgrader'}), "
-                      f"then run: tito grade manual {info.name} --scores {manual / 'scores.csv'}")
-        return
-    record = apply_manual_scores(out_dir, info, load_manifest(course, info), scores)
-    for change in record.changes:
-        console.print(for_terminal(describe(change)), highlight=False, emoji=False)
-    if record.changes:
-        console.print(f"recorded {len(record.changes)} change(s) in {out_dir / 'nbgrader' / 'gradebook.db'}",
-                      markup=False, highlight=False)
-    else:
-        console.print(f"nothing changed: {scores} holds no score or comment that differs from the gradebook",
-                      markup=False, highlight=False)
-    for student in record.not_rewritten:
-        console.print(f"[yellow]no stored result for {for_terminal(student)}: feedback and results not rewritten "
-                      "(run `tito grade` again)[/yellow]", highlight=False, emoji=False)
-    console.print(f"wrote {record.final_grades}"
-                  + (f" and rewrote {len(record.rewritten)} feedback and results file(s)" if record.rewritten else ""),
-                  markup=False, highlight=False)
 
 
 def main() -> None:
@@ -405,4 +260,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import tito.cli  # run as the importable module, whose options and console tito.cli_grade reads
+
+    tito.cli.main()
