@@ -46,6 +46,8 @@ from tito.grading.grade import grade_class
 from tito.grading.probes import InProcessProbes, load_probes_module
 from tito.grading.suite import HiddenSuite, use_reference_package
 
+from machine import describe_machine  # bench/machine.py (scripts run from bench/)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "grading"))
 from corpus import catalog
@@ -119,6 +121,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build everything in this folder and keep it")
     parser.add_argument("--rounds", type=int, default=40, help="sandbox sessions timed for the isolation's cost")
     args = parser.parse_args()
+    print(describe_machine())
 
     course = Course.load(ROOT)
     module = course.module(MODULE)

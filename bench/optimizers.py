@@ -21,6 +21,7 @@ import torch
 
 from tinytorch.core.autograd import Variable
 from tinytorch.core.optimizers import SGD, Adam, AdamW, RMSprop
+from machine import describe_machine  # bench/machine.py (scripts run from bench/)
 
 # ten parameters, 1,000,000 numbers in all: weight matrices and their biases
 SHAPES = [(400, 1000), (1000,), (300, 1000), (300,), (200, 1000), (200,), (98, 1000), (98,), (4, 100), (2,)]
@@ -93,6 +94,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=40, help="timed batches per column")
     parser.add_argument("--steps", type=int, default=10, help="steps per batch")
     args = parser.parse_args()
+    print(describe_machine())
 
     default_threads = torch.get_num_threads()
     print(f"step time in ms: 10 parameters, 1,000,000 float64 numbers; median over {args.rounds} batches of "

@@ -35,6 +35,7 @@ from tinytorch.core.layers import Linear, ReLU, Sequential
 from tinytorch.core.losses import CrossEntropyLoss
 from tinytorch.core.optimizers import Adam
 from tinytorch.core.training import Trainer
+from machine import describe_machine  # bench/machine.py (scripts run from bench/)
 
 SIZES = (40, 256, 256, 10)
 BATCH_SIZE = 128
@@ -145,6 +146,7 @@ def main():
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
     parser.add_argument("--profile", action="store_true", help="also profile the tinytorch Trainer epoch")
     arguments = parser.parse_args()
+    print(describe_machine())
 
     data = load_mnist1d()
     blas = [f"{pool['internal_api']} ({pool['num_threads']} threads)" for pool in threadpool_info()]

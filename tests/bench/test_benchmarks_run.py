@@ -36,3 +36,9 @@ def test_grading_benchmark_grades_with_both_and_finds_identical_totals():
     assert "nbgrader autograde" in table and "tito grade --jobs 2" in table
     assert "isolation per submission" in table and "ms per submission" in table
     assert "totals identical for all 2 students" in table
+
+
+def test_every_benchmark_says_which_machine_it_ran_on():
+    table = run_bench("optimizers.py", "--rounds", "1", "--steps", "1")
+    first = table.splitlines()[0]
+    assert first.startswith("machine: ") and "core(s) usable" in first and "load average" in first, first
