@@ -2,9 +2,9 @@
 
 Each probe builds its operands from a seed, applies the submission's Tensor operations and returns plain data:
 result values as ndarrays in the dtype the Tensor holds (so the grader compares dtypes too), the operands as they
-are afterwards, values read through one name after a change made through another (to see whether an array is
-shared), and values returned as they are (so the grader sees a Python float for what it is). A result that is not
-a Tensor holding an ndarray comes back as a sentence saying what it is, which the grader shows as is.
+are afterwards, and values read through one name after a change made through another (to see whether an array is
+shared). A result that is not a Tensor holding an ndarray comes back as a sentence saying what it is, which the
+grader shows as is.
 
 A probe returns observations, never verdicts ("unchanged?", "the same array?", "a float?"): code running next to
 the probe could change any such verdict, while the observations are compared with the reference's in the grader.
@@ -25,14 +25,6 @@ OPERATORS = {
     "/": operator.truediv,
     "**": operator.pow,
     "@": operator.matmul,
-}
-COMPARISONS = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
 }
 
 
@@ -90,17 +82,6 @@ def _afterwards(result, operands):
     return [_snapshot(operand) for operand in operands]
 
 
-def _as_sent(value):
-    """`value` itself when it crosses to the grader as it is (so that the grader sees its type), else a sentence."""
-    if value is None or type(value) in (bool, int, float, str):
-        return value
-    if type(value) in (tuple, list):
-        return [_as_sent(item) for item in value]
-    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf":
-        return value
-    return f"a {type(value).__name__}"
-
-
 def _plain(result):
     """A copy of the ndarray inside a Tensor result, or a sentence saying what came back instead."""
     if not isinstance(result, Tensor):
@@ -120,17 +101,6 @@ def _attempt(action, *arguments):
     except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
         return f"raised {_describe(error)}"
 
-
-def _raises(action):
-    """The name of the exception `action()` raises, or None."""
-    try:
-        action()
-    except Exception as error:  # noqa: BLE001 - we report which type the submission raised
-        return type(error).__name__
-    return None
-
-
-# -- construction and properties ------------------------------------------------------------------------------
 
 def construction():
     """The arrays (values, in their dtype and shape) of Tensors built from numbers, lists, arrays and Tensors."""
@@ -174,36 +144,6 @@ def sharing():
     return result
 
 
-def properties(seed):
-    """shape, size, ndim, len, dtype, item and numpy of a few Tensors, each as it comes back (the wire keeps Python
-    ints and floats, numpy scalars and arrays apart, so the grader sees their types)."""
-    values = _values((2, 3, 4), "float64", seed)
-    tensor = Tensor(values)
-    scalar = Tensor(np.float32(2.5))
-    single = Tensor([[7]])
-
-    def attempt(action):
-        try:
-            return _as_sent(action())
-        except Exception as error:  # noqa: BLE001 - whatever the submission raises is the result
-            return f"raised {_describe(error)}"
-
-    return {
-        "t.shape": attempt(lambda: tensor.shape),
-        "t.shape + (1,) (a tuple)": attempt(lambda: tensor.shape + (1,)),
-        "t.size": attempt(lambda: tensor.size),
-        "t.ndim": attempt(lambda: tensor.ndim),
-        "len(t)": attempt(lambda: len(tensor)),
-        "an empty array of dtype t.dtype": attempt(lambda: np.empty(0, dtype=tensor.dtype)),
-        "Tensor(np.float32(2.5)).shape": attempt(lambda: scalar.shape),
-        "Tensor(np.float32(2.5)).size": attempt(lambda: scalar.size),
-        "Tensor(np.float32(2.5)).item() (a Python float)": attempt(scalar.item),
-        "Tensor([[7]]).item() (a Python int)": attempt(single.item),
-        "t.item() on 24 elements raises": _raises(tensor.item),
-        "t.numpy()": attempt(tensor.numpy),
-    }
-
-
 # -- arithmetic ------------------------------------------------------------------------------------------------
 
 def operate(op, left, right, dtype="float64", seed=0):
@@ -226,38 +166,34 @@ def negate(shape, dtype, seed):
     return {"value": value, "operands afterwards": _afterwards(result, [tensor])}
 
 
-def float32_expression(seed):
-    """A chain of operations on float32 Tensors and Python numbers: every intermediate's dtype and the values."""
-    x = Tensor(_values((3, 4), "float32", seed, positive=True))
-    w = Tensor(_values((4, 2), "float32", seed + 1))
-    steps = {}
-    steps["x * 0.5"] = x * 0.5
-    steps["x * 0.5 + 1"] = steps["x * 0.5"] + 1
-    steps["(x * 0.5 + 1) ** 2"] = steps["x * 0.5 + 1"] ** 2
-    steps["3 * x"] = 3 * x
-    steps["x / 3"] = x / 3
-    steps["x - 0.25"] = x - 0.25
-    steps["x ** 0.5"] = x ** 0.5
-    steps["x @ w"] = x @ w
-    steps["(x @ w) / 7.0"] = steps["x @ w"] / 7.0
-    steps["((x @ w) / 7.0).mean(axis=0)"] = steps["(x @ w) / 7.0"].mean(axis=0)
-    steps["(3 * x).sum()"] = steps["3 * x"].sum()
-    steps["(x ** 0.5).max(axis=1, keepdims=True)"] = steps["x ** 0.5"].max(axis=1, keepdims=True)
-    steps["-x"] = -x
-    return {name: _plain(value) for name, value in steps.items()}
-
-
-def compare(op, left, right, seed):
-    """left OP right for a comparison, with integer-valued floats so that ties occur."""
-    generator = np.random.default_rng(seed)
-
-    def build(spec):
-        if spec["kind"] == "number":
-            return spec["value"]
-        array = generator.integers(0, 3, size=tuple(spec["shape"])).astype(np.float64)
-        return Tensor(array) if spec["kind"] == "tensor" else array
-
-    return _attempt(lambda: COMPARISONS[op](build(left), build(right)))
+def expressions(dtype, seed):
+    """Each expression on Tensors x (3, 4) and w (4, 2) of `dtype`, drawn once in float64 and converted, next to
+    Python numbers: the values, in the dtype each result holds. Each expression is computed from x and w alone, so
+    that a wrong one does not spoil the others."""
+    x64, w64 = _values((3, 4), "float64", seed, positive=True), _values((4, 2), "float64", seed + 1)
+    x, w = Tensor(x64.astype(dtype)), Tensor(w64.astype(dtype))
+    made = {
+        "x + 1": lambda: x + 1,
+        "2.5 + x": lambda: 2.5 + x,
+        "x - 0.25": lambda: x - 0.25,
+        "1 - x": lambda: 1 - x,
+        "x * 0.5": lambda: x * 0.5,
+        "3 * x": lambda: 3 * x,
+        "x / 3": lambda: x / 3,
+        "2.0 / x": lambda: 2.0 / x,
+        "x ** 2": lambda: x ** 2,
+        "x ** 0.5": lambda: x ** 0.5,
+        "2 ** x": lambda: 2 ** x,
+        "-x": lambda: -x,
+        "x + x": lambda: x + x,
+        "x @ w": lambda: x @ w,
+        "x.sum()": lambda: x.sum(),
+        "x.mean(axis=0)": lambda: x.mean(axis=0),
+        "x.max(axis=1, keepdims=True)": lambda: x.max(axis=1, keepdims=True),
+        "x.reshape(2, 6)": lambda: x.reshape(2, 6),
+        "x.transpose()": lambda: x.transpose(),
+    }
+    return {name: _attempt(make) for name, make in made.items()}
 
 
 # -- reductions and shape ----------------------------------------------------------------------------------

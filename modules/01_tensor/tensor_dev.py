@@ -263,7 +263,7 @@ test_tensor_add()
 
 # %% [markdown]
 # Subtraction does not commute, so the reflected operator needs its own function: `1 - t` calls
-# `t.__rsub__(1)`, which must compute `1 - t.data`, in that order. `_rsub` is written for you; write `_sub`.
+# `t.__rsub__(1)`, which must compute `1 - t.data`, in that order. Write `_sub` and `_rsub`.
 
 # %% nbgrader={"grade": false, "grade_id": "tensor-sub", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -276,7 +276,9 @@ def _sub(self, other):
 
 def _rsub(self, other):
     """`Tensor.__rsub__`: other - self, for a number or ndarray on the left (note the order)."""
+    ### BEGIN SOLUTION
     return Tensor(_as_array(other) - self.data)
+    ### END SOLUTION
 
 
 Tensor.__sub__ = _sub
@@ -323,6 +325,7 @@ def test_tensor_neg():
     assert isinstance(got, Tensor), f"-t should return a Tensor, got {type(got).__name__}"
     assert np.array_equal(got.data, [[-1.0, 2.0, -0.5]]), f"-[[1, -2, 0.5]]: expected [[-1, 2, -0.5]], got {got.data}"
     assert got.dtype == np.float32, f"-t should keep float32, got {got.dtype}"
+    assert np.array_equal(t.data, [[1.0, -2.0, 0.5]]), f"-t must leave t as it was, but t is now {t.data}"
 
 test_tensor_neg()
 
@@ -360,8 +363,8 @@ def test_tensor_mul():
 test_tensor_mul()
 
 # %% [markdown]
-# Division is true division: dividing integers gives floats, as `/` does in Python and numpy. `_rtruediv`
-# (for `1 / t`) is given; write `_truediv`.
+# Division is true division: dividing integers gives floats, as `/` does in Python and numpy. Write `_truediv`
+# and `_rtruediv` (for `1 / t`, in that order).
 
 # %% nbgrader={"grade": false, "grade_id": "tensor-truediv", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -374,7 +377,9 @@ def _truediv(self, other):
 
 def _rtruediv(self, other):
     """`Tensor.__rtruediv__`: other / self (note the order)."""
+    ### BEGIN SOLUTION
     return Tensor(_as_array(other) / self.data)
+    ### END SOLUTION
 
 
 Tensor.__truediv__ = _truediv
@@ -403,7 +408,7 @@ def test_tensor_truediv():
 test_tensor_truediv()
 
 # %% [markdown]
-# Powers: `t ** 2` squares every element, and `2 ** t` (the given `_rpow`) raises 2 to each. Write `_pow`.
+# Powers: `t ** 2` squares every element, and `2 ** t` (`_rpow`) raises 2 to each. Write `_pow` and `_rpow`.
 
 # %% nbgrader={"grade": false, "grade_id": "tensor-pow", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -416,7 +421,9 @@ def _pow(self, exponent):
 
 def _rpow(self, base):
     """`Tensor.__rpow__`: base ** self."""
+    ### BEGIN SOLUTION
     return Tensor(_as_array(base) ** self.data)
+    ### END SOLUTION
 
 
 Tensor.__pow__ = _pow
@@ -441,7 +448,7 @@ test_tensor_pow()
 
 # %% [markdown]
 # The matrix product `a @ b` follows numpy's rules: two matrices give a matrix, a matrix times a vector gives a
-# vector, and extra leading axes are batches. `_rmatmul` (for `ndarray @ t`) is given; write `_matmul`.
+# vector, and extra leading axes are batches. Write `_matmul` and `_rmatmul` (for `ndarray @ t`, in that order).
 
 # %% nbgrader={"grade": false, "grade_id": "tensor-matmul", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -454,7 +461,9 @@ def _matmul(self, other):
 
 def _rmatmul(self, other):
     """`Tensor.__rmatmul__`: other @ self (note the order)."""
+    ### BEGIN SOLUTION
     return Tensor(_as_array(other) @ self.data)
+    ### END SOLUTION
 
 
 Tensor.__matmul__ = _matmul

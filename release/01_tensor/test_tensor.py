@@ -76,6 +76,7 @@ def test_tensor_neg():
     assert isinstance(got, Tensor), f"-t should return a Tensor, got {type(got).__name__}"
     assert np.array_equal(got.data, [[-1.0, 2.0, -0.5]]), f"-[[1, -2, 0.5]]: expected [[-1, 2, -0.5]], got {got.data}"
     assert got.dtype == np.float32, f"-t should keep float32, got {got.dtype}"
+    assert np.array_equal(t.data, [[1.0, -2.0, 0.5]]), f"-t must leave t as it was, but t is now {t.data}"
 
 
 @pytest.mark.points(4, grade_id='test-tensor-mul')
