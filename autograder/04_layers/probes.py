@@ -126,43 +126,83 @@ def tree_structure():
     return result
 
 
-def modes(seed):
-    """The outputs of a nested model (BatchNorm1d inside a list of a custom module, then Dropout(1.0) and
-    BatchNorm1d in an inner Sequential) after eval(), train() and model[1].train(False), each computed by what
-    eval() or train() returned. BatchNorm1d normalises with the batch's statistics in training and the running
-    ones in evaluation; Dropout(1.0) drops everything in training and nothing in evaluation: the outputs show
-    which mode each of them was in."""
-    generator = np.random.default_rng(seed)
-    model = Sequential(_Block(np.random.default_rng(0)), Sequential(Dropout(1.0), BatchNorm1d(2)))
+def _mode_model(seed):
+    """Sequential(custom module holding a BatchNorm1d in a list, Sequential(Linear, BatchNorm1d)), seeded weights.
+    BatchNorm1d normalises with the batch's statistics in training and the running ones in evaluation, so the
+    outputs show which mode each BatchNorm1d was in."""
+    model = Sequential(_Block(np.random.default_rng(0)), Sequential(Linear(2, 2, rng=1), BatchNorm1d(2)))
     _set_weights(model, seed)
-    x = generator.normal(size=(5, 3))
+    return model
+
+
+def _set_flags(model, flags):
+    """Set `training` by hand (plain attribute writes, no train()) on the modules of a _mode_model:
+    flags = (outer Sequential, block, block's BatchNorm1d, inner Sequential, inner BatchNorm1d)."""
+    block, inner = model[0], model[1]
+    for module, flag in zip((model, block, block.parts[1], inner, inner[1]), flags):
+        module.training = flag
+    for module in (block.inner, block.parts[0], inner[0]):
+        module.training = flags[0]
+
+
+def modes(seed):
+    """The outputs of a nested model after eval(), train(), model[1].train(False) and eval() again, each
+    computed by what eval() or train() returned; and the outputs of a twin model whose flags were set by hand
+    to what those calls should set. The twin does not use train() or eval(): the grader compares the two.
+    "first batch in training" (a fresh model, nothing switched) is the run's evidence, compared with the
+    reference's."""
+    x = np.random.default_rng(seed).normal(size=(5, 3))
+    first = _mode_model(seed)
+    model, twin = _mode_model(seed), _mode_model(seed)
+
     def partly_in_training():
         model[1].train(False)
         return model(x)
 
-    return {"model.eval()(x)": _attempt(lambda: model.eval()(x)),
-            "model.train()(x)": _attempt(lambda: model.train()(x)),
-            "model(x) after model[1].train(False)": _attempt(partly_in_training),
-            "model.eval()(x) once more": _attempt(lambda: model.eval()(x))}
+    switched = {"model.eval()(x)": _attempt(lambda: model.eval()(x)),
+                "model.train()(x)": _attempt(lambda: model.train()(x)),
+                "model(x) after model[1].train(False)": _attempt(partly_in_training),
+                "model.eval()(x) once more": _attempt(lambda: model.eval()(x))}
+    by_hand = {}
+    for call, flags in (("model.eval()(x)", (False,) * 5), ("model.train()(x)", (True,) * 5),
+                        ("model(x) after model[1].train(False)", (True, True, True, False, False)),
+                        ("model.eval()(x) once more", (False,) * 5)):
+        _set_flags(twin, flags)
+        by_hand[call] = _attempt(lambda: twin(x))
+    return {"first batch in training": _attempt(lambda: first(x)), "switched": switched, "by hand": by_hand}
+
+
+def _checkpoint_model(seed):
+    model = Sequential(Linear(4, 5, rng=1), BatchNorm1d(5), ReLU(), Linear(5, 2, rng=2))
+    _set_weights(model, seed)
+    return model
 
 
 def state_round_trip(seed):
+    """A checkpoint taken after one training batch, then the model trained on and changed, then the checkpoint
+    loaded into a fresh model and back into the model: every observation is compared with the submission's own
+    values at the time the checkpoint was taken. "first batch in training" is the run's evidence."""
     generator = np.random.default_rng(seed)
-    model = Sequential(Linear(4, 5, rng=1), BatchNorm1d(5), ReLU(), Linear(5, 2, rng=2))
-    _set_weights(model, seed)
-    model(generator.normal(size=(6, 4)))  # one training batch moves the running statistics
+    model = _checkpoint_model(seed)
+    first_batch, later_batch, x = (generator.normal(size=(6, 4)), generator.normal(size=(6, 4)),
+                                   generator.normal(size=(3, 4)))
+    evidence = _attempt(lambda: model(first_batch))  # one training batch moves the running statistics
+    model.train(False)
+    saved_output = _attempt(lambda: model(x))
     state = model.state_dict()
+    taken = {k: _as_sent(np.array(v, copy=True)) if isinstance(v, np.ndarray) else _as_sent(v)
+             for k, v in state.items()}
+    model.train(True)
+    model(later_batch)  # training on moves the running statistics again
     model[0].weight.data.data[...] += 1.0
-    checkpoint_after_change = _as_sent(state["0.weight"])
+    after_change = {k: _as_sent(v) for k, v in state.items()}
 
-    fresh = Sequential(Linear(4, 5, rng=3), BatchNorm1d(5), ReLU(), Linear(5, 2, rng=4))
-    weight_array = fresh[0].weight.data.data
-    mean_array = fresh[1].running_mean
+    fresh = _checkpoint_model(seed + 1)
+    held = {"0.weight": fresh[0].weight.data.data, "1.running_mean": fresh[1].running_mean}
     fresh.load_state_dict(state)
     model.load_state_dict(state)
-    x = generator.normal(size=(3, 4))
-    model.eval()
-    fresh.eval()
+    fresh.train(False)
+    model.train(False)
     broken = {
         "missing": {k: v for k, v in state.items() if k != "1.running_var"},
         "unexpected": {**state, "4.weight": np.zeros(2)},
@@ -172,13 +212,15 @@ def state_round_trip(seed):
     raised = {name: _raised(lambda bad=bad: fresh.load_state_dict(bad)) for name, bad in broken.items()}
     after_rejections = {k: _as_sent(v) for k, v in fresh.state_dict().items()}
     return {
+        "first batch in training": evidence,
         "keys": list(state),
-        "values": {k: _as_sent(v) for k, v in state.items()},
-        "checkpoint's 0.weight after the model's weight changed": checkpoint_after_change,
+        "values when taken": taken,
+        "values after the model trained on and changed": after_change,
         "read through the arrays the fresh model held before load_state_dict": {
-            "0.weight": np.array(weight_array, copy=True), "1.running_mean": np.array(mean_array, copy=True)},
-        "fresh_output": _array(fresh(x)),
-        "restored_output": _array(model(x)),
+            name: np.array(array, copy=True) for name, array in held.items()},
+        "eval output when the checkpoint was taken": saved_output,
+        "eval output of a fresh model after load_state_dict": _attempt(lambda: fresh(x)),
+        "eval output of the model after load_state_dict": _attempt(lambda: model(x)),
         "raised": raised,
         "state before the rejected loads": before_rejections,
         "state after the rejected loads": after_rejections,
@@ -264,9 +306,21 @@ def _model(seed):
 
 
 def sequential_model(seed):
+    """The model's output and gradients, and those of the same layers (the model's own objects) applied one
+    after the other by hand, each on the previous one's output: the grader compares the two. The output is
+    also compared with the reference's, as the run's evidence."""
     model = _model(seed)
     _set_weights(model, seed)
-    result = _forward_backward(model, np.random.default_rng(seed).normal(size=(5, 2, 3)), seed)
+    x = np.random.default_rng(seed).normal(size=(5, 2, 3))
+    result = _forward_backward(model, x, seed)
+    model.zero_grad()
+    inputs = Variable(np.array(x, copy=True))
+    out = inputs
+    for index in range(len(model)):
+        out = model[index](out)
+    out.backward(np.random.default_rng(seed + 1000).normal(size=out.shape).astype(out.dtype))
+    result["by hand"] = {"output": _array(out), "input_grad": _grad(inputs),
+                         "param_grads": {name: _grad(p) for name, p in model.named_parameters()}}
     result["names"] = [name for name, _ in model.named_parameters()]
     result["length"] = len(model)
     return result
@@ -329,21 +383,28 @@ def batchnorm_training(features, momentum, eps, steps, seed):
         result["running_mean"] = np.array(layer.running_mean, copy=True)
         result["running_var"] = np.array(layer.running_var, copy=True)
         result["num_batches_tracked"] = int(layer.num_batches_tracked)
+        # the batch's own statistics (numpy on the probe's input): the grader's hints use them
+        result["batch_mean"] = x.mean(axis=0)
+        result["batch_var"] = x.var(axis=0, ddof=1)
         history.append(result)
     return history
 
 
-def batchnorm_eval(momentum, seed):
+def batchnorm_eval(seed):
+    """BatchNorm1d in eval mode with running statistics written straight into its buffers (so that this does
+    not depend on how they are updated): the output and gradients on a batch, the output on another batch,
+    then on the first batch again (eval mode must not change anything), and the buffers afterwards."""
     generator = np.random.default_rng(seed)
-    layer = BatchNorm1d(3, momentum=momentum)
+    layer = BatchNorm1d(3)
     _set_weights(layer, seed)
-    for _ in range(3):
-        layer(generator.normal(loc=2.0, scale=3.0, size=(5, 3)))
+    layer.running_mean[...] = generator.normal(loc=2.0, size=3)
+    layer.running_var[...] = generator.uniform(0.5, 4.0, size=3)
     layer.eval()
-    result = _forward_backward(layer, generator.normal(size=(1, 3)), seed)
-    state = layer.state_dict()
-    result["state_keys"] = list(state)
-    result["state after the eval-mode pass"] = {
-        k: np.array(v, copy=True) if isinstance(v, (np.ndarray, np.generic, int, float)) else _as_sent(v)
-        for k, v in state.items()}
+    x, other = generator.normal(size=(4, 3)), generator.normal(loc=5.0, size=(6, 3))
+    result = _forward_backward(layer, x, seed)
+    result["output on another batch"] = _attempt(lambda: layer(other))
+    result["output on the first batch again"] = _attempt(lambda: layer(x))
+    result["output on one example"] = _attempt(lambda: layer(x[:1]))
+    result["running statistics afterwards"] = {"running_mean": np.array(layer.running_mean, copy=True),
+                                               "running_var": np.array(layer.running_var, copy=True)}
     return result
