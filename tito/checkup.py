@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -47,28 +48,82 @@ class WrittenState:
     state: str
 
 
+# Below this many columns for "what happened", the messages go under the table instead (an 80-column terminal).
+MESSAGE_COLUMN_MIN = 40
+
+
 def report(
     tests: Sequence[TestOutcome],
     written: Sequence[WrittenState],
     problem: Optional[str] = None,
-) -> Group:
+) -> "Report":
     """The table of tests, the problem if any, the auto-graded total and one line per written answer."""
-    table = Table("test", "result", "points", "what happened")
-    for test in tests:
-        mark = Text("pass", "green") if test.outcome == PASSED else Text(test.outcome, "red")
-        table.add_row(test.name, mark, f"{test.earned:g}/{test.points:g}", Text(test.message))
-    parts: list = [table]
-    if problem:
-        parts.append(Text.assemble(("problem:", "red"), " ", problem))
-    earned = sum(test.earned for test in tests)
-    possible = sum(test.points for test in tests)
-    passed = sum(test.outcome == PASSED for test in tests)
-    parts.append(Text(f"Auto-graded: {earned:g}/{possible:g} points ({passed} of {len(tests)} tests passed)"))
-    parts += [
-        Text(f"Written answer {answer.grade_id} ({answer.points:g} points, graded by hand): {answer.state}")
-        for answer in written
-    ]
-    return Group(*parts)
+    return Report(tuple(tests), tuple(written), problem)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The report as rich renders it, laid out for the width it is given: each test's message in the table
+    when the table leaves it MESSAGE_COLUMN_MIN columns, otherwise under the table, once per run of tests
+    that failed with the same message."""
+
+    tests: tuple[TestOutcome, ...]
+    written: tuple[WrittenState, ...]
+    problem: Optional[str] = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        inline = self.messages_fit(options.max_width)
+        table = Table("test", "result", "points", *(["what happened"] if inline else []))
+        table.columns[0].overflow = "fold"  # a long test name breaks across lines, never loses its end
+        for test in self.tests:
+            mark = Text("pass", "green") if test.outcome == PASSED else Text(test.outcome, "red")
+            message = [Text(test.message)] if inline else []
+            table.add_row(test.name, mark, f"{test.earned:g}/{test.points:g}", *message)
+        yield table
+        if not inline:
+            yield from self._messages_below(options.max_width)
+        if self.problem:
+            yield Text.assemble(("problem:", "red"), " ", self.problem)
+        earned = sum(test.earned for test in self.tests)
+        possible = sum(test.points for test in self.tests)
+        passed = sum(test.outcome == PASSED for test in self.tests)
+        yield Text(f"Auto-graded: {earned:g}/{possible:g} points ({passed} of {len(self.tests)} tests passed)")
+        for answer in self.written:
+            yield Text(f"Written answer {answer.grade_id} ({answer.points:g} points, graded by hand): {answer.state}")
+
+    def messages_fit(self, width: int) -> bool:
+        """Whether a table `width` columns wide leaves the messages MESSAGE_COLUMN_MIN columns."""
+        name = max((len(test.name) for test in self.tests), default=0)
+        result = max((len(test.outcome) for test in self.tests), default=0)
+        points = max((len(f"{test.earned:g}/{test.points:g}") for test in self.tests), default=0)
+        # 4 columns: 5 rules and one space of padding either side of each
+        used = max(name, len("test")) + max(result, len("result")) + max(points, len("points")) + 5 + 8
+        return width - used >= MESSAGE_COLUMN_MIN
+
+    def _messages_below(self, width: int) -> RenderResult:
+        failed = [test for test in self.tests if test.message]
+        if not failed:
+            return
+        yield Text("What happened:")
+        groups: list[tuple[list[str], str]] = []
+        for test in failed:
+            if groups and groups[-1][1] == test.message:
+                groups[-1][0].append(test.name)
+            else:
+                groups.append(([test.name], test.message))
+        for names, message in groups:
+            heading = f"all {len(names)} tests" if len(names) == len(self.tests) > 1 else ", ".join(names)
+            yield Text(_indented(heading + ":", 2, width), "bold")
+            yield Text(_indented(message, 4, width))
+
+
+def _indented(text: str, indent: int, width: int) -> str:
+    """`text` wrapped to `width` columns, every line indented; its own line breaks are kept."""
+    pad = " " * indent
+    return "\n".join(
+        textwrap.fill(line, width, initial_indent=pad, subsequent_indent=pad) or ""
+        for line in text.splitlines()
+    )
 
 
 def print_report(

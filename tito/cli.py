@@ -81,22 +81,35 @@ def export(
 
 @module_app.command("status")
 def module_status_command() -> None:
-    """Show whether each module's package files and notebooks match its source."""
-    from tito.status import module_status
+    """Show each module's last score in your workspace, whose code your package uses for it, and whether its
+    package files and notebooks match its source."""
+    from tito.progress import Progress, when
+    from tito.status import UP_TO_DATE, module_status
 
     course = _course()
-    table = Table("module", "title", "points", "package (tito export)", "notebooks (tito release)", "workspace")
+    progress = Progress.load(course)
+    table = Table("module", "built", "notebook", "your last score", "code used")
+    notes = []
     for info in course.modules:
-        status = module_status(course, info)
+        status = module_status(course, info, progress)
+        built = [f"{what} {state}" for what, state in (("package", status.exported), ("notebooks", status.built))
+                 if state != UP_TO_DATE]
+        last = "-" if status.last is None else f"{status.last.score}, {when(status.last.at, year=False)}"
         table.add_row(
-            info.slug, info.title, f"{info.auto_points:g} + {info.manual_points:g} written",
-            _state(status.exported), _state(status.built), "started" if status.started else "-",
+            info.slug, _state(", ".join(built) if built else UP_TO_DATE), "started" if status.started else "-",
+            last, "your code" if status.source.own else "reference",
         )
+        if status.source.own and status.last is not None and not status.last.passed:
+            notes.append(status.source.line())
     console.print(table)
+    for note in notes:
+        console.print(note, highlight=False)
+    console.print("Later modules use your code for a module once its `tito module complete` passes; "
+                  "`tito module reset NAME` goes back to the reference.", highlight=False)
 
 
 def _state(text: str) -> str:
-    colour = {"up to date": "green", "stale": "yellow", "missing": "red"}[text]
+    colour = "green" if text == "up to date" else "red" if "missing" in text else "yellow"
     return f"[{colour}]{text}[/{colour}]"
 
 
@@ -140,8 +153,7 @@ def module_complete(
     info = course.module(module)
     report = complete_module(course, info, timeout=timeout)
     _print_checked_notebook(course, info, report)
-    for target in report.package.reference_targets:
-        console.print(f"  using the reference tinytorch.{target} (you have not completed it yourself)")
+    _print_code_used(report)
     written = [
         WrittenState(answer.grade_id, answer.max_points, ANSWERED if answer.answered else NOT_ANSWERED)
         for answer in report.written
@@ -149,6 +161,39 @@ def module_complete(
     print_report(console, report.tests, written, report.problem)
     if not report.all_passed:
         raise typer.Exit(1)
+
+
+def _print_code_used(report) -> None:
+    """Whose code the package used for each module this one builds on, and what this run means for later ones."""
+    from tito.complete import module_outcome
+
+    if report.package.sources:
+        console.print(f"Code used for the modules {report.module.name} builds on:", highlight=False)
+        for source in report.package.sources:
+            console.print(f"  {source.line()}", highlight=False, markup=False)
+    console.print(module_outcome(report), highlight=False, markup=False)
+
+
+@module_app.command("reset")
+def module_reset(module: str = typer.Argument(..., help="Module name, e.g. tensor.")) -> None:
+    """Start a module over: your notebook is moved aside (never deleted), the released one is copied in, and
+    your package uses the reference code for the module until it passes again."""
+    from tito.progress import when
+    from tito.reset import reset_module
+
+    course = _course()
+    info = course.module(module)
+    done = reset_module(course, info)
+    if done.moved_to is not None:
+        console.print(f"Moved your notebook to {course.relative(done.moved_to)}", highlight=False)
+    else:
+        console.print(f"There was no {course.relative(done.notebook)} to move aside.", highlight=False)
+    console.print(f"Copied the released notebook to {course.relative(done.notebook)}", highlight=False)
+    console.print(f"Your package uses the reference {info.name} from now on.", highlight=False)
+    if done.previous.passed is not None:
+        console.print(f"Your code that passed {when(done.previous.passed.attempt.at)} is no longer used; it is "
+                      f"kept under set_aside in {course.relative(done.record)}.",
+                      highlight=False)
 
 
 def _print_checked_notebook(course: Course, info, report) -> None:

@@ -10,6 +10,7 @@ from tito.course import Course
 from tito.grading.prepare import written_answers
 from tito.grading.result import WrittenAnswer
 from tito.modules import ModuleInfo
+from tito.progress import Attempt, Progress, now, prerequisite_sources, when
 from tito.pytest_runner import PASSED, TestResult, run_tests
 from tito.release import load_manifest
 from tito.workspace import (
@@ -34,6 +35,9 @@ class CompletionReport:
     problem: str | None = None
     # copies of the notebook holding answers saved after the one checked (see workspace.choose_notebook)
     newer_copies: tuple[NotebookCopy, ...] = ()
+    # this run as recorded in workspace/progress.json, and the module's last run that passed (maybe this one)
+    attempt: Attempt | None = None
+    passed_before: Attempt | None = None
 
     @property
     def earned(self) -> float:
@@ -54,7 +58,9 @@ def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_T
     path = chosen.path
     notebook = read_student_notebook(path)
     exports = student_exports(notebook, info, course.relative(path))
-    package = build_student_package(course, info, exports)
+    progress = Progress.load(course)
+    passed_before = progress.of(info).passed
+    package = build_student_package(course, info, exports, prerequisite_sources(course, progress, info))
     report = CompletionReport(module=info, notebook=path, package=package, newer_copies=chosen.newer)
     report.written = written_answers(notebook, manifest)
     problem = _compile_problem(exports)
@@ -81,7 +87,26 @@ def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_T
         else:
             outcome, message = result.outcome, _short(result)
         report.tests.append(TestOutcome(cell["test"], cell["grade_id"], cell["points"], outcome, message))
+    report.passed_before = passed_before.attempt if passed_before else None
+    report.attempt = Attempt(
+        at=now(), notebook=course.relative(path), earned=report.earned, possible=report.possible,
+        passed_tests=sum(test.outcome == PASSED for test in report.tests), tests=len(report.tests),
+        passed=report.all_passed,
+    )
+    progress.record(info, report.attempt, exports)
+    progress.save()
     return report
+
+
+def module_outcome(report: CompletionReport) -> str:
+    """What this run means for the modules built on this one, in words for the student."""
+    name = report.module.name
+    if report.all_passed:
+        return f"{name} passed: from now on, modules built on it use your {name}."
+    if report.passed_before is not None:
+        return (f"{name} did not pass: modules built on it keep using your code that passed "
+                f"{when(report.passed_before.at)} (`tito module reset {name}` goes back to the reference).")
+    return f"{name} did not pass: modules built on it use the reference {name} until your notebook passes."
 
 
 def _compile_problem(exports: dict[str, str]) -> str | None:

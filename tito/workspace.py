@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,18 +12,21 @@ from nbformat import NotebookNode
 
 from tito.course import Course
 from tito.errors import TitoError
-from tito.export import render_exports, target_path
-from tito.modules import ModuleInfo, with_prerequisites
+from tito.export import PACKAGE, render_exports, target_path
+from tito.modules import ModuleInfo
 from tito.package import package_texts
+from tito.progress import CodeSource
 
-PROVENANCE = "provenance.json"
+LEGACY_PROVENANCE = "provenance.json"  # what earlier versions wrote into the package folder
 
 
 @dataclass(frozen=True)
 class StudentPackage:
-    """A package copy for one check, and which of its targets came from the reference."""
+    """A package copy for one check: whose code it holds for each module the checked one builds on, and the
+    export targets among those that came from the reference."""
 
     root: Path
+    sources: tuple[CodeSource, ...]
     reference_targets: tuple[str, ...]
 
 
@@ -140,28 +142,33 @@ def student_exports(notebook: NotebookNode, info: ModuleInfo, origin: str) -> di
     return {target: files[target] for target in info.exports}
 
 
-def build_student_package(course: Course, info: ModuleInfo, exports: dict[str, str]) -> StudentPackage:
-    """Write the student's exports into the workspace package; prerequisites the student has not completed
-    come from the reference package."""
+def build_student_package(
+    course: Course, info: ModuleInfo, exports: dict[str, str], sources: list[CodeSource]
+) -> StudentPackage:
+    """Rebuild the workspace package for checking `info`: the student's exports for it, and for each module it
+    builds on the code `sources` names (the student's code that passed, or the reference). Whatever an
+    earlier check left there is removed first, so the package holds only what `sources` explains."""
     root = package_root(course)
-    provenance_path = root / PROVENANCE
-    provenance = json.loads(provenance_path.read_text()) if provenance_path.exists() else {}
-    own = {
-        target: target_path(root, target).read_text(encoding="utf-8")
-        for target, who in provenance.items()
-        if who == "student" and target not in exports and target_path(root, target).exists()
-    }
+    own = {target: text for source in sources if source.own for target, text in source.code.items()}
+    shutil.rmtree(root / PACKAGE, ignore_errors=True)
+    (root / LEGACY_PROVENANCE).unlink(missing_ok=True)  # replaced by workspace/progress.json
     for relative, text in package_texts(course, info, exports, own).items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    reference_used = [
-        target
-        for prerequisite in with_prerequisites(course.modules, info)[:-1]
-        for target in prerequisite.exports
-        if target not in own
-    ]
-    provenance.update({target: "student" for target in exports})
-    provenance.update({target: "reference" for target in reference_used})
-    provenance_path.write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
-    return StudentPackage(root, tuple(reference_used))
+    exports_of = {module.name: module.exports for module in course.modules}
+    reference = tuple(target for source in sources if not source.own for target in exports_of[source.module])
+    return StudentPackage(root, tuple(sources), reference)
+
+
+def use_reference(course: Course, info: ModuleInfo) -> list[Path]:
+    """Put the reference files of `info` into the workspace package, where it has them; return those files."""
+    root = package_root(course)
+    written = []
+    for target in info.exports:
+        path = target_path(root, target)
+        if path.exists():
+            path.write_text(target_path(course.paths.package_root, target).read_text(encoding="utf-8"),
+                            encoding="utf-8")
+            written.append(path)
+    return written
