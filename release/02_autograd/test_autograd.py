@@ -114,6 +114,12 @@ def test_backward():
     node.backward()
     assert np.isclose(a.grad.item(), 1.0), f"a 3000-step chain: expected gradient 1, got {a.grad.item()}"
     assert node._pending_grad is None, "pending gradients should be cleared after backward()"
+    try:
+        scaled(x, 2.0).backward()  # two elements and no gradient given
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("backward() without a gradient on a 2-element output should raise RuntimeError")
 
 
 @pytest.mark.points(3, grade_id='test-sum-backward')
@@ -145,9 +151,9 @@ def test_add_backward():
     assert np.allclose(bias.grad.data.data, 5.0), f"a bias added to 5 rows: expected gradient 5, got {bias.grad.data.data}"
 
 
-@pytest.mark.points(3, grade_id='test-add-mul-backward')
-def test_add_mul_backward():
-    """e = a * b + a gives de/da = b + 1 (two paths, summed) and de/db = a; broadcasting and mean work."""
+@pytest.mark.points(3, grade_id='test-paths-add-up')
+def test_paths_add_up():
+    """e = a * b + a gives de/da = b + 1 (two paths, summed) and de/db = a."""
     a, b = Variable(2.0), Variable(-3.0)
     e = a * b + a
     assert np.isclose(e.item(), -4.0), f"forward: expected 2 * -3 + 2 = -4, got {e.item()}"
@@ -159,18 +165,6 @@ def test_add_mul_backward():
     y = (x * x + x * 2.0 + 1.0).sum()  # dy/dx = 2x + 2
     y.backward()
     assert np.allclose(x.grad.data.data, [4.0, 6.0, 8.0]), f"d/dx sum(x^2 + 2x + 1): expected [4, 6, 8], got {x.grad.data.data}"
-
-    c = Variable(np.ones((3, 1)))
-    r = Variable(np.arange(4.0).reshape(1, 4))
-    (c * r).sum().backward()
-    assert c.grad.shape == (3, 1) and r.grad.shape == (1, 4), "gradients must have the operands' shapes"
-    assert np.allclose(c.grad.data.data, 6.0), f"each c[i] meets 0 + 1 + 2 + 3: expected 6, got {c.grad.data.data.ravel()}"
-    assert (Variable(np.ones(2, dtype=np.float32)) * 0.5).dtype == np.float32, "float32 * 0.5 should stay float32"
-
-    m = Variable(np.arange(6.0).reshape(2, 3))
-    m.mean().backward()  # mean is sum times 1/count
-    assert np.allclose(m.grad.data.data, 1 / 6), f"mean of 6 elements: each gets 1/6, got\n{m.grad.data.data}"
-    assert np.allclose((m - 1.0).data.data, m.data.data - 1), "m - 1 (built on + and *) should subtract 1"
 
 
 @pytest.mark.points(3, grade_id='test-pow-backward')
@@ -187,6 +181,10 @@ def test_pow_backward():
     p = Variable(2.0)
     (Variable(3.0, requires_grad=False) ** p).backward()
     assert np.isclose(p.grad.item(), 9.0 * np.log(3.0)), f"d 3^p / dp = 3^p log 3 = {9 * np.log(3):.4f}, got {p.grad.item()}"
+
+    zero = Variable([0.0, 2.0])
+    (zero ** 0).sum().backward()
+    assert np.array_equal(zero.grad.data.data, [0.0, 0.0]), f"d x^0 = 0, also at x = 0 (not nan), got {zero.grad.data.data}"
 
 
 @pytest.mark.points(3, grade_id='test-matmul-backward')

@@ -71,6 +71,42 @@ def test_pow_with_variable_exponent(shapes):
     check_against_torch(fn, fn, _inputs(shapes, seed=3, positive=True))
 
 
+def _compare_with_nan(mine, theirs):
+    """Equal values, with nan where torch has nan and infinities of the same sign where torch has them."""
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=0, equal_nan=True)
+
+
+# Bases at 0, next to 0 and negative (where a ** p is defined for every p below: integer exponents).
+POWER_BASES = np.array([0.0, 1e-3, -1e-3, 0.5, -0.5, 2.0, -2.0])
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 2, 3, -1])
+def test_pow_with_a_number_exponent_at_and_near_zero(exponent):
+    """Is d(x ** p)/dx torch's at x = 0, near it and on negative bases: 0 for x ** 0 at 0 (not 0 * inf = nan)?"""
+    x = Variable(POWER_BASES.copy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (x ** exponent).sum().backward()
+    t = torch.tensor(POWER_BASES, requires_grad=True)
+    (t ** exponent).sum().backward()
+    _compare_with_nan(x.grad.data.data, t.grad.numpy())
+    assert not np.isnan(x.grad.data.data).any(), f"x ** {exponent}: nan in {x.grad.data.data}"
+
+
+@pytest.mark.parametrize("exponent", [0.0, 0.5, 1.0, 2.0, -1.0])
+def test_pow_with_a_variable_exponent_at_a_zero_base(exponent):
+    """Are both gradients of a ** p torch's when the base is 0 (d/dp is 0 there for p >= 0, not 0 * -inf = nan)
+    and for positive bases next to it?"""
+    bases = np.array([0.0, 1e-3, 0.5, 2.0])
+    a, p = Variable(bases.copy()), Variable(np.full(4, exponent))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (a ** p).sum().backward()
+    ta = torch.tensor(bases, requires_grad=True)
+    tp = torch.full((4,), exponent, dtype=torch.float64, requires_grad=True)
+    (ta ** tp).sum().backward()
+    _compare_with_nan(a.grad.data.data, ta.grad.numpy())
+    _compare_with_nan(p.grad.data.data, tp.grad.numpy())
+
+
 SCALAR_CASES = {
     "a + 2.5": lambda a: a + 2.5,
     "2.5 + a": lambda a: 2.5 + a,

@@ -286,13 +286,13 @@ Variable.__add__ = _add
 def _mul(self, other):
     """`Variable.__mul__`: self * other, with broadcasting."""
     other = _lift(other, self)
-    a, b = self.data.data, other.data.data
+    a, b = self.data.data, other.data.data  # 1. the forward pass, with numpy
 
-    def backward(grad):
-        self._accumulate(grad * b)
-        other._accumulate(grad * a)
+    def backward(grad):  # 2. the local derivatives, times the gradient arriving at the output
+        self._accumulate(grad * b)   # d(a*b)/da = b
+        other._accumulate(grad * a)  # d(a*b)/db = a
 
-    return Variable._from_op(a * b, (self, other), backward)
+    return Variable._from_op(a * b, (self, other), backward)  # 3. the output, recording parents and closure
 
 
 Variable.__mul__ = _mul
@@ -301,16 +301,18 @@ Variable.__mul__ = _mul
 def _pow(self, exponent):
     """`Variable.__pow__`: self ** exponent, for a number or a Variable exponent.
 
-    d/da a**p = p * a**(p-1); d/dp a**p = a**p * log(a) (only computed if the exponent requires grad).
+    d/da a**p = p * a**(p-1), and 0 where p == 0 (also at a == 0, where the formula gives nan);
+    d/dp a**p = a**p * log(a), and 0 where a == 0 and p >= 0 (only computed if the exponent requires grad).
     """
     exponent = _lift(exponent, self)
     a, p = self.data.data, exponent.data.data
     out = a ** p
 
     def backward(grad):
-        self._accumulate(grad * p * a ** (p - 1))
-        if exponent.requires_grad:
-            exponent._accumulate(grad * out * np.log(a))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._accumulate(grad * np.where(p == 0, 0, p * a ** (p - 1)))
+            if exponent.requires_grad:
+                exponent._accumulate(grad * np.where((a == 0) & (p >= 0), 0, out * np.log(a)))
 
     return Variable._from_op(out, (self, exponent), backward)
 
