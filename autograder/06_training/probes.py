@@ -36,6 +36,7 @@ from tinytorch.core.training import (
     LRRescue,
     ModelCheckpoint,
     Trainer,
+    accuracy,
     load_checkpoint,
     overfit_one_batch,
 )
@@ -80,6 +81,27 @@ def _mlp(seed, features=3, hidden=8, classes=3, dropout=False):
 
 def _weights(model):
     return [np.array(p.data.data, dtype=np.float64) for p in model.parameters()]
+
+
+def _batches(x, y, size):
+    """The batches of a loader without shuffling, as a plain list: the Trainer's probes use lists, so that they do
+    not depend on the submission's DataLoader."""
+    return [(x[start:start + size], y[start:start + size]) for start in range(0, len(x), size)]
+
+
+class _Keep(Callback):
+    """Keeps a copy of the model's weights at the end of every epoch."""
+
+    def __init__(self):
+        self.states = {}
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.states[epoch] = _weights(trainer.model)
+
+
+def _untrained_val_loss(runner, val_batches):
+    """The submission's evaluate() on the untrained model: the evidence that its code ran (no train_step in it)."""
+    return float(runner.evaluate(val_batches)["loss"])
 
 
 def _history(history):
@@ -180,13 +202,16 @@ def spiral_splits(arms, seed):
 
 # The Trainer.
 
-def train_step(seed, clip_norm=None, learning_rate=0.3):
+def train_step(seed, clip_norm=None, learning_rate=0.3, stale=False):
+    """One train_step on a fresh model; with stale=True every parameter first holds a gradient of ones, left from
+    an earlier batch, which zero_grad must clear."""
     x, y = _problem(seed, 6)
     model = _mlp(seed)
     runner = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=learning_rate),
                       clip_norm=clip_norm)
-    for weight in model.parameters():  # stale gradients that zero_grad must clear
-        weight.grad = Variable(np.ones(weight.shape), requires_grad=False)
+    if stale:
+        for weight in model.parameters():
+            weight.grad = Variable(np.ones(weight.shape), requires_grad=False)
     result = runner.train_step(x, y)
     return {
         "loss": _as_sent(result.loss),
@@ -202,7 +227,7 @@ def evaluate(seed, batch_size, model_mode):
     if model_mode == "eval":
         model.eval()
     runner = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.1))
-    measured = runner.evaluate(DataLoader(TensorDataset(x, y), batch_size=batch_size))
+    measured = runner.evaluate(_batches(x, y, batch_size))
     return {
         "keys": sorted(measured),
         "loss": float(measured["loss"]),
@@ -213,18 +238,51 @@ def evaluate(seed, batch_size, model_mode):
     }
 
 
-def fit_history(seed, n, batch_size, epochs, with_validation, shuffle=True, clip_norm=None, optimizer="SGD"):
+def _optimizer(name, model):
+    if name == "SGD":
+        return SGD(model.parameters(), learning_rate=0.2, momentum=0.5)
+    return Adam(model.parameters(), learning_rate=0.01)
+
+
+def fit_history(seed, n, batch_size, epochs, with_validation, clip_norm=None, optimizer="SGD"):
+    """fit's History and weights, and those of a twin Trainer driven by hand: train_step on each batch, the
+    epoch's means, evaluate on the validation batches. The grader compares the two (fit's bookkeeping, whatever
+    train_step computes); the first step's loss is the run's evidence, compared with the reference's."""
     x, y = _problem(seed, n)
-    model = _mlp(seed)
-    if optimizer == "SGD":
-        chosen = SGD(model.parameters(), learning_rate=0.2, momentum=0.5)
-    else:
-        chosen = Adam(model.parameters(), learning_rate=0.01)
-    runner = Trainer(model, CrossEntropyLoss(), chosen, clip_norm=clip_norm)
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, seed=seed)
-    val_loader = DataLoader(TensorDataset(*_problem(seed + 100, 7)), batch_size=3) if with_validation else None
-    history = runner.fit(loader, epochs=epochs, val_loader=val_loader, verbose=0)
-    return {**_history(history), "weights": _weights(model), "same_object": history is runner.history}
+    train = _batches(x, y, batch_size)
+    val = _batches(*_problem(seed + 100, 7), 3) if with_validation else None
+    model, twin = _mlp(seed), _mlp(seed)
+    runner = Trainer(model, CrossEntropyLoss(), _optimizer(optimizer, model), clip_norm=clip_norm)
+    history = runner.fit(train, epochs=epochs, val_loader=val, verbose=0)
+    history.epochs["epoch"].append(-1)  # seen through runner.history only if fit returned it
+    returned_is_kept = runner.history.epochs["epoch"][-1] if runner.history.epochs["epoch"] else None
+    history.epochs["epoch"].pop()
+
+    hand = Trainer(twin, CrossEntropyLoss(), _optimizer(optimizer, twin), clip_norm=clip_norm)
+    steps = {name: [] for name in STEP_NAMES}
+    epochs_seen = {name: [] for name in EPOCH_NAMES}
+    for epoch in range(1, epochs + 1):
+        losses, sizes, correct, norms, rates = [], [], [], [], []
+        for inputs, targets in train:
+            rate = float(hand.optimizer.learning_rate)
+            result = hand.train_step(inputs, targets)
+            losses.append(float(result.loss))
+            sizes.append(len(targets))
+            correct.append(accuracy(result.outputs, targets) * len(targets))
+            norms.append(float(result.grad_norm))
+            rates.append(rate)
+            for name, value in zip(STEP_NAMES, (len(steps["step"]) + 1, epoch, losses[-1], rate, norms[-1])):
+                steps[name].append(value)
+        measured = hand.evaluate(val) if val is not None else {"loss": math.nan, "accuracy": math.nan}
+        row = (epoch, float(np.dot(losses, sizes) / sum(sizes)), float(sum(correct) / sum(sizes)),
+               float(measured["loss"]), float(measured["accuracy"]), rates[0], float(np.mean(norms)))
+        for name, value in zip(EPOCH_NAMES, row):
+            epochs_seen[name].append(value)
+    return {**_history(history), "weights": _weights(model),
+            "returned history appended to, read through trainer.history": _as_sent(returned_is_kept),
+            "by hand": {"epochs": {name: _floats(values) for name, values in epochs_seen.items()},
+                        "steps": {name: _floats(values) for name, values in steps.items()},
+                        "weights": _weights(twin)}}
 
 
 def fit_twice(seed):
@@ -232,7 +290,7 @@ def fit_twice(seed):
     x, y = _problem(seed, 8)
     model = _mlp(seed)
     runner = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.1))
-    loader = DataLoader(TensorDataset(x, y), batch_size=3)
+    loader = _batches(x, y, 3)
     runner.fit(loader, epochs=1, verbose=0)
     return _history(runner.fit(loader, epochs=2, verbose=0))
 
@@ -263,7 +321,7 @@ def hook_order(seed):
     x, y = _problem(seed, 7)
     model = _mlp(seed)
     runner = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.1))
-    runner.fit(DataLoader(TensorDataset(x, y), batch_size=3), epochs=2, callbacks=[Recorder()], verbose=0)
+    runner.fit(_batches(x, y, 3), epochs=2, callbacks=[Recorder()], verbose=0)
     return events
 
 
@@ -273,7 +331,7 @@ def scheduled_rates(interval, seed):
     optimizer = SGD(model.parameters(), learning_rate=0.5)
     runner = Trainer(model, CrossEntropyLoss(), optimizer, scheduler=ExponentialLR(optimizer, gamma=0.7),
                       scheduler_interval=interval)
-    history = runner.fit(DataLoader(TensorDataset(x, y), batch_size=3), epochs=3, verbose=0)
+    history = runner.fit(_batches(x, y, 3), epochs=3, verbose=0)
     return {"steps": _floats(history.steps["learning_rate"]), "epochs": _floats(history.epochs["learning_rate"]),
             "final": float(optimizer.learning_rate)}
 
@@ -313,22 +371,23 @@ def early_stopping_sequence(values, patience, min_delta, mode, restore_best, mon
 
 
 def early_stopping_in_fit(seed, patience):
-    """EarlyStopping on a run that overfits: where it stops, and whether the model ends with the best weights."""
+    """EarlyStopping on a run that overfits: where it stops, its best epoch, and the weights the model ends with,
+    next to the weights it had at the end of the epoch of lowest val_loss (kept by another callback). The
+    untrained model's val_loss (the submission's evaluate) is the run's evidence."""
     data = make_spiral(samples_per_arm=30, noise=0.25, seed=seed, validation_fraction=0.4, test_fraction=0.0)
     model = Sequential(Linear(2, 64, rng=seed), ReLU(), Linear(64, 64, rng=seed + 1), ReLU(), Linear(64, 3, rng=seed + 2))
     runner = Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.01))
-    states = {}
-
-    class Keep(Callback):
-        def on_epoch_end(self, run, epoch, logs):
-            states[epoch] = [np.array(p.data.data, copy=True) for p in run.model.parameters()]
-
-    stopper = EarlyStopping(patience=patience)
-    history = runner.fit(DataLoader(TensorDataset(*data.train), batch_size=8, shuffle=True, seed=0), epochs=150,
-                          val_loader=DataLoader(TensorDataset(*data.validation), batch_size=100),
-                          callbacks=[Keep(), stopper], verbose=0)
-    return {"epochs_run": len(history), "best_epoch": stopper.best_epoch,
-            "val_loss": _floats(history.epochs["val_loss"]), "weights at the end": _weights(model)}
+    order = np.random.default_rng(0).permutation(len(data.train[1]))
+    train = _batches(data.train[0][order], data.train[1][order], 8)
+    val = _batches(*data.validation, 100)
+    evidence = _untrained_val_loss(runner, val)
+    keep, stopper = _Keep(), EarlyStopping(patience=patience)
+    history = runner.fit(train, epochs=150, val_loader=val, callbacks=[keep, stopper], verbose=0)
+    val_loss = _floats(history.epochs["val_loss"])
+    lowest = int(np.argmin(val_loss)) + 1 if len(val_loss) else None
+    return {"untrained val_loss": evidence, "epochs_run": len(history), "best_epoch": stopper.best_epoch,
+            "epoch of lowest val_loss": lowest, "val_loss": val_loss, "weights at the end": _weights(model),
+            "weights at the end of the epoch of lowest val_loss": keep.states.get(lowest)}
 
 
 def lr_rescue(losses, factor, spike, smoothing, min_lr, learning_rate):
@@ -354,39 +413,41 @@ def lr_rescue(losses, factor, spike, smoothing, min_lr, learning_rate):
 
 
 def overfit(seed, steps):
+    """overfit_one_batch's losses, and those of a twin Trainer's train_step called `steps` times by hand; then
+    the History of a 1-epoch fit that follows each (overfit_one_batch must not record History). The first loss
+    is the run's evidence, compared with the reference's."""
     x, y = _problem(seed, 12, features=4, classes=4)
-    model = Sequential(Linear(4, 32, rng=seed), ReLU(), Linear(32, 4, rng=seed + 1))
-    runner = Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.01))
-    losses = overfit_one_batch(runner, x, y, steps=steps)
-    # what overfit_one_batch left in the History shows in the History of a fit that follows it
-    history = runner.fit(DataLoader(TensorDataset(x, y), batch_size=5), epochs=1, verbose=0)
+    runners = []
+    for _ in range(2):
+        model = Sequential(Linear(4, 32, rng=seed), ReLU(), Linear(32, 4, rng=seed + 1))
+        runners.append(Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.01)))
+    losses = overfit_one_batch(runners[0], x, y, steps=steps)
+    by_hand = [float(runners[1].train_step(x, y).loss) for _ in range(steps)]
+    batches = _batches(x, y, 5)
     return {"losses": [_as_sent(loss) for loss in losses] if isinstance(losses, list) else _as_sent(losses),
-            "history of a 1-epoch fit that follows": _history(history)}
-
-
-def spiral_accuracy(seed):
-    """An MLP trained 40 epochs on a clean spiral: the training loss of each epoch and the validation accuracy."""
-    data = make_spiral(samples_per_arm=150, arms=3, noise=0.05, seed=seed)
-    model = Sequential(Linear(2, 64, rng=seed), ReLU(), Linear(64, 64, rng=seed + 1), ReLU(), Linear(64, 3, rng=seed + 2))
-    runner = Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.01))
-    history = runner.fit(DataLoader(TensorDataset(*data.train), batch_size=32, shuffle=True, seed=seed), epochs=40,
-                         verbose=0)
-    accuracy = float(runner.evaluate(DataLoader(TensorDataset(*data.validation), batch_size=512))["accuracy"])
-    return {"losses": _floats(history.epochs["loss"]), "accuracy": accuracy}
+            "losses by hand": _floats(by_hand),
+            "history of a 1-epoch fit that follows": _history(runners[0].fit(batches, epochs=1, verbose=0)),
+            "history of a 1-epoch fit that follows by hand": _history(runners[1].fit(batches, epochs=1, verbose=0))}
 
 
 def checkpoint_and_csv(seed):
-    """ModelCheckpoint and CSVLogger in a fit with validation: what they wrote, read back."""
+    """ModelCheckpoint and CSVLogger in a fit with validation: the val_loss of each epoch, the checkpoints
+    written, a fresh model after loading the last one, the weights at the end of each epoch (kept by another
+    callback), and the CSV read back. The untrained model's val_loss is the run's evidence."""
     folder = Path(tempfile.mkdtemp())
     x, y = _problem(seed, 12)
     model = _mlp(seed)
     runner = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.3))
-    checkpoint = ModelCheckpoint(folder / "best{epoch}")
-    history = runner.fit(DataLoader(TensorDataset(x, y), batch_size=5), epochs=4,
-                          val_loader=DataLoader(TensorDataset(*_problem(seed + 1, 6))),
-                          callbacks=[checkpoint, CSVLogger(folder / "log.csv")], verbose=0)
+    val = _batches(*_problem(seed + 1, 6), 1)
+    evidence = _untrained_val_loss(runner, val)
+    checkpoint, keep = ModelCheckpoint(folder / "best{epoch}"), _Keep()
+    history = runner.fit(_batches(x, y, 5), epochs=4, val_loader=val,
+                         callbacks=[keep, checkpoint, CSVLogger(folder / "log.csv")], verbose=0)
     fresh = _mlp(seed + 50)
     load_checkpoint(fresh, checkpoint.saved[-1])
     lines = (folder / "log.csv").read_text().splitlines()
-    return {"saved": [Path(path).name for path in checkpoint.saved], "val_loss": _floats(history.epochs["val_loss"]),
-            "reloaded": _weights(fresh), "csv_header": lines[0], "csv_rows": len(lines) - 1}
+    return {"untrained val_loss": evidence, "saved": [Path(path).name for path in checkpoint.saved],
+            "val_loss": _floats(history.epochs["val_loss"]), "reloaded": _weights(fresh),
+            "weights at the end of each epoch": [keep.states[epoch] for epoch in sorted(keep.states)],
+            "csv_header": lines[0], "csv_rows": [[float(value) for value in line.split(",")] for line in lines[1:]],
+            "epochs": {name: _floats(values) for name, values in history.epochs.items()}}

@@ -127,6 +127,8 @@ def test_tensor_dataset_init():
     )
     assert isinstance(dataset.arrays[1], np.ndarray), f"a list should become an ndarray, got {type(dataset.arrays[1])}"
     assert np.array_equal(dataset.arrays[1], y), f"arrays[1]: expected {y}, got {dataset.arrays[1]}"
+    x[0, 0] = 100.0
+    assert dataset.arrays[0][0, 0] == 100.0, "TensorDataset should keep the ndarray it is given (np.asarray), not a copy"
     with pytest.raises(ValueError):
         TensorDataset(x, y[:4])
     ### BEGIN HIDDEN TESTS
@@ -1075,7 +1077,7 @@ def test_evaluate():
     trainer = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.1))
     before = model[0].weight.data.data.copy()
 
-    measured = trainer.evaluate(DataLoader(TensorDataset(x, y), batch_size=3))
+    measured = trainer.evaluate([(x[:3], y[:3]), (x[3:6], y[3:6]), (x[6:], y[6:])])  # any iterable of batches
 
     logits = model[0](Variable(x, requires_grad=False))
     expected_loss = CrossEntropyLoss()(logits, y).item()
@@ -1198,9 +1200,9 @@ def test_fit_history():
     model = Linear(2, 3, rng=0)
     trainer = Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.5))
     recorder = Recorder()
-    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=5)
-    history = trainer.fit(loader, epochs=2, val_loader=DataLoader(TensorDataset(val_x, val_y)),
-                          callbacks=[recorder], verbose=0)
+    # plain lists of batches: fit takes any loader with len() and iteration, and this test then checks fit alone
+    batches = [(x[0:4], y[0:4]), (x[4:8], y[4:8]), (x[8:], y[8:])]
+    history = trainer.fit(batches, epochs=2, val_loader=[(val_x, val_y)], callbacks=[recorder], verbose=0)
 
     assert history is trainer.history and len(history) == 2, f"expected 2 epochs in trainer.history, got {history!r}"
     assert history.steps["step"] == [1, 2, 3, 4, 5, 6], f"steps: expected 1..6, got {history.steps['step']}"
@@ -1211,20 +1213,12 @@ def test_fit_history():
                        + [f"epoch_end 2 {keys}", "train_end"])
     assert recorder.events == expected_events, f"hooks: expected\n{expected_events}\ngot\n{recorder.events}"
 
+    # the hand-written loop: your train_step on a twin, batch after batch
     twin = Linear(2, 3, rng=0)
-    optimizer = SGD(twin.parameters(), learning_rate=0.5)
-    order = np.random.default_rng(5)
+    by_hand = Trainer(twin, CrossEntropyLoss(), SGD(twin.parameters(), learning_rate=0.5))
     step_losses, epoch_losses = [], []
     for epoch in range(2):
-        positions = order.permutation(10)
-        losses = []
-        for start in (0, 4, 8):
-            batch = positions[start:start + 4]
-            loss = CrossEntropyLoss()(twin(Variable(x[batch], requires_grad=False)), y[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+        losses = [by_hand.train_step(inputs, targets).loss for inputs, targets in batches]
         step_losses += losses
         epoch_losses.append((4 * losses[0] + 4 * losses[1] + 2 * losses[2]) / 10)
     assert np.allclose(history.steps["loss"], step_losses), (
@@ -1237,12 +1231,12 @@ def test_fit_history():
     assert np.allclose(history.epochs["grad_norm"], [np.mean(history.steps["grad_norm"][:3]), np.mean(history.steps["grad_norm"][3:])]), (
         "an epoch's grad_norm is the mean of its steps' grad_norm"
     )
-    final = trainer.evaluate(DataLoader(TensorDataset(val_x, val_y)))
+    final = trainer.evaluate([(val_x, val_y)])
     assert np.isclose(history.epochs["val_loss"][-1], final["loss"]), (
         f"val_loss after the last epoch: expected {final['loss']:.6f}, got {history.epochs['val_loss'][-1]:.6f}"
     )
     ### BEGIN HIDDEN TESTS
-    more = trainer.fit(loader, epochs=1, verbose=0)
+    more = trainer.fit(batches, epochs=1, verbose=0)
     assert more.epochs["epoch"] == [1, 2, 3], f"a second fit continues the numbering, got {more.epochs['epoch']}"
     assert np.isnan(more.epochs["val_loss"][-1]), "without a validation loader, val_loss is nan"
     assert more.steps["step"][-1] == 9, "a second fit continues the step count"
@@ -1936,7 +1930,7 @@ def test_overfit_one_batch():
     model = Sequential(Linear(5, 32, rng=0), ReLU(), Linear(32, 4, rng=1))
     trainer = Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.01))
     losses = overfit_one_batch(trainer, inputs, targets, steps=150)
-    assert len(losses) == 150 and all(isinstance(loss, float) for loss in losses), (
+    assert len(losses) == 150 and all(type(loss) is float for loss in losses), (
         f"expected 150 float losses, got {len(losses)} values of types {sorted({type(l).__name__ for l in losses})}"
     )
     assert losses[-1] < 0.05 * losses[0], f"16 random examples should be memorised: loss {losses[0]:.3f} -> {losses[-1]:.3f}"
