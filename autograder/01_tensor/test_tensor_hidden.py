@@ -118,7 +118,7 @@ def test_matmul_values(student, reference):
     check_values(student, reference, "matmul", cases)
 
 
-# -- broadcasting, numbers and arrays, the reflected operators: 11 points -------------------------------------
+# -- broadcasting, numbers and arrays, the reflected operators: 12 points -------------------------------------
 
 # (left shape, right shape): both sides stretched, a missing leading axis, scalars, three axes
 BROADCAST_PAIRS = [((3, 1), (1, 4)), ((5, 4), (4,)), ((4,), (5, 4)), ((), (2, 3)), ((2, 3), ()),
@@ -126,7 +126,7 @@ BROADCAST_PAIRS = [((3, 1), (1, 4)), ((5, 4), (4,)), ((4,), (5, 4)), ((), (2, 3)
 MATMUL_BATCHES = [((5, 2, 3), (3, 4)), ((2, 3), (4, 3, 2)), ((3, 1, 2, 3), (4, 3, 2)), ((3,), (5, 3, 4))]
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(4)
 def test_operators_broadcast(student, reference):
     cases = [operation(op, tensor(left), tensor(right_), seed=seed)
              for op in OPERATORS.values() for seed, (left, right_) in enumerate(BROADCAST_PAIRS)]
@@ -220,9 +220,9 @@ def test_integer_tensors_follow_numpy(student, reference):
     check_values(student, reference, "integer Tensors", cases)
 
 
-# -- what a Tensor holds: 5 points -----------------------------------------------------------------------------
+# -- what a Tensor holds: 4 points -----------------------------------------------------------------------------
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_construction_dtypes_shapes_and_values(student, reference):
     got = ask(student.construction, "building Tensors")
     for call, expected in reference.construction().items():

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from tito.course import Course
@@ -165,3 +166,87 @@ def test_an_untouched_notebook_earns_nothing(course, sandbox, name, run_suite):
     outcomes = run_suite(suite, sandbox, package_texts(course, suite.module, prepared.exports))
     assert outcomes.passed == set()
     assert all("NotImplementedError" in message for message in outcomes.failed.values()), outcomes.failed
+
+
+# -- forged reports -------------------------------------------------------------------------------------------
+
+class Forged:
+    """A `student` whose every probe answer has the reference's form (keys, shapes, dtypes, None where the reference
+    has None, the same exception names) but numbers that need no work: what sandbox code forging the reports of a
+    blank notebook can give. `kind` says which numbers: zeros, ones, or seeded noise (standing in for echoed inputs)."""
+
+    def __init__(self, reference, kind: str):
+        self._reference, self._kind = reference, kind
+        self._noise = np.random.default_rng(0)
+
+    def _number(self, value):
+        if self._kind == "zeros":
+            return 0
+        if self._kind == "ones":
+            return 1
+        return self._noise.normal()
+
+    def _forge(self, value):
+        if isinstance(value, dict):
+            return {key: self._forge(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._forge(item) for item in value]
+        if isinstance(value, np.ndarray) and value.dtype.kind != "b":
+            numbers = np.array([self._number(None) for _ in range(value.size)]).reshape(value.shape)
+            return numbers.astype(value.dtype)
+        if type(value) in (int, float):
+            return type(value)(self._number(value))
+        return value  # None, bools, strings (exception names, sentences)
+
+    def __getattr__(self, probe):
+        if probe.startswith("_"):
+            raise AttributeError(probe)
+
+        def call(**arguments):
+            if arguments.get("probe") == "topological":  # the nodes in the order the arguments list them
+                return [[name for name in case["parents"] if name in self._reference.topological(**case)]
+                        for case in arguments["cases"]]
+            return self._forge(getattr(self._reference, probe)(**arguments))
+
+        return call
+
+
+class Outcomes:
+    def __init__(self):
+        self.passed: set[str] = set()
+        self.ran: set[str] = set()
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.ran.add(report.nodeid.rsplit("::", 1)[-1])
+            if report.passed:
+                self.passed.add(report.nodeid.rsplit("::", 1)[-1])
+
+
+# Tests whose right answers the probe itself chose (docs/grading-security.md, "Limits"): forging may earn them.
+CONSTANT_ANSWERS = {
+    "tensor": {"test_tensors_share_the_arrays_they_wrap"},
+    "autograd": set(),
+}
+
+
+@pytest.mark.parametrize("kind", ["zeros", "ones", "noise"])
+@pytest.mark.parametrize("name", sorted(MODULE_FILES))
+def test_forged_reports_earn_only_the_constant_answers(course, name, kind, collected_tests):
+    """Do reports of the right form with numbers that need no work (zeros, ones, noise) fail every test but those
+    whose answers the probe chose itself? Every test that judges a second property (operands, float32) only where
+    the values are right, so none of them can be earned this way."""
+    import os
+
+    from tito.grading import fixtures
+
+    suite = hidden_suite(course, name)
+    fixtures.activate(Forged(fixtures.reference_for(suite.folder), kind))
+    outcomes = Outcomes()
+    try:
+        code = pytest.main([str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
+                     "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(suite.folder)], plugins=[outcomes])
+    finally:
+        fixtures.deactivate()
+    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, code
+    assert outcomes.passed <= CONSTANT_ANSWERS[name], sorted(outcomes.passed - CONSTANT_ANSWERS[name])
