@@ -14,6 +14,14 @@ from tito.build.reference_fill import fill_with_reference
 from tito.workspace import notebook_path
 
 
+# Passes alpha's visible tests (which give it lists) but not what beta asks of it (numbers: 1 + 10 + 10): beta's
+# result shows whose alpha it ran on.
+QUIRKY_ALPHA = (
+    "#| export\ndef add_one(x):\n    return np.asarray(x) + 1 if isinstance(x, list) else x + 10\n\n\n"
+    "class Doubler:\n    def double(self, x):\n        return 2 * np.asarray(x)"
+)
+
+
 def tito(course, *args: str, columns: int = 200) -> subprocess.CompletedProcess:
     """`tito --root COURSE ARGS` in a fresh process, its output as wide as `columns`."""
     return subprocess.run(

@@ -16,14 +16,8 @@ from tito.progress import Progress, prerequisite_sources
 from tito.workspace import notebook_path, package_root, start_module
 
 sys.path.insert(0, str(Path(__file__).parent))
-from students import answer_with_reference, edit_solution, tito  # noqa: E402
+from students import QUIRKY_ALPHA, answer_with_reference, edit_solution, tito  # noqa: E402
 
-# Passes alpha's visible tests (which give it lists) but not what beta asks of it (numbers): beta's result shows
-# whose alpha it ran on.
-QUIRKY_ALPHA = (
-    "#| export\ndef add_one(x):\n    return np.asarray(x) + 1 if isinstance(x, list) else x + 10\n\n\n"
-    "class Doubler:\n    def double(self, x):\n        return 2 * np.asarray(x)"
-)
 STUB_ALPHA = "#| export\ndef add_one(x):\n    raise NotImplementedError('add_one')\n\n\nclass Doubler:\n    pass"
 
 

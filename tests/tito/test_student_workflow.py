@@ -14,7 +14,7 @@ from tito.errors import TitoError
 from tito.workspace import notebook_path, start_module
 
 sys.path.insert(0, str(Path(__file__).parent))
-from students import answer_with_reference, edit_solution, tito  # noqa: E402
+from students import QUIRKY_ALPHA, answer_with_reference, edit_solution, tito  # noqa: E402
 
 
 def test_start_copies_the_release_notebook_once(built_course):
@@ -85,11 +85,7 @@ def test_a_students_own_earlier_module_is_used(built_course):
     for name in ("alpha", "beta"):
         start_module(built_course, built_course.module(name))
         answer_with_reference(built_course, name)
-    edit_solution(  # passes alpha's visible tests (lists), but not what beta asks of it (numbers)
-        built_course, "alpha", "add-one",
-        "#| export\ndef add_one(x):\n    return np.asarray(x) + 1 if isinstance(x, list) else x + 10\n\n\n"
-        "class Doubler:\n    def double(self, x):\n        return 2 * np.asarray(x)",
-    )
+    edit_solution(built_course, "alpha", "add-one", QUIRKY_ALPHA)
     assert complete_module(built_course, built_course.module("alpha")).all_passed
     report = complete_module(built_course, built_course.module("beta"))
     assert report.package.reference_targets == ()
