@@ -138,7 +138,11 @@ def code_source(progress: Progress, info: ModuleInfo) -> CodeSource:
     """Whose code the package uses for `info` when a module built on it is checked."""
     entry = progress.of(info)
     last, passed = entry.last, entry.passed
-    if passed is not None and set(info.exports) <= set(passed.code):
+    missing = [target for target in info.exports if passed is not None and target not in passed.code]
+    if passed is not None and missing:  # the module's exports changed since the run that passed
+        return CodeSource(info.name, False, f"the code that passed {when(passed.attempt.at)} has no "
+                          f"{', '.join(missing)}: run `tito module complete {info.name}` again")
+    if passed is not None:
         why = f"complete passed {when(passed.attempt.at)}"
         if last is not None and not last.passed:
             why += (f"; your last complete, {when(last.at)}, did not pass ({last.score}), "

@@ -151,3 +151,17 @@ def test_an_unreadable_record_is_a_clear_error(built_course):
     (built_course.paths.workspace / "progress.json").write_text("{ not json")
     with pytest.raises(TitoError, match="progress.json is not a progress record tito can read"):
         complete_module(built_course, built_course.module("beta"))
+
+
+def test_code_that_passed_before_the_module_changed_is_not_used(built_course):
+    """If the code recorded as passing lacks a file the module now exports, is the reference used, and why said?"""
+    start_both(built_course)
+    answer_with_reference(built_course, "alpha")
+    complete_module(built_course, built_course.module("alpha"))
+    path = built_course.paths.workspace / "progress.json"
+    record = json.loads(path.read_text())
+    record["modules"]["alpha"]["passed"]["code"] = {"core.alpha_old": "x = 1\n"}
+    path.write_text(json.dumps(record))
+    [alpha] = complete_module(built_course, built_course.module("beta")).package.sources
+    assert not alpha.own
+    assert alpha.why.endswith("has no core.alpha: run `tito module complete alpha` again")
