@@ -81,8 +81,11 @@ def export(
 
 @module_app.command("status")
 def module_status_command() -> None:
-    """Show each module's last score in your workspace, whose code your package uses for it, and whether its
-    package files and notebooks match its source."""
+    """Show your last score per module, whose code your package uses for it, and whether it is built.
+
+    "built" says whether the module's package files (`tito export`) and notebooks (`tito release`) match its
+    source; "code used" is what `tito module complete` puts into your package for the modules built on it.
+    """
     from tito.progress import Progress, when
     from tito.status import UP_TO_DATE, module_status
 
@@ -176,8 +179,11 @@ def _print_code_used(report) -> None:
 
 @module_app.command("reset")
 def module_reset(module: str = typer.Argument(..., help="Module name, e.g. tensor.")) -> None:
-    """Start a module over: your notebook is moved aside (never deleted), the released one is copied in, and
-    your package uses the reference code for the module until it passes again."""
+    """Start a module over from the released notebook, with the reference code in your package.
+
+    Your notebook is moved aside (never deleted) under a name with the time of the reset, the released one is
+    copied in, and the modules built on this one use the reference until your notebook passes again.
+    """
     from tito.progress import when
     from tito.reset import reset_module
 
