@@ -118,12 +118,16 @@ class Report:
 
 
 def _indented(text: str, indent: int, width: int) -> str:
-    """`text` wrapped to `width` columns, every line indented; its own line breaks are kept."""
+    """`text` wrapped to `width` columns, every line indented; its own line breaks and indents are kept."""
     pad = " " * indent
     return "\n".join(
-        textwrap.fill(line, width, initial_indent=pad, subsequent_indent=pad) or ""
+        textwrap.fill(line.strip(), width, initial_indent=pad + _leading(line), subsequent_indent=pad + _leading(line))
         for line in text.splitlines()
     )
+
+
+def _leading(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
 
 
 def print_report(

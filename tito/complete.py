@@ -102,11 +102,11 @@ def module_outcome(report: CompletionReport) -> str:
     """What this run means for the modules built on this one, in words for the student."""
     name = report.module.name
     if report.all_passed:
-        return f"{name} passed: from now on, modules built on it use your {name}."
+        return f"{name} passed: later modules now use your {name}."
     if report.passed_before is not None:
-        return (f"{name} did not pass: modules built on it keep using your code that passed "
-                f"{when(report.passed_before.at)} (`tito module reset {name}` goes back to the reference).")
-    return f"{name} did not pass: modules built on it use the reference {name} until your notebook passes."
+        return (f"{name} did not pass: later modules keep your code that passed {when(report.passed_before.at)} "
+                f"(`tito module reset {name}` goes back to the reference).")
+    return f"{name} did not pass: later modules use the reference {name} until it passes."
 
 
 def _compile_problem(exports: dict[str, str]) -> str | None:

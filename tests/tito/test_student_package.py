@@ -48,7 +48,7 @@ def test_the_reproduction_through_the_cli(built_course):
     start_both(built_course)
     failed = tito(built_course, "module", "complete", "alpha")
     assert failed.returncode == 1
-    assert "alpha did not pass: modules built on it use the reference alpha until your notebook passes." in failed.stdout
+    assert "alpha did not pass: later modules use the reference alpha until it passes." in failed.stdout
     done = tito(built_course, "module", "complete", "beta")
     assert done.returncode == 0, done.stdout
     lines = done.stdout.splitlines()
@@ -64,7 +64,7 @@ def test_a_passed_module_becomes_the_students_own(built_course):
     edit_solution(built_course, "alpha", "add-one", QUIRKY_ALPHA)
     first = complete_module(built_course, built_course.module("alpha"))
     assert first.all_passed
-    assert module_outcome(first) == "alpha passed: from now on, modules built on it use your alpha."
+    assert module_outcome(first) == "alpha passed: later modules now use your alpha."
     report = complete_module(built_course, built_course.module("beta"))
     [alpha] = report.package.sources
     assert alpha.own and alpha.line().startswith("alpha: your code (complete passed ")
@@ -81,8 +81,7 @@ def test_a_failed_complete_after_a_pass_keeps_the_code_that_passed(built_course)
     edit_solution(built_course, "alpha", "add-one", STUB_ALPHA)
     broken = complete_module(built_course, built_course.module("alpha"))
     assert not broken.all_passed
-    assert module_outcome(broken).startswith("alpha did not pass: modules built on it keep using your code that "
-                                             "passed ")
+    assert module_outcome(broken).startswith("alpha did not pass: later modules keep your code that passed ")
     assert "`tito module reset alpha` goes back to the reference" in module_outcome(broken)
     report = complete_module(built_course, built_course.module("beta"))
     [alpha] = report.package.sources

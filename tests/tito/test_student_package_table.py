@@ -91,3 +91,16 @@ def test_tito_module_complete_at_80_columns(built_course):
     assert "  alpha: reference (you have not run `tito module complete alpha`)" in lines
     message = " ".join(line.split("│")[4].strip() for line in lines if line.startswith("│"))
     assert message.startswith("NotImplementedError: add_two: write this function (its docstring is the spec)")
+
+
+def test_a_messages_own_indented_lines_stay_indented_when_wrapped():
+    """Does a message line that starts indented (where in the notebook the error was raised) keep its indent on
+    every line it wraps to?"""
+    message = ("NotImplementedError: Tensor.__init__: write this method\n"
+               "  in Tensor.__init__: cell `tensor-class` (cell 6), line 19: `raise NotImplementedError('Tensor.__init__: "
+               "write this method (its docstring is the spec)')`")
+    lines = rendered(report([Outcome("test_tensor_creation_and_dtype", "t", 6, "failed", message)], []), 80)
+    below = lines[lines.index("What happened:") + 2:lines.index("Auto-graded: 0/6 points (0 of 1 tests passed)")]
+    assert below[0] == "    NotImplementedError: Tensor.__init__: write this method"
+    assert len(below) > 2 and all(line.startswith("      ") and line[6] != " " for line in below[1:])
+    assert " ".join(line.strip() for line in below[1:]) == message.splitlines()[1].strip()
