@@ -135,12 +135,19 @@ def module_start(module: str = typer.Argument(..., help="Module name, e.g. optim
     """Copy a module's student notebook into your workspace (never overwrites your work)."""
     from tito.workspace import start_module
 
+    from tito.progress import Progress, code_source
+
     course = _course()
-    path, copied = start_module(course, course.module(module))
+    info = course.module(module)
+    path, copied = start_module(course, info)
     if copied:
         console.print(f"Your notebook is ready: {path}")
     else:
         console.print(f"{path} already exists; it was left as it is.")
+    source = code_source(Progress.load(course), info)
+    if source.own:  # e.g. the module's folder was deleted after it passed: the record still holds that code
+        console.print(f"Later modules use your {info.name} ({source.why}) until this notebook passes; "
+                      f"`tito module reset {info.name}` goes back to the reference.", highlight=False, markup=False)
 
 
 @module_app.command("complete")

@@ -164,3 +164,18 @@ def test_code_that_passed_before_the_module_changed_is_not_used(built_course):
     [alpha] = complete_module(built_course, built_course.module("beta")).package.sources
     assert not alpha.own
     assert alpha.why.endswith("has no core.alpha: run `tito module complete alpha` again")
+
+
+def test_starting_again_after_deleting_the_folder_says_the_code_that_passed_is_used(built_course):
+    """After a pass, the module's folder deleted, does `tito module start` say later modules still use the code
+    that passed, and how to go back to the reference?"""
+    start_module(built_course, built_course.module("alpha"))
+    answer_with_reference(built_course, "alpha")
+    assert complete_module(built_course, built_course.module("alpha")).all_passed
+    shutil.rmtree(notebook_path(built_course, built_course.module("alpha")).parent)
+    done = tito(built_course, "module", "start", "alpha")
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = " ".join(done.stdout.split())
+    assert "Later modules use your alpha (complete passed " in said
+    assert "until this notebook passes; `tito module reset alpha` goes back to the reference." in said
+    assert "Later modules" not in tito(built_course, "module", "start", "beta").stdout
