@@ -20,7 +20,7 @@ def test_tensor_creation():
 
     array = np.arange(4, dtype=np.float32)
     wrapped = Tensor(array)
-    assert wrapped.data is array, "Tensor(ndarray) should keep the very same array, not a copy"
+    assert wrapped.data is array, "sharing, not copying: Tensor(ndarray) should keep the very same array"
     assert wrapped.dtype == np.float32, f"float32 data should stay float32, got {wrapped.dtype}"
     assert Tensor(wrapped).data is array, "Tensor(Tensor) should share the array of the Tensor it is given"
     converted = Tensor([1, 2], dtype=np.float32)
@@ -59,7 +59,7 @@ def test_tensor_sub():
     cases = [
         ("a - b", a - b, a_np - b_np),
         ("a - 2", a - 2, a_np - 2),
-        ("1 - a", 1 - a, 1 - a_np),
+        ("1 - a (the reflected operator: other - self)", 1 - a, 1 - a_np),
     ]
     for name, got, expected in cases:
         assert isinstance(got, Tensor), f"{name} should return a Tensor, got {type(got).__name__}"
@@ -106,7 +106,7 @@ def test_tensor_truediv():
     cases = [
         ("a / b", a / b, a_np / b_np),
         ("a / 4", a / 4, a_np / 4),
-        ("1 / b", 1 / b, 1 / b_np),
+        ("1 / b (the reflected operator: other / self)", 1 / b, 1 / b_np),
     ]
     for name, got, expected in cases:
         assert isinstance(got, Tensor), f"{name} should return a Tensor, got {type(got).__name__}"
@@ -123,7 +123,7 @@ def test_tensor_pow():
     cases = [
         ("a ** 2", a ** 2, a_np ** 2),
         ("a ** a", a ** a, a_np ** a_np),
-        ("2 ** a", 2 ** a, 2 ** a_np),
+        ("2 ** a (the reflected operator: base ** self)", 2 ** a, 2 ** a_np),
     ]
     for name, got, expected in cases:
         assert isinstance(got, Tensor), f"{name} should return a Tensor, got {type(got).__name__}"
@@ -142,7 +142,7 @@ def test_tensor_matmul():
     assert np.allclose(product.data, a_np @ b_np), f"expected\n{a_np @ b_np}\ngot\n{product.data}"
     vector = Tensor(a_np) @ Tensor(v_np)
     assert vector.shape == (2,), f"(2, 3) @ (3,): expected shape (2,), got {vector.shape}"
-    assert np.allclose((a_np @ Tensor(b_np)).data, a_np @ b_np), "ndarray @ Tensor should work too"
+    assert np.allclose((a_np @ Tensor(b_np)).data, a_np @ b_np), "the reflected operator: ndarray @ Tensor is other @ self"
     assert np.allclose((Tensor([[1.0, 2.0]]) @ Tensor([[3.0], [4.0]])).data, [[11.0]])
 
 
