@@ -174,13 +174,20 @@ def grade_remote(job: dict, config: dict) -> dict:
 class DaskPool:
     """Grading on a Dask distributed cluster; every worker needs this course at the same path."""
 
-    def __init__(self, config: GradingConfig, scheduler: str):
+    def __init__(self, config: GradingConfig, scheduler: str, timeout: float | None = None):
+        """Connect to the scheduler at `scheduler` within `timeout` seconds (None: Dask's own
+        `distributed.comm.timeouts.connect`, 30 s unless configured); an address that cannot be reached is a
+        TitoError naming it, never a traceback."""
         try:
             from distributed import Client
         except ImportError:  # pragma: no cover - dask is a dependency
             raise TitoError("the dask executor needs `dask[distributed]` installed") from None
         self.config = config
-        self.client = Client(scheduler)
+        try:
+            self.client = Client(scheduler, **({} if timeout is None else {"timeout": timeout}))
+        except (OSError, ValueError, TypeError) as error:  # unreachable, refused, or not an address at all
+            reason = " ".join(str(error).split())[:300] or type(error).__name__
+            raise TitoError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
 
     def run(self, jobs: list[GradingJob], on_result: Callable[[SubmissionResult], None]) -> None:
         from distributed import as_completed
@@ -198,12 +205,14 @@ class DaskPool:
         self.client.close()
 
 
-def open_pool(config: GradingConfig, workers: int, executor: str, scheduler: str | None) -> LocalPool | DaskPool:
-    """Where grading jobs run; use as `pool.run(jobs, on_result)` any number of times, then `pool.close()`."""
+def open_pool(config: GradingConfig, workers: int, executor: str, scheduler: str | None,
+              connect_timeout: float | None = None) -> LocalPool | DaskPool:
+    """Where grading jobs run; use as `pool.run(jobs, on_result)` any number of times, then `pool.close()`.
+    `connect_timeout`: seconds to reach a Dask scheduler (None: Dask's configured connect timeout)."""
     if executor == "local":
         return LocalPool(config, workers)
     if executor == "dask":
         if not scheduler:
             raise TitoError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
-        return DaskPool(config, scheduler)
+        return DaskPool(config, scheduler, connect_timeout)
     raise TitoError(f"unknown executor {executor!r}: use local or dask")
