@@ -141,9 +141,9 @@ def module_start(module: str = typer.Argument(..., help="Module name, e.g. optim
     info = course.module(module)
     path, copied = start_module(course, info)
     if copied:
-        console.print(f"Your notebook is ready: {path}")
+        console.print(f"Your notebook is ready: {course.relative(path)}", highlight=False)
     else:
-        console.print(f"{path} already exists; it was left as it is.")
+        console.print(f"{course.relative(path)} already exists; it was left as it is.", highlight=False)
     source = code_source(Progress.load(course), info)
     if source.own:  # e.g. the module's folder was deleted after it passed: the record still holds that code
         console.print(f"Later modules use your {info.name} ({source.why}) until this notebook passes; "
