@@ -83,36 +83,36 @@ def export(
 def module_status_command() -> None:
     """Show your last score per module, whose code your package uses for it, and whether it is built.
 
-    "built" says whether the module's package files (`tito export`) and notebooks (`tito release`) match its
-    source; "code used" is what `tito module complete` puts into your package for the modules built on it.
+    "package" and "notebooks" say whether the module's package files (`tito export`) and notebooks (`tito
+    release`) match its source; "code used" is what `tito module complete` puts into your package for the
+    modules built on it.
     """
     from tito.progress import Progress, when
-    from tito.status import UP_TO_DATE, module_status
+    from tito.status import module_status
 
     course = _course()
     progress = Progress.load(course)
-    table = Table("module", "built", "notebook", "your last score", "code used")
+    table = Table("module", "package", "notebooks", "your notebook", "code used")
     notes = []
     for info in course.modules:
         status = module_status(course, info, progress)
-        built = [f"{what} {state}" for what, state in (("package", status.exported), ("notebooks", status.built))
-                 if state != UP_TO_DATE]
-        last = "-" if status.last is None else f"{status.last.score}, {when(status.last.at, year=False)}"
-        table.add_row(
-            info.slug, _state(", ".join(built) if built else UP_TO_DATE), "started" if status.started else "-",
-            last, "your code" if status.source.own else "reference",
-        )
+        if status.last is not None:
+            yours = f"{status.last.score}, {when(status.last.at, year=False)}"
+        else:
+            yours = "started" if status.started else "-"
+        table.add_row(info.slug, _state(status.exported), _state(status.built), yours,
+                      "your code" if status.source.own else "reference")
         if status.source.own and status.last is not None and not status.last.passed:
             notes.append(status.source.line())
     console.print(table)
     for note in notes:
-        console.print(note, highlight=False)
+        console.print(note, highlight=False, markup=False)
     console.print("Later modules use your code for a module once its `tito module complete` passes; "
                   "`tito module reset NAME` goes back to the reference.", highlight=False)
 
 
 def _state(text: str) -> str:
-    colour = "green" if text == "up to date" else "red" if "missing" in text else "yellow"
+    colour = {"up to date": "green", "stale": "yellow", "missing": "red"}[text]
     return f"[{colour}]{text}[/{colour}]"
 
 

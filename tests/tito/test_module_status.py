@@ -47,6 +47,15 @@ def test_status_through_the_cli_fits_80_columns(built_course):
     assert max(map(len, lines)) <= 80
     rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
             for line in lines if line.startswith("│")}
-    assert rows["01_alpha"][:2] == [UP_TO_DATE, "started"] and rows["01_alpha"][3] == "your code"
+    assert rows["01_alpha"][:2] == [UP_TO_DATE, UP_TO_DATE] and rows["01_alpha"][3] == "your code"
     assert rows["01_alpha"][2].startswith("15/15, ")
     assert rows["02_beta"][2].startswith("0/4, ") and rows["02_beta"][3] == "reference"
+
+
+def test_a_notebook_started_but_never_completed_says_started(built_course):
+    """Is a started module with no run yet shown as started, and one never started as '-'?"""
+    start_module(built_course, built_course.module("beta"))
+    lines = tito(built_course, "module", "status", columns=80).stdout.splitlines()
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
+            for line in lines if line.startswith("│")}
+    assert rows["01_alpha"][2:] == ["-", "reference"] and rows["02_beta"][2:] == ["started", "reference"]
