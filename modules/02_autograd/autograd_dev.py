@@ -1121,6 +1121,14 @@ def test_accumulation():
     w.zero_grad()
     assert w.grad is None, f"zero_grad should set grad to None, got {w.grad!r}"
 
+    a, b = Variable([1.0, 2.0]), Variable([3.0, 4.0])
+    (a + b).sum().backward()  # a and b receive the very same gradient array
+    (a * 2.0).sum().backward()
+    assert np.allclose(a.grad.data.data, [3.0, 3.0]) and np.allclose(b.grad.data.data, [1.0, 1.0]), (
+        "accumulation across backward calls: each leaf's .grad must be its own array (a copy of the first gradient "
+        f"it receives), got a.grad {a.grad.data.data} and b.grad {b.grad.data.data}"
+    )
+
     constant = w.detach()
     assert constant.requires_grad is False, "detach() gives a Variable that does not require grad"
     (w * constant).sum().backward()

@@ -87,7 +87,7 @@ AUTOGRAD = [
         "(shared with other leaves, or a read-only broadcast view) and later calls add into it", "autograd",
         [(LEAF_FIRST_GRAD, LEAF_FIRST_GRAD.replace("astype(node.dtype)", "astype(node.dtype, copy=False)"))],
         ["test_gradients_accumulate_across_backward_calls"], ["accumulate"], "accumulation across backward calls",
-        []),
+        ["test_accumulation"]),
     bug("autograd-topological-order-recurses", "autograd", "`topological_order` recurses once per node (deep "
         "graphs hit the recursion limit)", "autograd",
         [(ITERATIVE_ORDER, RECURSIVE_ORDER)],
