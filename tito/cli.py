@@ -133,9 +133,8 @@ def release(
 @module_app.command("start")
 def module_start(module: str = typer.Argument(..., help="Module name, e.g. optimizers.")) -> None:
     """Copy a module's student notebook into your workspace (never overwrites your work)."""
-    from tito.workspace import start_module
-
     from tito.progress import Progress, code_source
+    from tito.workspace import start_module
 
     course = _course()
     info = course.module(module)
