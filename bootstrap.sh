@@ -14,3 +14,5 @@ echo "==> running the tests of the first module ($first)"
 .venv/bin/tito test "$first" -q
 echo "==> grading the example class (examples/class) into grades/optimizers/"
 .venv/bin/tito grade optimizers examples/class --roster examples/roster.csv --out grades/optimizers
+echo "==> done. In a new shell, activate the environment first: source .venv/bin/activate"
+echo "    (or type .venv/bin/tito), then e.g.: tito module start optimizers"
