@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbformat import NotebookNode
+
+from tito.cell_map import build_maps, syntax_problem
 from tito.checkup import TestOutcome
 from tito.course import Course
 from tito.grading.prepare import written_answers
 from tito.grading.result import WrittenAnswer
 from tito.modules import ModuleInfo
 from tito.progress import Attempt, Progress, now, prerequisite_sources, when
-from tito.pytest_runner import PASSED, TestResult, run_tests
+from tito.pytest_runner import PASSED, TestResult, failure_summary, run_tests
 from tito.release import load_manifest
 from tito.workspace import (
     NotebookCopy,
@@ -63,7 +66,7 @@ def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_T
     package = build_student_package(course, info, exports, prerequisite_sources(course, progress, info))
     report = CompletionReport(module=info, notebook=path, package=package, newer_copies=chosen.newer)
     report.written = written_answers(notebook, manifest)
-    problem = _compile_problem(exports)
+    problem = _compile_problem(exports, notebook)
     if problem is None:
         run = run_tests(
             [course.paths.release / info.slug / info.test_file_name], [package.root], timeout
@@ -74,7 +77,7 @@ def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_T
         elif not run.results:
             problem = "pytest ran no tests:\n" + run.output[-2000:]
         else:
-            problem = _collection_problem(run.results)
+            problem = _collection_problem(run.results, notebook, exports)
     else:
         results = {}
     report.problem = problem
@@ -85,7 +88,7 @@ def complete_module(course: Course, info: ModuleInfo, timeout: float = DEFAULT_T
         if result is None:
             outcome, message = "not run", problem or "this test did not run"
         else:
-            outcome, message = result.outcome, _short(result)
+            outcome, message = result.outcome, _short(result, notebook, exports)
         report.tests.append(TestOutcome(cell["test"], cell["grade_id"], cell["points"], outcome, message))
     report.passed_before = passed_before.attempt if passed_before else None
     report.attempt = Attempt(
@@ -109,28 +112,28 @@ def module_outcome(report: CompletionReport) -> str:
     return f"{name} did not pass: later modules use the reference {name} until it passes."
 
 
-def _compile_problem(exports: dict[str, str]) -> str | None:
-    for target, text in exports.items():
-        try:
-            compile(text, f"tinytorch/{target.replace('.', '/')}.py", "exec")
-        except SyntaxError as error:
-            line = (error.text or "").strip()
-            return f"your exported code for {target} does not compile: {error.msg}" + (f" in `{line}`" if line else "")
-    return None
+def _compile_problem(exports: dict[str, str], notebook: NotebookNode) -> str | None:
+    """Why the exported code does not compile, naming the notebook cell and its line; None if it compiles."""
+    return syntax_problem(exports, build_maps(notebook.cells, exports))
 
 
-def _collection_problem(results: list[TestResult]) -> str | None:
-    """pytest reports a test file that fails to import as an error case without a test name."""
+def _collection_problem(results: list[TestResult], notebook: NotebookNode | None = None,
+                        exports: dict[str, str] | None = None) -> str | None:
+    """pytest reports a test file that fails to import as an error case named after the file (`test_alpha`),
+    with the message "collection failure"."""
     for result in results:
-        if not result.name.startswith("test_") and result.outcome != PASSED:
-            return f"the tests could not import your code: {result.message}"
+        collection = result.outcome == "error" and result.message == "collection failure"
+        if collection or (not result.name.startswith("test_") and result.outcome != PASSED):
+            return f"the tests could not import your code: {_short(result, notebook, exports)}"
     return None
 
 
-def _short(result: TestResult) -> str:
+def _short(result: TestResult, notebook: NotebookNode | None = None, exports: dict[str, str] | None = None) -> str:
+    """A test's outcome in a few lines: the failure's own message and the notebook cell where the student's
+    code raised it (pytest_runner.failure_summary)."""
     if result.outcome == PASSED:
         return ""
     if result.outcome == "skipped":
         return f"skipped (a skipped test earns no points): {result.message}"
-    message = result.message or result.details
-    return message.strip()
+    maps = build_maps(notebook.cells, exports) if notebook is not None and exports else None
+    return failure_summary(result, maps, exports)

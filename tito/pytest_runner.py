@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tito.cell_map import CellMaps, qualified_name
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 _INI = "[pytest]\nmarkers =\n    points(n, grade_id): points a test is worth\n"
@@ -88,3 +91,73 @@ def read_junit(report: Path) -> list[TestResult]:
                 break
         results.append(TestResult(case.get("name", "?"), outcome, message, details))
     return results
+
+
+# -- what a failed test says, for a student ------------------------------------------------------------------
+_FRAME = re.compile(r"^(?P<file>\S.*?):(?P<line>\d+): in (?P<name>\S+)$")
+_ERROR_LINE = re.compile(r"^E(?: {1,3}|$)(?P<text>.*)$")
+_JUNIT_CUT = re.compile(r"\n\[(?:\+\d+ more lines?|truncated); full report in element text\]$")
+MESSAGE_LINES = 6       # the most lines of an exception's text a message keeps
+MESSAGE_CHARS = 600
+
+
+def failure_summary(result: TestResult, maps: CellMaps | None = None, files: dict[str, str] | None = None) -> str:
+    """A failed test as a student reads it: the assertion's own message (else the comparison pytest shows,
+    without its reprs of functions), or the exception raised, and where in the notebook the student's code
+    raised it (`maps`: the cells of the exported files; `files`: their text, target -> text, to name a
+    method by its class). Nothing of pytest's own: no `+ where <function allclose at 0x...>`, no junit
+    notes."""
+    frames, error_lines = _read_details(result.details)
+    text = "\n".join(error_lines).strip() if error_lines else _JUNIT_CUT.sub("", result.message).strip()
+    message = _exception_text(text)
+    where = _student_frame(frames, maps, files or {})
+    return message + (f"\n  {where}" if where else "")
+
+
+def _read_details(details: str) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """(file, line, function) of each frame of a --tb=short traceback, outermost first, and its `E` lines."""
+    frames, errors = [], []
+    for line in details.splitlines():
+        frame = _FRAME.match(line)
+        if frame:
+            frames.append((frame["file"], int(frame["line"]), frame["name"]))
+            continue
+        error = _ERROR_LINE.match(line)
+        if error:
+            errors.append(error["text"])
+    return frames, errors
+
+
+def _exception_text(text: str) -> str:
+    """The exception's own words: an assertion's message alone; a bare assert's comparison with the values
+    pytest found, minus the lines that show functions as `<function ... at 0x...>`."""
+    if text.startswith("AssertionError: ") and "\nassert " in text:
+        text = text.split("\nassert ", 1)[0][len("AssertionError: "):]
+    elif text.startswith("AssertionError: assert ") or text.startswith("assert "):
+        text = text.removeprefix("AssertionError: ")
+        kept = [line for line in text.splitlines() if " at 0x" not in line]
+        text = "\n".join(line.strip() if line.lstrip().startswith("+") else line for line in kept)
+    lines = text.strip().splitlines()
+    if len(lines) > MESSAGE_LINES:
+        lines = [*lines[:MESSAGE_LINES], f"[... {len(lines) - MESSAGE_LINES} more lines]"]
+    text = "\n".join(lines)
+    return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS - 3] + "..."
+
+
+def _student_frame(frames: list[tuple[str, int, str]], maps: CellMaps | None, files: dict[str, str]) -> str:
+    """`in Adam.step: cell `adam` (cell 27), line 12: `...`` for the innermost frame of the student's package
+    below the test's own frames; "" when the error is the test's (an assertion) or the map knows no frame."""
+    if maps is None:
+        return ""
+    last_test = max((index for index, (file, _, _) in enumerate(frames) if "/tinytorch/" not in file
+                     and file.replace("\\", "/").rsplit("/", 1)[-1].startswith("test_")), default=-1)
+    for file, line, name in reversed(frames[last_test + 1:]):
+        origin = maps.locate(file, line)
+        if origin is None:
+            continue
+        if name == "<module>":
+            return f"at {origin.describe()}"
+        cell_map = maps.for_file(file)
+        text = files.get(cell_map.target, "") if cell_map is not None else ""
+        return f"in {qualified_name(text, line, name)}: {origin.describe()}"
+    return ""

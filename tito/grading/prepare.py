@@ -18,6 +18,7 @@ from nbformat import NotebookNode
 from nbgrader.utils import compute_checksum
 
 from tito import cells as C
+from tito.cell_map import CellMaps, build_maps
 from tito.errors import TitoError
 from tito.export import collect_exports, render_module_file
 from tito.grading.probes import LINE_LIMIT, excerpt
@@ -41,6 +42,7 @@ class Prepared:
     tampering: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     written: list[WrittenAnswer] = field(default_factory=list)
+    cell_maps: CellMaps = field(default_factory=CellMaps)   # exported file line -> notebook cell and line
 
 
 def read_notebook(data: bytes) -> NotebookNode:
@@ -180,6 +182,8 @@ def prepare_submission(data: bytes, release_nb: NotebookNode, manifest: dict, ta
         more = f" and {len(ignored) - 10} more" if len(ignored) > 10 else ""
         prepared.notes.append(f"code exported to {named}{more} was ignored (not part of this module)")
     prepared.exports = {target: render_module_file(exports[target], origin) for target in targets}
+    numbers = {id(cell): number for number, cell in enumerate(notebook.cells, start=1)}
+    prepared.cell_maps = build_maps(cells, prepared.exports, numbers)
     return prepared
 
 

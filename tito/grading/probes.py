@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import linecache
 import sys
 import traceback
 from pathlib import Path
@@ -71,6 +72,7 @@ def load_probes_module(path: Path, name: str) -> ModuleType:
     return module
 
 
+STOPPED = "StoppedAfterTimeout"  # what a function stopped after a time-out raises (tito.sandbox.runtime)
 EACH = "each"  # the batch call every suite has: student.each(probe="name", cases=[{...}, ...])
 RAISED = "your code raised"  # in a batch, a case whose probe raised an Exception is {RAISED: what, where}
 
@@ -110,23 +112,33 @@ def describe_exception(error: BaseException) -> dict:
     """Type, message and the submission's own frames (package files only, never the probe's), each cut to its
     limit here, inside the sandbox: a frame's source line or a syntax error's text may be megabytes long."""
     frames = [
-        frame for frame in traceback.extract_tb(error.__traceback__)
-        if "/tinytorch/" in frame.filename.replace("\\", "/")
+        (frame, line) for frame, line in traceback.walk_tb(error.__traceback__)
+        if "/tinytorch/" in str(frame.f_code.co_filename).replace("\\", "/")
     ]
     where = [
-        f"  in {excerpt(frame.name, LINE_LIMIT)} ({_package_path(frame.filename)}, line {frame.lineno}): "
-        f"{excerpt(frame.line or '', LINE_LIMIT)}"
-        for frame in frames[-3:]
+        f"  in {excerpt(frame.f_code.co_qualname, LINE_LIMIT)} ({_package_path(frame.f_code.co_filename)}, "
+        f"line {line}): {excerpt(_source_line(frame.f_code.co_filename, line), LINE_LIMIT)}"
+        for frame, line in frames[-3:]
     ]
-    if isinstance(error, SyntaxError) and "/tinytorch/" in str(error.filename).replace("\\", "/"):
+    syntax = isinstance(error, SyntaxError) and "/tinytorch/" in str(error.filename).replace("\\", "/")
+    if syntax:
         where.append(f"  at {_package_path(error.filename)}, line {error.lineno}: "
                      f"{excerpt(str(error.text or '').strip(), LINE_LIMIT)}")
     try:
-        message = excerpt(str(error), EXCEPTION_LIMIT)
+        # a SyntaxError's str() ends with the generated file's name and line, which `where` says better
+        message = excerpt(str(error.msg) if syntax else str(error), EXCEPTION_LIMIT)
     except BaseException:  # noqa: BLE001 - a rigged __str__
         message = "<the exception's message could not be read>"
     return {"type": excerpt(type(error).__name__, LINE_LIMIT), "message": message,
             "where": excerpt("\n".join(where), WHERE_LIMIT)}
+
+
+def _source_line(filename: str, line: int | None) -> str:
+    """A line of a package file, stripped, as a traceback shows it ("" when it cannot be read)."""
+    try:
+        return linecache.getline(filename, line or 0).strip()
+    except Exception:  # noqa: BLE001 - a file the submission removed or changed
+        return ""
 
 
 def _package_path(filename: str) -> str:
@@ -141,6 +153,8 @@ def raise_for(response: dict):
     error = response.get("error") or {}
     if error.get("type") == "ProbeMissing":
         raise RuntimeError(error.get("message"))  # a bug in the suite, not the student's
+    if error.get("type") == STOPPED:  # a function that ran out of time before (the sandbox stops it)
+        raise SubmissionTimedOut(str(error.get("message")))
     raise SubmissionRaised(str(error.get("type")), str(error.get("message")), str(error.get("where", "")))
 
 

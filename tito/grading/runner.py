@@ -14,6 +14,7 @@ import pytest
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
+from tito.cell_map import CellMaps
 from tito.grading import fixtures
 from tito.grading.job import GradingJob
 from tito.grading.prepare import prepare_submission
@@ -110,15 +111,17 @@ class SuiteRunner:
         if prepared.problem:
             return self._unusable(result, items, prepared.problem)
         files = package_texts(self.suite.course, module, prepared.exports)
-        session = self.sandbox.session(files, self.suite.probes_source, list(module.exports))
+        maps = prepared.cell_maps
+        session = self.sandbox.session(files, self.suite.probes_source, list(module.exports), maps)
         try:
             if session.load_error is not None:  # one short message, the same string for every test
-                message = excerpt(f"your code could not be loaded: {session.load_error}", VERDICT_LIMIT)
+                loaded = maps.rewrite(str(session.load_error))
+                message = excerpt(f"your code could not be loaded: {loaded}", VERDICT_LIMIT)
                 result.tests = [TestVerdict(item.name, test_points(item), 0.0, False, message) for item in items]
                 result.notes.append(message)
             else:
                 fixtures.activate(session)
-                result.tests = [self._run(item) for item in items]
+                result.tests = [self._run(item, session, maps) for item in items]
         finally:
             fixtures.deactivate()
             session.close()
@@ -133,7 +136,9 @@ class SuiteRunner:
         result.tests = [TestVerdict(item.name, test_points(item), 0.0, False, problem) for item in items]
         return result
 
-    def _run(self, item) -> TestVerdict:
+    def _run(self, item, session=None, maps: CellMaps | None = None) -> TestVerdict:
+        if session is not None:
+            session.test_name = item.name
         item._tito_excinfo = None
         item._initrequest()
         reports = runtestprotocol(item, nextitem=None, log=False)
@@ -142,7 +147,9 @@ class SuiteRunner:
             raise excinfo.value  # the sandbox failed, not the submission: the whole submission is a grader error
         points = test_points(item)
         passed = all(report.passed for report in reports) and any(report.when == "call" for report in reports)
-        message = "" if passed else excerpt(_message(item, reports), VERDICT_LIMIT)
+        message = "" if passed else _message(item, reports)
+        message = excerpt(message, VERDICT_LIMIT)
+        message = excerpt(maps.rewrite(message), VERDICT_LIMIT) if maps is not None else message
         # the failure's traceback holds the test's locals (the values the submission sent): let it go now, not
         # when this test runs for the next submission, so that the worker never holds one per test
         item._tito_excinfo = None

@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy
 
 import tito
+from tito.cell_map import CellMaps
 from tito.grading.probes import SubmissionCrashed, SubmissionError, SubmissionTimedOut, raise_for
 from tito.grading.wire import WireError, dumps, loads
+from tito.sandbox import stacks
 from tito.sandbox.cgroups import Cgroup, CgroupError, Layout
 from tito.sandbox.isolation import Isolation, probe_isolation
 from tito.sandbox.limits import Limits
@@ -29,6 +31,8 @@ from tito.sandbox.uids import UidLease, UidsExhausted
 ZYGOTE = Path(__file__).with_name("zygote.py")
 STARTUP_SECONDS = 60.0   # for the zygote to import numpy, once per Sandbox
 READY_SECONDS = 30.0     # for a child to build its root (milliseconds, unless the machine is stalled)
+STACK_SECONDS = 0.5      # for a child that ran out of time to write its stack (faulthandler: milliseconds)
+STACK_BYTES = 256 * 1024
 
 
 class SandboxFault(Exception):
@@ -86,16 +90,19 @@ class Zygote:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def spawn(self, config: dict) -> tuple[int | None, int, socket.socket, int]:
-        """Fork a child; return (pidfd, process group, protocol socket, output pipe read end)."""
+    def spawn(self, config: dict) -> tuple[int | None, int, socket.socket, int, int]:
+        """Fork a child; return (pidfd, process group, protocol socket, output pipe read end, stack pipe read
+        end)."""
         if not self.alive():
             self.close()
             self._start()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_read, out_write = os.pipe()
+        watch_read, watch_write = os.pipe()
+        os.set_blocking(watch_read, False)
         message, fds, problem = b"", [], "no answer"
         try:
-            socket.send_fds(self.control, [json.dumps(config).encode()], [theirs.fileno(), out_write])
+            socket.send_fds(self.control, [json.dumps(config).encode()], [theirs.fileno(), out_write, watch_write])
             if select.select([self.control], [], [], STARTUP_SECONDS)[0]:
                 message, fds, _, _ = socket.recv_fds(self.control, 4096, 1)
         except OSError as error:
@@ -103,12 +110,14 @@ class Zygote:
         finally:
             theirs.close()
             os.close(out_write)
+            os.close(watch_write)
         if not message:
             ours.close()
             os.close(out_read)
+            os.close(watch_read)
             raise SandboxFault(f"the sandbox zygote stopped answering ({problem})")
         reply = json.loads(message)
-        return (fds[0] if fds else None), reply["group"], ours, out_read
+        return (fds[0] if fds else None), reply["group"], ours, out_read, watch_read
 
     def close(self) -> None:
         self.control.close()
@@ -178,8 +187,9 @@ class Sandbox:
             self._release()
             raise SandboxFault(f"the sandbox cannot start: {error}") from None
 
-    def session(self, files: dict[str, str], probes_source: str, targets: list[str]) -> "Session":
-        return Session(self, files, probes_source, targets)
+    def session(self, files: dict[str, str], probes_source: str, targets: list[str],
+                maps: CellMaps | None = None) -> "Session":
+        return Session(self, files, probes_source, targets, maps)
 
     def new_cgroup(self) -> Cgroup | None:
         if self.cgroups is None:
@@ -208,11 +218,21 @@ class Session:
     """One submission loaded in a sandbox child. A crash or timeout kills the child (and everything in the
     submission's cgroup); the next call starts a new one. Closing it removes the cgroup.
 
-    SandboxFault, from here or from `call`, means the sandbox failed, not the submission."""
+    SandboxFault, from here or from `call`, means the sandbox failed, not the submission.
 
-    def __init__(self, sandbox: Sandbox, files: dict[str, str], probes_source: str, targets: list[str]):
+    A call that runs out of time is blamed on the function of the student's own code it was stuck in (read
+    off the child's stack; `maps` says which lines are the student's and where they are in the notebook).
+    That function is then stopped: in every later child it raises at once when called, so a function that
+    loops forever costs one time limit, not one per test, and code that does not reach it runs as usual.
+    `test_name`, set by the grading runner, names the check that made the call."""
+
+    def __init__(self, sandbox: Sandbox, files: dict[str, str], probes_source: str, targets: list[str],
+                 maps: CellMaps | None = None):
         self._sandbox = sandbox
-        self._setup = {"files": files, "probes": probes_source, "targets": targets}
+        self._setup = {"files": files, "probes": probes_source, "targets": targets, "stopped": []}
+        self._maps = maps
+        self.test_name: str | None = None
+        self.stopped: list[str] = []            # the functions stopped, by name, in the order they timed out
         self._deadline = time.monotonic() + sandbox.limits.submission_seconds
         self._child: tuple | None = None
         self._next_id = 0
@@ -230,9 +250,9 @@ class Session:
 
     # -- child lifecycle -------------------------------------------------------------------------
     def _start_child(self) -> None:
-        pidfd, group, sock, out_read = self._sandbox.zygote.spawn(self._sandbox.child_config(self.cgroup))
+        pidfd, group, sock, out_read, watch = self._sandbox.zygote.spawn(self._sandbox.child_config(self.cgroup))
         self._outputs.append(OutputTap(out_read, self._sandbox.limits.output_bytes))
-        self._child = (pidfd, group, sock)
+        self._child = (pidfd, group, sock, watch)
         self._reader = LineReader(sock.fileno())
         self._wait_until_ready()
         try:
@@ -271,7 +291,8 @@ class Session:
 
     def _kill(self) -> None:
         if self._child is not None:
-            pidfd, group, sock = self._child
+            pidfd, group, sock, watch = self._child
+            os.close(watch)
             if pidfd is not None:
                 try:
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)
@@ -342,9 +363,9 @@ class Session:
         try:
             line = self._reader.readline(timeout)
         except TimeoutError:
+            message = self._timed_out(timeout, doing)
             self._kill()
-            self.events.append(f"timed out while {doing}")
-            raise SubmissionTimedOut(f"your code did not finish within {timeout:.0f} s while {doing}") from None
+            raise SubmissionTimedOut(message) from None
         except MessageTooLarge as error:
             self._kill()
             raise SubmissionCrashed(f"your code broke the grader's channel ({error})") from None
@@ -361,6 +382,54 @@ class Session:
             raise SubmissionCrashed("your code broke the grader's channel")
         return message
 
+    def _timed_out(self, timeout: float, doing: str) -> str:
+        """The message for a call that ran out of time, naming the function it was stuck in; that function,
+        when it is the student's own, is stopped in every later child."""
+        found = stacks.culprit(stacks.parse(self._stack()), self._setup["files"], self._setup["targets"], self._maps)
+        seconds = f"{timeout:.0f} s"
+        loading = doing.startswith("loading")
+        context = f"called by {self.test_name}" if self.test_name and not loading else f"while {doing}"
+        if found is None:
+            message = f"your code did not finish within {seconds} ({context})"
+            self.events.append(message)
+            return message
+        message = f"{found.who()} did not finish within {seconds} ({context})"
+        self.events.append(message)
+        if found.students and found.name != "<module>":
+            earlier = f"when {self.test_name} called it" if self.test_name else f"while {doing}"
+            self.stopped.append(found.name)
+            self._setup["stopped"].append({
+                "file": found.file, "line": found.line,
+                "message": f"{found.name} is not run again: it did not finish within {seconds} {earlier}",
+            })
+        return f"{message}\n  at {found.where()}"
+
+    def _stack(self) -> str:
+        """The child's stack, as faulthandler writes it when sent STACK_SIGNAL; "" if none comes in time."""
+        if self._child is None:
+            return ""
+        pidfd, group, _, watch = self._child
+        _read_available(watch, STACK_BYTES)   # whatever the submission wrote there itself
+        try:
+            if pidfd is not None:
+                signal.pidfd_send_signal(pidfd, signal.SIGUSR1)
+            else:
+                os.killpg(group, signal.SIGUSR1)
+        except OSError:
+            return ""
+        dump = bytearray()
+        deadline = time.monotonic() + STACK_SECONDS
+        while len(dump) < STACK_BYTES:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([watch], [], [], wait)[0]:
+                break
+            chunk = _read_available(watch, STACK_BYTES - len(dump))
+            if not chunk:
+                break
+            dump += chunk
+            deadline = min(deadline, time.monotonic() + 0.05)   # the rest of a dump follows at once
+        return dump.decode("utf-8", errors="replace")
+
     def _crashed(self, doing: str) -> SubmissionCrashed:
         self.events.append(f"the process ended while {doing}")
         return SubmissionCrashed(
@@ -371,6 +440,20 @@ class Session:
         if probe.startswith("_"):
             raise AttributeError(probe)
         return lambda **kwargs: self.call(probe, kwargs)
+
+
+def _read_available(fd: int, limit: int) -> bytes:
+    """What a non-blocking pipe holds now, up to `limit` bytes."""
+    data = bytearray()
+    while len(data) < limit:
+        try:
+            chunk = os.read(fd, min(65536, limit - len(data)))
+        except (BlockingIOError, OSError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
 
 
 def _well_formed(message) -> bool:

@@ -34,7 +34,7 @@ def main() -> None:
     control.sendall(json.dumps({"ready": True, "plan": plan}).encode() + b"\n")
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 2)
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
         except OSError:
             return
         if not message:
@@ -42,8 +42,8 @@ def main() -> None:
         request = json.loads(message)
         request["sys_path"] = child_path
         request["plan"] = plan
-        proto_fd, out_fd = fds
-        reply = spawn(request, proto_fd, out_fd, control)
+        proto_fd, out_fd, watch_fd = fds
+        reply = spawn(request, proto_fd, out_fd, watch_fd, control)
         try:
             pidfd = [os.pidfd_open(reply["pid"])]
         except OSError:  # the child is already gone
@@ -53,7 +53,7 @@ def main() -> None:
             os.close(fd)
 
 
-def spawn(config: dict, proto_fd: int, out_fd: int, control: socket.socket) -> dict:
+def spawn(config: dict, proto_fd: int, out_fd: int, watch_fd: int, control: socket.socket) -> dict:
     """Fork the child; with namespaces, through an intermediate process so the child is PID 1 of its own."""
     from tito.sandbox import isolation, runtime
 
@@ -71,12 +71,13 @@ def spawn(config: dict, proto_fd: int, out_fd: int, control: socket.socket) -> d
         child = os.fork()
         if child == 0:
             os.close(write_end)
-            runtime.run_child(config, proto_fd, out_fd)
+            runtime.run_child(config, proto_fd, out_fd, watch_fd)
         os.write(write_end, str(child).encode())
         os._exit(0)
     os.close(write_end)
     os.close(proto_fd)
     os.close(out_fd)
+    os.close(watch_fd)
     child = int(os.read(read_end, 32) or 0)
     os.close(read_end)
     return {"pid": child, "group": first}

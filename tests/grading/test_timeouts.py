@@ -1,0 +1,217 @@
+"""Time-outs name the student's function, and a function that never ends costs one time limit, not one per test."""
+
+from __future__ import annotations
+
+import copy
+import re
+import sys
+import time
+import types
+
+import nbformat
+import pytest
+
+from tito.cell_map import build_maps
+from tito.grading.grade import grade_class
+from tito.grading.probes import SubmissionTimedOut
+from tito.sandbox import stacks
+from tito.sandbox.client import Sandbox
+from tito.sandbox.limits import Limits
+from tito.sandbox.runtime import StoppedAfterTimeout, stop_functions
+
+CALL_SECONDS = 1.5
+PACKAGE = {
+    "tinytorch/__init__.py": "",
+    "tinytorch/core/__init__.py": "",
+    "tinytorch/core/mod.py": (
+        "import numpy as np\n"
+        "\n"
+        "\n"
+        "def given(x):\n"
+        "    return x + 1\n"
+        "\n"
+        "\n"
+        "class RMSprop:\n"
+        "    def update(self, x):\n"
+        "        total = 0\n"
+        "        while True:\n"
+        "            total += x\n"
+        "\n"
+        "    def step(self, x):\n"
+        "        return self.update(x)\n"
+    ),
+}
+PROBES = (
+    "from tinytorch.core.mod import RMSprop, given\n"
+    "\n"
+    "def update(x):\n"
+    "    return RMSprop().update(x)\n"
+    "\n"
+    "def step(x):\n"
+    "    return RMSprop().step(x)\n"
+    "\n"
+    "def add(x):\n"
+    "    return given(x)\n"
+)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    box = Sandbox(Limits(call_seconds=CALL_SECONDS, submission_seconds=60))
+    yield box
+    box.close()
+
+
+def test_a_method_that_never_ends_costs_one_time_limit_and_is_named_with_the_test(sandbox):
+    """Six checks reach a method that loops forever: is there one time-out, naming RMSprop.update and the check
+    that called it, do the later checks that reach it fail at once saying so, and do the others still pass?"""
+    session = sandbox.session(PACKAGE, PROBES, ["core.mod"])
+    outcomes = []
+    started = time.monotonic()
+    try:
+        for number, probe in enumerate(["update", "add", "step", "update", "add", "step", "update", "step"]):
+            session.test_name = f"test_{number}_{probe}"
+            try:
+                outcomes.append(session.call(probe, {"x": 1}))
+            except SubmissionTimedOut as error:
+                outcomes.append(str(error))
+        elapsed = time.monotonic() - started
+    finally:
+        session.close()
+    assert outcomes[0].startswith(f"RMSprop.update did not finish within {CALL_SECONDS:.0f} s (called by test_0_update)")
+    assert "core/mod.py, line 12: `total += x`" in outcomes[0]
+    assert outcomes[1] == 2 and outcomes[4] == 2
+    for later in (outcomes[2], outcomes[3], outcomes[5], outcomes[6], outcomes[7]):
+        assert later == (f"RMSprop.update is not run again: it did not finish within {CALL_SECONDS:.0f} s "
+                         "when test_0_update called it")
+    assert session.events == [f"RMSprop.update did not finish within {CALL_SECONDS:.0f} s (called by test_0_update)"]
+    assert session.stopped == ["RMSprop.update"]
+    assert elapsed < 3 * CALL_SECONDS  # five more calls reached the loop: five more time limits without the stop
+
+
+def test_code_at_import_that_never_ends_is_named_by_its_line(sandbox):
+    """Does a loop at import time time out once, saying it happened while loading, at which line?"""
+    package = dict(PACKAGE)
+    package["tinytorch/core/mod.py"] += "\nwhile True:\n    pass\n"
+    session = sandbox.session(package, PROBES, ["core.mod"])
+    try:
+        message = str(session.load_error)
+    finally:
+        session.close()
+    assert message.startswith(f"your code at the top level of a cell did not finish within {CALL_SECONDS:.0f} s "
+                              "(while loading your code)")
+    assert re.search(r"\n  at core/mod.py, line (17: `while True:`|18: `pass`)$", message), message
+
+
+def _notebook(given_source: str, student_source: str):
+    notebook = nbformat.v4.new_notebook()
+    locked = {"nbgrader": {"grade": False, "grade_id": "base", "locked": True, "solution": False,
+                           "schema_version": 3, "task": False}}
+    answer = {"nbgrader": {"grade": False, "grade_id": "rmsprop", "locked": False, "solution": True,
+                           "schema_version": 3, "task": False}}
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("#| default_exp core.mod\n#| export\n" + given_source, metadata=locked),
+        nbformat.v4.new_code_cell("#| export\n" + student_source, metadata=answer),
+    ]
+    return notebook
+
+
+def _dump(*frames: tuple[str, int, str]) -> str:
+    lines = ["Thread 0x00007f0000000001 (most recent call first):",
+             '  File "/usr/lib/python3.11/threading.py", line 320 in wait',
+             "", "Current thread 0x00007f0000000002 (most recent call first):"]
+    lines += [f'  File "{file}", line {line} in {name}' for file, line, name in frames]
+    lines.append('  File "<probes>", line 4 in update')
+    return "\n".join(lines) + "\n"
+
+
+def test_the_function_blamed_is_the_students_innermost_never_given_code():
+    """With the loop inside given code called by the student's method, is the student's method blamed (and
+    stopped), and with no student frame at all, is the given function named as given and never stopped?"""
+    given = "class Optimizer:\n    def step(self):\n        while True:\n            pass\n"
+    student = "class RMSprop(Optimizer):\n    def update(self, x):\n        return self.step()\n"
+    notebook = _notebook(given, student)
+    exports = {"core.mod": f"# header\n\n\n{given}\n\n\n{student}\n"}
+    maps = build_maps(notebook.cells, exports)
+    files = {"tinytorch/core/mod.py": exports["core.mod"]}
+    text = exports["core.mod"].split("\n")
+    loop, call = text.index("        while True:") + 1, text.index("        return self.step()") + 1
+    path = "/tmp/submission-1/package/tinytorch/core/mod.py"
+
+    found = stacks.culprit(stacks.parse(_dump((path, loop, "step"), (path, call, "update"))), files, ["core.mod"], maps)
+    assert (found.name, found.students, found.line) == ("RMSprop.update", True, call)
+    assert found.where() == "cell `rmsprop` (cell 3), line 4: `return self.step()`"
+
+    alone = stacks.culprit(stacks.parse(_dump((path, loop, "step"))), files, ["core.mod"], maps)
+    assert (alone.name, alone.students) == ("Optimizer.step", False)
+    assert alone.who() == "Optimizer.step (given code)"
+    assert alone.where() == "cell `base` (cell 2, given code), line 5: `while True:`"
+    assert stacks.culprit(stacks.parse(_dump(("/usr/lib/numpy/x.py", 3, "f"))), files, ["core.mod"], maps) is None
+
+
+def test_a_stopped_function_raises_wherever_it_is_reached():
+    """Once stopped, does the function raise at entry through a bound method, a static method, a property, a
+    nested class, a module function imported under another name, and a closure, keeping its closure?"""
+    source = (
+        "def helper(x):\n"            # 1
+        "    return x\n"              # 2
+        "\n"
+        "def make():\n"               # 4
+        "    k = 3\n"                 # 5
+        "    class Inner:\n"          # 6
+        "        def m(self):\n"      # 7
+        "            return super().__init__, k\n"  # 8
+        "    return Inner\n"          # 9
+        "\n"
+        "class A:\n"                  # 11
+        "    @staticmethod\n"         # 12
+        "    def s():\n"              # 13
+        "        return 1\n"          # 14
+        "    @property\n"             # 15
+        "    def p(self):\n"          # 16
+        "        return 2\n"          # 17
+        "    class B:\n"              # 18
+        "        def n(self):\n"      # 19
+        "            return 3\n"      # 20
+    )
+    module = types.ModuleType("tinytorch.core.stopme")
+    module.__file__ = "/tmp/package/tinytorch/core/stopme.py"
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    sys.modules[module.__name__] = module
+    try:
+        alias = module.helper
+        entries = [{"file": "core/stopme.py", "line": line, "message": f"stopped {line}"} for line in (2, 14, 17, 20)]
+        stop_functions(entries)
+        for call, line in ((lambda: alias(1), 2), (module.A.s, 14), (lambda: module.A().p, 17),
+                           (lambda: module.A.B().n(), 20)):
+            with pytest.raises(StoppedAfterTimeout, match=f"stopped {line}"):
+                call()
+        assert module.make()().m()[1] == 3  # not stopped: its line was not named
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_a_graded_class_loses_one_time_limit_per_endless_function(graded_course, alpha_notebooks, tmp_path):
+    """Graded with `tito grade`, does a submission whose add_one loops forever fail only the checks that reach
+    add_one, with one time-out note naming add_one and the check, while Doubler's check passes?"""
+    release, answered = alpha_notebooks
+    looping = copy.deepcopy(answered)
+    for cell in looping.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "add-one":
+            cell.source = cell.source.replace("return np.asarray(x) + 1", "while True:\n        x = x")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    nbformat.write(looping, folder / "alice.ipynb")
+    limits = Limits(call_seconds=2, submission_seconds=60)
+    run = grade_class(graded_course, graded_course.module("alpha"), folder, tmp_path / "out", limits=limits)
+    [result] = run.results
+    verdicts = {test.name: test for test in result.tests}
+    assert verdicts["test_doubler"].passed
+    first = verdicts["test_add_one_on_a_matrix"].message
+    assert first.startswith("add_one did not finish within 2 s (called by test_add_one_on_a_matrix)")
+    assert re.search(r"\n  at cell `add-one` \(cell 3\), line (5: `while True:`|6: `x = x`)$", first), first
+    assert verdicts["test_add_one_keeps_float32"].message == (
+        "add_one is not run again: it did not finish within 2 s when test_add_one_on_a_matrix called it")
+    assert [note for note in result.notes if "did not finish" in note] == [
+        "add_one did not finish within 2 s (called by test_add_one_on_a_matrix)"]
