@@ -545,10 +545,35 @@ test_backward()
 # | `a.sigmoid()`, `a.tanh()` | `grad * out * (1 - out)`, `grad * (1 - out ** 2)` |
 # | `a.reshape(...)`, `a.transpose(axes)` | `grad` reshaped back, or transposed by the inverse permutation |
 # | `a[index]` | zeros of `a`'s shape with `grad` added at `index` |
-#
-# Start with `sum`, which turns any Variable into a single number you can call `backward()` on. The gradient
-# arriving at the sum has the sum's shape; every element that was summed receives it. With `keepdims=False` the
-# summed axes are gone from `grad`, so put them back (`np.expand_dims`) before broadcasting to `a`'s shape.
+
+# %% [markdown]
+# Multiplication is the worked example of the recipe, given in full (you do not write it). Each operand receives
+# the gradient times the *other* operand, and `_accumulate` sums it down to the operand's shape when
+# broadcasting stretched one of them. `_lift` turns a number or an ndarray into a constant `Variable`; a number
+# takes the dtype of the Variable it meets, so a float32 Variable times `0.5` stays float32, as in numpy. Every
+# operation you write below has the same three parts.
+
+# %% nbgrader={"grade": false, "grade_id": "variable-mul", "locked": true, "schema_version": 3, "solution": false, "task": false}
+#| export
+def _mul(self, other):
+    """`Variable.__mul__`: self * other, with broadcasting."""
+    other = _lift(other, self)
+    a, b = self.data.data, other.data.data  # 1. the forward pass, with numpy
+
+    def backward(grad):  # 2. the local derivatives, times the gradient arriving at the output
+        self._accumulate(grad * b)   # d(a*b)/da = b
+        other._accumulate(grad * a)  # d(a*b)/db = a
+
+    return Variable._from_op(a * b, (self, other), backward)  # 3. the output, recording parents and closure
+
+
+Variable.__mul__ = _mul
+
+# %% [markdown]
+# Now write your own, starting with `sum`, which turns any Variable into a single number you can call
+# `backward()` on. The gradient arriving at the sum has the sum's shape; every element that was summed receives
+# it. With `keepdims=False` the summed axes are gone from `grad`, so put them back (`np.expand_dims`) before
+# broadcasting to `a`'s shape. Write `_sum`.
 
 # %% nbgrader={"grade": false, "grade_id": "variable-sum", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -627,30 +652,7 @@ def test_add_backward():
 test_add_backward()
 
 # %% [markdown]
-# Multiplication is the worked example of the recipe, given in full (you do not write it). Each operand receives
-# the gradient times the *other* operand, and `_accumulate` sums it down to the operand's shape when
-# broadcasting stretched one of them. A number takes the dtype of the Variable it meets (that is what `_lift`
-# does), so a float32 Variable times `0.5` stays float32, as in numpy. Every other operation you write has the
-# same three parts.
-
-# %% nbgrader={"grade": false, "grade_id": "variable-mul", "locked": true, "schema_version": 3, "solution": false, "task": false}
-#| export
-def _mul(self, other):
-    """`Variable.__mul__`: self * other, with broadcasting."""
-    other = _lift(other, self)
-    a, b = self.data.data, other.data.data  # 1. the forward pass, with numpy
-
-    def backward(grad):  # 2. the local derivatives, times the gradient arriving at the output
-        self._accumulate(grad * b)   # d(a*b)/da = b
-        other._accumulate(grad * a)  # d(a*b)/db = a
-
-    return Variable._from_op(a * b, (self, other), backward)  # 3. the output, recording parents and closure
-
-
-Variable.__mul__ = _mul
-
-# %% [markdown]
-# With `+` and `*` in place, a value can reach the output along several paths. In `e = a * b + a`, `a` sends
+# With `+` and the given `*`, a value can reach the output along several paths. In `e = a * b + a`, `a` sends
 # its gradient through the product and through the sum, and `backward` must add the two: `de/da = b + 1`. The
 # test below checks your `_accumulate` and `backward` on such graphs.
 

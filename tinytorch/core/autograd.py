@@ -254,6 +254,21 @@ def _backward_pass(self, gradient=None):
 Variable.backward = _backward_pass
 
 
+def _mul(self, other):
+    """`Variable.__mul__`: self * other, with broadcasting."""
+    other = _lift(other, self)
+    a, b = self.data.data, other.data.data  # 1. the forward pass, with numpy
+
+    def backward(grad):  # 2. the local derivatives, times the gradient arriving at the output
+        self._accumulate(grad * b)   # d(a*b)/da = b
+        other._accumulate(grad * a)  # d(a*b)/db = a
+
+    return Variable._from_op(a * b, (self, other), backward)  # 3. the output, recording parents and closure
+
+
+Variable.__mul__ = _mul
+
+
 def _sum(self, axis=None, keepdims=False):
     """`Variable.sum`: sum over `axis` (None, an int or a tuple). Backward: every summed element gets the output's gradient."""
     a = self.data.data
@@ -281,21 +296,6 @@ def _add(self, other):
 
 
 Variable.__add__ = _add
-
-
-def _mul(self, other):
-    """`Variable.__mul__`: self * other, with broadcasting."""
-    other = _lift(other, self)
-    a, b = self.data.data, other.data.data  # 1. the forward pass, with numpy
-
-    def backward(grad):  # 2. the local derivatives, times the gradient arriving at the output
-        self._accumulate(grad * b)   # d(a*b)/da = b
-        other._accumulate(grad * a)  # d(a*b)/db = a
-
-    return Variable._from_op(a * b, (self, other), backward)  # 3. the output, recording parents and closure
-
-
-Variable.__mul__ = _mul
 
 
 def _pow(self, exponent):
