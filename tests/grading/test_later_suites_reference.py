@@ -7,12 +7,16 @@ concept at a time, are in the bug catalogue (tests/grading/catalogue/bugs_04_06.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from tito.course import Course
 from tito.grading.suite import HiddenSuite
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_basics_suites_reference import Forged, Outcomes  # noqa: E402 - the forger of modules 01 and 02
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = {"layers": 70, "losses": 50, "training": 80}
@@ -48,3 +52,38 @@ def test_the_reference_passes_every_test(course, sandbox, name, run_suite, colle
     outcomes = run_suite(suite, sandbox, suite.reference_package())
     assert outcomes.failed == {}
     assert outcomes.passed == {test for test, _ in collected_tests(suite)}
+
+
+# Tests whose right answers the probe itself chose (docs/grading-security.md, "Limits"): forging may earn them.
+# Dropout's mask is a seeded random draw any code can make: its fraction, a new mask per call and the same mask
+# for the same seed can be reported without the submission's Dropout. A loader that drops its only (short) batch
+# yields nothing: an empty report is its right answer.
+CONSTANT_ANSWERS = {
+    "layers": {"test_load_state_dict_rejects_bad_checkpoints", "test_layers_reject_invalid_arguments",
+               "test_dropout_mask[0.2]", "test_dropout_mask[0.6]"},
+    "losses": {"test_invalid_inputs_raise"},
+    "training": {"test_invalid_arguments_raise", "test_loader_batches_and_len[all-dropped]"},
+}
+
+
+@pytest.mark.parametrize("kind", ["zeros", "ones", "noise"])
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_forged_reports_earn_only_the_constant_answers(course, name, kind, collected_tests):
+    """Do reports of the reference's form with numbers that need no work (zeros, ones, noise) fail every test but
+    those whose answers the probe chose itself? Every comparison of the submission with itself is gated on an
+    output of the same run that follows the reference's, so none of them can be earned this way."""
+    import os
+
+    from tito.grading import fixtures
+
+    suite = HiddenSuite.for_module(course, course.module(name))
+    fixtures.activate(Forged(fixtures.reference_for(suite.folder), kind))
+    outcomes = Outcomes()
+    try:
+        code = pytest.main([str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
+                            "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(suite.folder)],
+                           plugins=[outcomes])
+    finally:
+        fixtures.deactivate()
+    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, code
+    assert outcomes.passed <= CONSTANT_ANSWERS[name], sorted(outcomes.passed - CONSTANT_ANSWERS[name])
