@@ -128,18 +128,19 @@ def _through(arrays, shapes):
 # -- optimizers -------------------------------------------------------------------------------------------
 
 def trajectory(optimizer, hyper, shapes, steps, seed, dtype="float64", scales=None, sparse=(), frozen=(),
-               zero_steps=0, rates=None, checkpoints=(1, 2)):
+               zero_steps=0, rates=None, checkpoints=(1, 2), start=False):
     """Run `optimizer` (a class name or "gradient_descent_step") on seeded parameters and random gradients.
 
     `rates[k]`, when given and not None, is written to the optimizer's learning_rate before step k + 1 (as a
-    scheduler would). Returns the parameter values after each checkpoint step and after the last step.
+    scheduler would). Returns the parameter values after each checkpoint step and after the last step (and,
+    with `start`, before the first).
     """
     rng = np.random.default_rng(seed)
     parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, dtype)]
     gradients = _gradients(rng, shapes, steps, dtype, scales, zero_steps)
     stepper, _ = _stepper(optimizer, parameters, hyper)
     wanted = sorted({k for k in checkpoints if k <= steps} | {steps})
-    result = {}
+    result = {"start": _values(parameters, shapes)} if start else {}
     for step, row in enumerate(gradients, start=1):
         if rates is not None and rates[step - 1] is not None:
             stepper.learning_rate = rates[step - 1]
@@ -151,16 +152,23 @@ def trajectory(optimizer, hyper, shapes, steps, seed, dtype="float64", scales=No
 
 
 def repeated_gradient(optimizer, hyper, shapes, steps, seed):
-    """Set each gradient once and call step() `steps` times, as when gradients are not recomputed."""
+    """Set each gradient once and call step() `steps` times, as when gradients are not recomputed ("set once");
+    next to it, the same run with a fresh copy of the same gradients set before each step ("a fresh copy each
+    step"). Returns both runs' values before the first step and after each step."""
     rng = np.random.default_rng(seed)
-    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
-    for parameter, gradient in zip(parameters, _gradients(rng, shapes, 1, "float64")[0]):
-        parameter.grad = Variable(gradient, requires_grad=False)
-    stepper, _ = _stepper(optimizer, parameters, hyper)
+    start = _initial_values(rng, shapes, "float64")
+    row = _gradients(rng, shapes, 1, "float64")[0]
     result = {}
-    for step in range(1, steps + 1):
-        stepper.step()
-        result[f"after step {step}"] = _values(parameters, shapes)
+    for name in ("set once", "a fresh copy each step"):
+        parameters = [Variable(value.copy(), requires_grad=True) for value in start]
+        stepper, _ = _stepper(optimizer, parameters, hyper)
+        values = {"start": _values(parameters, shapes)}
+        for step in range(1, steps + 1):
+            if step == 1 or name != "set once":
+                _set_gradients(parameters, row, step, set(), set())
+            stepper.step()
+            values[f"after step {step}"] = _values(parameters, shapes)
+        result[name] = values
     return result
 
 
@@ -173,10 +181,13 @@ def in_place(optimizer, hyper, shapes, steps, seed):
       those arrays (and the parameter still holds them); one that replaces parameter.data.data leaves them behind.
     - "gradient kept": after each step, the parameters and their gradients. A step that changes the gradient
       changes it for the steps after it too.
+
+    and "start", the values before the first step.
     """
     rng = np.random.default_rng(seed)
     parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
     arrays = [parameter.data.data for parameter in parameters]
+    start = _values(parameters, shapes)
     for parameter, gradient in zip(parameters, _gradients(rng, shapes, 1, "float64")[0]):
         parameter.grad = Variable(gradient, requires_grad=False)
     stepper, _ = _stepper(optimizer, parameters, hyper)
@@ -189,17 +200,98 @@ def in_place(optimizer, hyper, shapes, steps, seed):
     for array in arrays:
         array += 1.0
     through["the parameters, after 1 is added to those arrays"] = _values(parameters, shapes)
-    return {"in place": through, "gradient kept": kept}
+    return {"start": start, "in place": through, "gradient kept": kept}
 
 
-def float32_run(optimizer, hyper, shapes, steps, seed):
-    """`steps` steps on float32 parameters, then every floating array (or numpy scalar) in the optimizer's state,
-    as it is (in its own dtype: the grader compares dtypes and values with the reference's). The parameters'
-    own dtype is seen in trajectory(dtype="float32")."""
+def variants(optimizer, runs, shapes, steps, seed, scales=None):
+    """Several runs of `optimizer` from the same start on the same seeded gradients, one per entry of `runs`
+    ({name: {"hyper": {...}, "factors": [...] or None}}); with "factors", the gradient of step k is multiplied
+    by factors[k - 1] before it is handed over. Returns each run's values before the first step and after
+    every step, and the gradients drawn ("gradients", after step k: the ones drawn for step k)."""
     rng = np.random.default_rng(seed)
-    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float32")]
+    start = _initial_values(rng, shapes, "float64")
+    gradients = _gradients(rng, shapes, steps, "float64", scales)
+    result = {"gradients": {f"after step {step}": {_shape_key(index, shape): gradient.copy()
+                                                   for index, (gradient, shape) in enumerate(zip(row, shapes))}
+                            for step, row in enumerate(gradients, start=1)}}
+    for name, run in runs.items():
+        parameters = [Variable(value.copy(), requires_grad=True) for value in start]
+        stepper, _ = _stepper(optimizer, parameters, run["hyper"])
+        factors = run.get("factors")
+        values = {"start": _values(parameters, shapes)}
+        for step, row in enumerate(gradients, start=1):
+            factor = 1.0 if factors is None else factors[step - 1]
+            _set_gradients(parameters, [factor * gradient for gradient in row], step, set(), set())
+            stepper.step()
+            values[f"after step {step}"] = _values(parameters, shapes)
+        result[name] = values
+    return result
+
+
+def decay_by_hand(optimizer, hyper, shapes, steps, seed, decoupled=False, rates=None):
+    """`optimizer` with its weight_decay, next to the same optimizer with weight_decay=0 whose decay the probe
+    does by hand before each step: adding weight_decay * param to the gradient or, `decoupled`, multiplying the
+    parameter by 1 - learning_rate * weight_decay. `rates[k]` (when not None) is set as the learning_rate of
+    both before step k + 1. Returns both runs' values before the first step and after every step."""
+    rng = np.random.default_rng(seed)
+    start = _initial_values(rng, shapes, "float64")
+    gradients = _gradients(rng, shapes, steps, "float64")
+    decay = hyper["weight_decay"]
+    result = {}
+    for name in ("with weight_decay", "weight_decay=0, the decay done by hand"):
+        by_hand = name != "with weight_decay"
+        parameters = [Variable(value.copy(), requires_grad=True) for value in start]
+        stepper, _ = _stepper(optimizer, parameters, dict(hyper, weight_decay=0.0) if by_hand else hyper)
+        values = {"start": _values(parameters, shapes)}
+        for step, row in enumerate(gradients, start=1):
+            if rates is not None and rates[step - 1] is not None:
+                stepper.learning_rate = rates[step - 1]
+            if by_hand and decoupled:
+                for parameter in parameters:
+                    parameter.data.data *= 1 - stepper.learning_rate * decay
+            if by_hand and not decoupled:
+                row = [gradient + decay * parameter.data.data for gradient, parameter in zip(row, parameters)]
+            _set_gradients(parameters, row, step, set(), set())
+            stepper.step()
+            values[f"after step {step}"] = _values(parameters, shapes)
+        result[name] = values
+    return result
+
+
+def skipping(optimizer, hyper, shapes, steps, seed, sparse=(), frozen=()):
+    """One optimizer over all the parameters, where those in `sparse` get a gradient on even steps only and
+    those in `frozen` never do ("together"), next to one optimizer per parameter, each alone, given the same
+    gradients at the same steps ("alone"). Returns the values before the first step and after the last."""
+    rng = np.random.default_rng(seed)
+    start = _initial_values(rng, shapes, "float64")
+    gradients = _gradients(rng, shapes, steps, "float64")
+    sparse, frozen = set(sparse), set(frozen)
+    together = [Variable(value.copy(), requires_grad=True) for value in start]
+    stepper, _ = _stepper(optimizer, together, hyper)
+    for step, row in enumerate(gradients, start=1):
+        _set_gradients(together, row, step, sparse, frozen)
+        stepper.step()
+    alone = {}
+    for index, (value, shape) in enumerate(zip(start, shapes)):
+        parameter = Variable(value.copy(), requires_grad=True)
+        single, _ = _stepper(optimizer, [parameter], hyper)
+        for step, row in enumerate(gradients, start=1):
+            has = _has_gradient(index, step, sparse, frozen)
+            parameter.grad = Variable(row[index].copy(), requires_grad=False) if has else None
+            single.step()
+        alone[_shape_key(index, shape)] = np.array(parameter.data.data, copy=True)
+    return {"start": {_shape_key(index, shape): value.copy() for index, (value, shape) in enumerate(zip(start, shapes))},
+            "together": _values(together, shapes), "alone": alone}
+
+
+def float32_run(optimizer, hyper, shapes, steps, seed, dtype="float32", zero_steps=0):
+    """`steps` steps on parameters of `dtype` (float32 unless told), then every floating array (or numpy scalar)
+    in the optimizer's state, as it is (in its own dtype). The parameters' own dtype is seen in
+    trajectory(dtype="float32")."""
+    rng = np.random.default_rng(seed)
+    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, dtype)]
     stepper, opt = _stepper(optimizer, parameters, hyper)
-    for step, row in enumerate(_gradients(rng, shapes, steps, "float32"), start=1):
+    for step, row in enumerate(_gradients(rng, shapes, steps, dtype, zero_steps=zero_steps), start=1):
         _set_gradients(parameters, row, step, set(), set())
         stepper.step()
     state = getattr(opt, "state", None) if opt is not None else {}
@@ -217,20 +309,24 @@ def float32_run(optimizer, hyper, shapes, steps, seed):
 
 def resumed(optimizer, hyper, shapes, before, after, seed, sparse=()):
     """Save with state_dict() after `before` steps, keep going, then load the checkpoint into a fresh optimizer
-    on parameters holding the saved values and take the same `after` steps. Returns the resumed run's values."""
+    on parameters holding the saved values and take the same `after` steps. Returns the values of both runs
+    after each of those steps ("uninterrupted" and "resumed"), and the values before the first step."""
     rng = np.random.default_rng(seed)
     start = _initial_values(rng, shapes, "float64")
     gradients = _gradients(rng, shapes, before + after, "float64")
     first = [Variable(value.copy(), requires_grad=True) for value in start]
+    before_any = _values(first, shapes)
     original = getattr(optimizers, optimizer)(first, **hyper)
     for step, row in enumerate(gradients[:before], start=1):
         _set_gradients(first, row, step, set(sparse), set())
         original.step()
     checkpoint = original.state_dict()
     saved = [p.data.data.copy() for p in first]
+    uninterrupted = {}
     for step, row in enumerate(gradients[before:], start=before + 1):  # the checkpoint must not follow these
         _set_gradients(first, row, step, set(sparse), set())
         original.step()
+        uninterrupted[f"after step {step}"] = _values(first, shapes)
     second = [Variable(value, requires_grad=True) for value in saved]
     fresh = getattr(optimizers, optimizer)(second, **hyper)
     fresh.load_state_dict(checkpoint)
@@ -239,32 +335,7 @@ def resumed(optimizer, hyper, shapes, before, after, seed, sparse=()):
         _set_gradients(second, row, step, set(sparse), set())
         fresh.step()
         result[f"after step {step}"] = _values(second, shapes)
-    return result
-
-
-def zero_grad(optimizer, hyper, shapes, seed):
-    """optimizer.zero_grad() after a step, seen through what it is for: the next backward pass.
-
-    The optimizer takes one step with learning_rate 0 (so its own arithmetic moves nothing), then zero_grad();
-    a backward pass of sum(p * c) for seeded c follows, and one step of SGD(learning_rate=0.1). Returns the
-    gradients after the backward pass and the parameters after the SGD step. A gradient that zero_grad() left
-    in place is added to by the backward pass, and the step goes further.
-    """
-    rng = np.random.default_rng(seed)
-    parameters = [Variable(value, requires_grad=True) for value in _initial_values(rng, shapes, "float64")]
-    made = getattr(optimizers, optimizer)(parameters, **dict(hyper, learning_rate=0.0))
-    _set_gradients(parameters, _gradients(rng, shapes, 1, "float64")[0], 2, set(), set())
-    made.step()
-    made.zero_grad()
-    loss = None
-    for parameter, weights in zip(parameters, _gradients(rng, shapes, 1, "float64")[0]):
-        term = (parameter * Variable(weights, requires_grad=False)).sum()
-        loss = term if loss is None else loss + term
-    loss.backward()
-    gradients = _gradient_values(parameters, shapes)
-    optimizers.SGD(parameters, learning_rate=0.1).step()
-    return {"gradients after zero_grad() and a backward pass": gradients,
-            "parameters after one more step of SGD(learning_rate=0.1)": _values(parameters, shapes)}
+    return {"start": before_any, "uninterrupted": uninterrupted, "resumed": result}
 
 
 def construction(kind, settings):
@@ -362,26 +433,28 @@ def schedule(scheduler, settings, learning_rate, epochs):
 
 def schedule_resumed(scheduler, settings, learning_rate, before, after):
     """Save the scheduler's state_dict() after `before` calls, keep going, then load it into a fresh scheduler on a
-    fresh optimizer and call step() `after` times. Returns the resumed optimizer's rates."""
-    _, made = _scheduler(scheduler, settings, learning_rate)
+    fresh optimizer and call step() `after` times. Returns the optimizer's rates in both runs ("uninterrupted",
+    "resumed")."""
+    original, made = _scheduler(scheduler, settings, learning_rate)
     for _ in range(before):
         made.step()
     checkpoint = made.state_dict()
-    for _ in range(after):  # the checkpoint must not follow these
+    uninterrupted = {f"right after load_state_dict (epoch {before})": _number(original.learning_rate)}
+    for calls in range(before + 1, before + after + 1):  # the checkpoint must not follow these
         made.step()
+        uninterrupted[f"epoch {calls}"] = _number(original.learning_rate)
     fresh_optimizer, fresh = _scheduler(scheduler, settings, learning_rate)
     fresh.load_state_dict(checkpoint)
     rates = {f"right after load_state_dict (epoch {before})": _number(fresh_optimizer.learning_rate)}
     for calls in range(before + 1, before + after + 1):
         fresh.step()
         rates[f"epoch {calls}"] = _number(fresh_optimizer.learning_rate)
-    return rates
+    return {"uninterrupted": uninterrupted, "resumed": rates}
 
 
 # -- training ---------------------------------------------------------------------------------------------
 
-def train(optimizer, hyper, epochs, seed, scheduler=None, scheduler_settings=None, max_grad_norm=None):
-    """train_simple_model on a seeded linear regression (features scaled 0.2, 1 and 3)."""
+def _regression(seed):
     rng = np.random.default_rng(seed)
     inputs = rng.standard_normal((48, 3)) * np.array([0.2, 1.0, 3.0])
     targets = inputs @ rng.standard_normal((3, 1)) + 0.5 + 0.05 * rng.standard_normal((48, 1))
@@ -392,10 +465,26 @@ def train(optimizer, hyper, epochs, seed, scheduler=None, scheduler_settings=Non
         errors = inputs @ weights + bias - targets
         return (errors * errors).mean()
 
-    made = getattr(optimizers, optimizer)([weights, bias], **hyper)
+    return weights, bias, loss_function
+
+
+def _made(optimizer, hyper, parameters, scheduler, scheduler_settings):
+    made = getattr(optimizers, optimizer)(parameters, **hyper)
     made_scheduler = None
     if scheduler is not None:
         made_scheduler = getattr(optimizers, scheduler)(made, **(scheduler_settings or {}))
+    return made, made_scheduler
+
+
+def train(optimizer, hyper, epochs, seed, scheduler=None, scheduler_settings=None, max_grad_norm=None):
+    """train_simple_model on a seeded linear regression (features scaled 0.2, 1 and 3), next to the loop its
+    docstring describes written out here ("by hand"), with a second optimizer (and scheduler) of the same kind.
+
+    Both runs use the submission's optimizer, scheduler and clipping, so they differ only where
+    train_simple_model does something else than its docstring says.
+    """
+    weights, bias, loss_function = _regression(seed)
+    made, made_scheduler = _made(optimizer, hyper, [weights, bias], scheduler, scheduler_settings)
     history = optimizers.train_simple_model([weights, bias], made, loss_function, epochs,
                                             scheduler=made_scheduler, max_grad_norm=max_grad_norm)
     result = {"weights": np.array(weights.data.data, copy=True), "bias": np.array(bias.data.data, copy=True),
@@ -412,4 +501,24 @@ def train(optimizer, hyper, epochs, seed, scheduler=None, scheduler_settings=Non
         lengths[name] = len(values)
     result["entries"] = entries
     result["lengths"] = lengths
-    return result
+
+    weights, bias, loss_function = _regression(seed)
+    made, made_scheduler = _made(optimizer, hyper, [weights, bias], scheduler, scheduler_settings)
+    by_hand = {"losses": {}, "learning_rates": {}, "gradient_norms": {}}
+    for epoch in range(epochs):
+        made.zero_grad()
+        loss = loss_function()
+        loss.backward()
+        by_hand["losses"][f"epoch {epoch}"] = _number(loss.data.data)
+        if max_grad_norm is not None:
+            norm = optimizers.clip_gradients([weights, bias], max_grad_norm)
+        else:
+            norm = optimizers.gradient_norm([weights, bias])
+        by_hand["gradient_norms"][f"epoch {epoch}"] = _number(norm)
+        by_hand["learning_rates"][f"epoch {epoch}"] = _number(made.learning_rate)
+        made.step()
+        if made_scheduler is not None:
+            made_scheduler.step()
+    by_hand.update({"weights": np.array(weights.data.data, copy=True), "bias": np.array(bias.data.data, copy=True),
+                    "optimizer.learning_rate at the end": _number(made.learning_rate)})
+    return {"train_simple_model": result, "by hand": by_hand}

@@ -1,89 +1,111 @@
-"""Hidden tests: RMSprop, plain, centered, with momentum and with weight decay."""
+"""Hidden tests: RMSprop, plain, centered, with momentum and with weight decay.
+
+The update and the centered update are compared with the reference's values with epsilon=0 (so that where
+epsilon goes matters only in the epsilon test). Momentum, weight decay, skipping, float32, in place and the
+gradient are each compared with the submission's own runs."""
+
+import sys
+from pathlib import Path
 
 import pytest
 
 from tito.grading.checks import assert_close
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from optimizers_suite_checks import (assert_ran_like, check_decay_by_hand, check_float32,  # noqa: E402
+                                     check_gradient_kept, check_in_place, check_skipping, last_step, name_of)
 
 SHAPES = [[], [5], [3, 4]]  # a scalar, a vector and a matrix
 SCALES = [1.0, 1e-3, 50.0]  # gradients of very different sizes
 RTOL, ATOL = 1e-9, 1e-12
 
 
-def _name(hyper):
-    return "RMSprop(" + ", ".join(f"{key}={value!r}" for key, value in hyper.items()) + ")"
-
-
-def _compare(student, reference, hyper, steps, seed, what="", **extra):
+def _compare(student, reference, concept, hyper, steps, seed, what="", **extra):
     case = dict(optimizer="RMSprop", hyper=hyper, shapes=SHAPES, steps=steps, seed=seed, **extra)
     assert_close(student.trajectory(**case), reference.trajectory(**case),
-                 f"{_name(hyper)}, {steps} steps on a scalar, a vector and a matrix{what}", rtol=RTOL, atol=ATOL)
+                 f"{concept}: {name_of('RMSprop', hyper)}, {steps} steps on a scalar, a vector and a matrix{what}",
+                 rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.points(3)
 def test_rmsprop_several_parameters(student, reference):
-    _compare(student, reference, {"learning_rate": 0.01}, steps=40, seed=50, scales=SCALES,
-             what=" with gradients of sizes 1, 0.001 and 50 (no bias correction; epsilon after the square root)")
+    what = " with gradients of sizes 1, 0.001 and 50 (square_avg = alpha * square_avg + (1 - alpha) * g * g; no bias "
+    _compare(student, reference, "the RMSprop update", {"learning_rate": 0.01, "epsilon": 0.0}, steps=40, seed=50,
+             scales=SCALES, what=what + "correction)")
+    _compare(student, reference, "the RMSprop update", {"learning_rate": 0.02, "alpha": 0.9, "epsilon": 0.0},
+             steps=25, seed=55, what=" (use alpha from the constructor)")
+
+
+@pytest.mark.points(1)
+def test_rmsprop_epsilon(student, reference):
+    _compare(student, reference, "epsilon", {"learning_rate": 0.02, "alpha": 0.9, "epsilon": 1e-3}, steps=25,
+             seed=55, scales=[1e-3, 1e-3, 1e-2], zero_steps=2,
+             what=" with gradients of sizes 0.001 and 0.01, the first 2 all zeros (epsilon is added after the "
+                  "square root: sqrt(square_avg) + epsilon)")
 
 
 @pytest.mark.points(1)
 def test_rmsprop_weight_decay(student, reference):
-    _compare(student, reference, {"learning_rate": 0.01, "weight_decay": 0.1}, steps=30, seed=51)
+    check_decay_by_hand(student, reference, "weight decay", "RMSprop", {"learning_rate": 0.01, "weight_decay": 0.1},
+                        SHAPES, steps=20, seed=51, hint="g = grad + weight_decay * param, before square_avg")
 
 
 @pytest.mark.points(2)
 def test_rmsprop_momentum(student, reference):
-    _compare(student, reference, {"learning_rate": 0.01, "momentum": 0.9}, steps=40, seed=52,
-             what=" (the momentum buffer accumulates g / avg; the step is learning_rate * buffer)")
+    steps, momentum = 20, 0.9
+    runs = {"with momentum": {"hyper": {"learning_rate": 0.01, "momentum": momentum}},
+            "without": {"hyper": {"learning_rate": 0.01}}}
+    case = dict(optimizer="RMSprop", runs=runs, shapes=SHAPES, steps=steps, seed=52)
+    got, expected = student.variants(**case), reference.variants(**case)
+    for name in runs:
+        assert_ran_like("momentum", last_step(got[name]), got[name]["start"], last_step(expected[name]),
+                        expected[name]["start"], f"{name_of('RMSprop', runs[name]['hyper'])}, {steps} steps")
+    with_momentum, without = got["with momentum"], got["without"]
+    previous, before = "start", None
+    for step in range(1, steps + 1):
+        key = f"after step {step}"
+        for name, value in with_momentum[key].items():
+            moved = value - with_momentum[previous][name]
+            expected_move = without[key][name] - without[previous][name]
+            if before is not None:
+                expected_move = expected_move + momentum * before[name]
+            assert_close(moved, expected_move,
+                         f"momentum: {name_of('RMSprop', runs['with momentum']['hyper'])}, {key} [{name}]: the step, "
+                         "compared with momentum * the previous step + the step your own RMSprop without momentum "
+                         "takes (buffer = momentum * buffer + g / avg; param -= learning_rate * buffer)",
+                         rtol=1e-7, atol=1e-12)
+        before = {name: value - with_momentum[previous][name] for name, value in with_momentum[key].items()}
+        previous = key
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(3)
 def test_rmsprop_centered(student, reference):
-    _compare(student, reference, {"learning_rate": 0.01, "centered": True}, steps=40, seed=53, scales=SCALES,
-             what=" (centered: subtract grad_avg squared inside the square root)")
-
-
-@pytest.mark.points(1)
-def test_rmsprop_centered_with_momentum_and_weight_decay(student, reference):
-    _compare(student, reference, {"learning_rate": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.05},
-             steps=30, seed=54)
-
-
-@pytest.mark.points(1)
-def test_rmsprop_other_alpha_and_epsilon(student, reference):
-    _compare(student, reference, {"learning_rate": 0.02, "alpha": 0.9, "epsilon": 1e-3}, steps=25, seed=55,
-             zero_steps=2, what=" whose first 2 gradients are zeros")
+    _compare(student, reference, "centered RMSprop", {"learning_rate": 0.01, "centered": True, "epsilon": 0.0},
+             steps=40, seed=53, scales=SCALES,
+             what=" (grad_avg = grad_avg + (1 - alpha) * (g - grad_avg); divide by sqrt(square_avg - grad_avg**2))")
 
 
 @pytest.mark.points(1)
 def test_rmsprop_skips_missing_gradients(student, reference):
-    _compare(student, reference, {"learning_rate": 0.01, "momentum": 0.9, "centered": True}, steps=12, seed=56,
-             sparse=[1], frozen=[2],
-             what=" (parameter 1 has grad None on odd steps, parameter 2 always: skip them, untouched)")
+    check_skipping(student, reference, "RMSprop", {"learning_rate": 0.01, "momentum": 0.9, "centered": True},
+                   SHAPES, steps=12, seed=56, sparse=[1], frozen=[2],
+                   hint="skip a parameter whose grad is None; each parameter has its own averages")
 
 
 @pytest.mark.points(1)
 def test_rmsprop_keeps_float32(student, reference):
-    hyper = {"learning_rate": 0.01, "momentum": 0.9, "centered": True}
-    case = dict(optimizer="RMSprop", hyper=hyper, shapes=SHAPES, steps=3, seed=57)
-    assert_close(student.float32_run(**case)["state"], reference.float32_run(**case)["state"],
-                 f"{_name(hyper)} on float32 parameters, 3 steps: the arrays in optimizer.state (float32, like the "
-                 "parameter)", rtol=1e-4, atol=1e-6)
-    case = dict(case, steps=10, dtype="float32")
-    assert_close(student.trajectory(**case), reference.trajectory(**case),
-                 f"{_name(hyper)} on float32 parameters, 10 steps (float32 parameters stay float32)",
-                 rtol=1e-4, atol=1e-6)
+    check_float32(student, reference, "RMSprop", {"learning_rate": 0.01, "momentum": 0.9, "centered": True},
+                  SHAPES, steps=10, seed=57)
 
 
 @pytest.mark.points(1)
 def test_rmsprop_updates_in_place(student, reference):
-    hyper = {"learning_rate": 0.01, "weight_decay": 0.1}
-    case = dict(optimizer="RMSprop", hyper=hyper, shapes=SHAPES, steps=3, seed=58)
-    got, expected = student.in_place(**case), reference.in_place(**case)
-    assert_close(got["in place"], expected["in place"],
-                 f"{_name(hyper)}, 3 steps: the values read through the array each parameter held before the first "
-                 "step (if they stayed behind, parameter.data.data holds a new array after step(): update it in "
-                 "place)", rtol=RTOL, atol=ATOL)
-    assert_close(got["gradient kept"], expected["gradient kept"],
-                 f"{_name(hyper)}, step() called 3 times with the same gradient: parameters and gradients after "
-                 "each step (a step that changes parameter.grad changes the steps after it: do not modify the "
-                 "gradient)", rtol=RTOL, atol=ATOL)
+    check_in_place(student, reference, "RMSprop", {"learning_rate": 0.01, "weight_decay": 0.1}, SHAPES, steps=3,
+                   seed=58, hint="update it in place, param -= ...")
+
+
+@pytest.mark.points(1)
+def test_rmsprop_leaves_the_gradient_unchanged(student, reference):
+    check_gradient_kept(student, reference, "RMSprop", {"learning_rate": 0.01, "weight_decay": 0.1}, SHAPES,
+                        steps=3, seed=58, hint="do not modify the gradient: g = grad + weight_decay * param is a new "
+                                               "array")

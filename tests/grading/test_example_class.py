@@ -19,14 +19,14 @@ ISOLATION = probe_isolation()
 # student who patches the checks and leaves Adam unwritten, a file that is no notebook, and a no-show
 EXPECTED = {
     "ada": ("graded", 100.0),
-    "alan": ("graded", 73.0),  # Adam without bias correction: its in-place check reads the values it wrote
-    "barbara": ("graded", 95.0),
+    "alan": ("graded", 97.0),  # Adam without bias correction: only test_adam_bias_correction (3 points) fails
+    "barbara": ("graded", 98.0),  # StepLR one epoch late: only test_step_lr_schedule (2 points) fails
     "claude": ("graded", 0.0),
     "dennis": ("error", 0.0),
-    "edsger": ("graded", 25.0),
+    "edsger": ("graded", 26.0),
     "grace": ("graded", 100.0),
     "ken": ("missing", 0.0),
-    "mallory": ("graded", 71.0),
+    "mallory": ("graded", 72.0),
 }
 
 

@@ -86,27 +86,26 @@ def build_corpus(course: Course, folder: Path, out_dir: Path | None = None) -> l
 
 # -- the hidden tests, by what they exercise ------------------------------------------------------------------
 
-SCHEDULER_REPORTS = {"test_schedulers_report_their_rate", "test_scheduler_state_dict_round_trip"}
-ADAMW_TESTS = {"test_adamw_decoupled_weight_decay", "test_adamw_amsgrad", "test_adamw_zero_gradients_and_default_decay",
-               "test_adamw_follows_learning_rate_changes", "test_adamw_keeps_float32"}
-ADAM_VALUES = {"test_adam_first_steps", "test_adam_several_parameters", "test_adam_counts_steps_per_parameter",
-               "test_adam_weight_decay", "test_adam_amsgrad", "test_adam_zero_gradients",
-               "test_adam_other_betas_and_epsilon", "test_adam_float32_values"}
+SCHEDULER_REPORTS = {"test_scheduler_state_dict_round_trip"}
+ADAMW_TESTS = {"test_adamw_decoupled_weight_decay", "test_adamw_decay_follows_learning_rate_changes",
+               "test_adamw_zero_gradients_and_default_decay", "test_adamw_keeps_float32"}
+ADAM_VALUES = {"test_adam_moments", "test_adam_bias_correction", "test_adam_epsilon", "test_adam_amsgrad",
+               "test_adam_weight_decay", "test_adam_counts_steps_per_parameter", "test_adam_float32"}
 # Adam.update that leaves the parameters and the state as they are: every value is off, the state's included
 ADAM_UPDATE_DOES_NOTHING = ADAM_VALUES | ADAMW_TESTS | {
-    "test_adam_updates_in_place", "test_adam_float32_state", "test_adam_state_dict_round_trip",
+    "test_adam_updates_in_place", "test_adam_leaves_the_gradient_unchanged", "test_adam_state_dict_round_trip",
     "test_adamw_state_dict_round_trip", "test_train_simple_model_with_a_scheduler"}
 # the Adam cell as released: every Adam and AdamW step raises NotImplementedError
-ADAM_NOT_WRITTEN = ADAM_UPDATE_DOES_NOTHING | {"test_zero_grad_clears_every_gradient"}
+ADAM_NOT_WRITTEN = ADAM_UPDATE_DOES_NOTHING
 GRADIENT_DESCENT = {"test_gradient_descent_step_values", "test_gradient_descent_step_updates_in_place",
                     "test_gradient_descent_step_leaves_gradient_unchanged",
                     "test_gradient_descent_step_skips_parameters_without_gradient",
                     "test_gradient_descent_step_keeps_float32"}
 SGD_TESTS = {"test_sgd_several_parameters", "test_sgd_weight_decay", "test_sgd_follows_learning_rate_changes",
              "test_sgd_momentum", "test_sgd_momentum_with_dampening", "test_sgd_nesterov",
-             "test_sgd_momentum_with_weight_decay", "test_sgd_momentum_with_a_repeated_gradient",
-             "test_sgd_momentum_skips_missing_gradients", "test_sgd_keeps_float32", "test_sgd_updates_in_place"}
-SCHEDULER_TESTS = {"test_step_lr", "test_exponential_lr", "test_cosine_annealing_lr_first_period",
+             "test_sgd_momentum_with_a_repeated_gradient", "test_sgd_momentum_skips_missing_gradients",
+             "test_sgd_keeps_float32", "test_sgd_updates_in_place", "test_sgd_leaves_the_gradient_unchanged"}
+SCHEDULER_TESTS = {"test_step_lr_schedule", "test_exponential_lr_schedule", "test_cosine_annealing_lr_first_period",
                    "test_cosine_annealing_lr_beyond_t_max", "test_cosine_annealing_lr_default_eta_min"} | SCHEDULER_REPORTS
 CLIPPING_TESTS = {"test_clip_gradients_over_the_threshold", "test_clip_gradients_under_the_threshold",
                   "test_clip_gradients_inf_norm", "test_clip_gradients_other_norms_and_missing_gradients",
@@ -131,9 +130,9 @@ HOOKS = {
     "inf-norm": Hook("gradient-clipping", "    norms = [\n", "norm_type == math.inf",
                      frozenset({"test_clip_gradients_inf_norm"})),
     "step-lr": Hook("step-lr", "        if self.last_epoch % self.step_size == 0:\n", None,
-                    frozenset({"test_step_lr"} | SCHEDULER_REPORTS)),
+                    frozenset({"test_step_lr_schedule"} | SCHEDULER_REPORTS)),
     "exponential-lr": Hook("exponential-lr", "        return self.optimizer.learning_rate * self.gamma\n", None,
-                           frozenset({"test_exponential_lr"} | SCHEDULER_REPORTS)),
+                           frozenset({"test_exponential_lr_schedule"} | SCHEDULER_REPORTS)),
     "clip-by-value": Hook(
         "gradient-clipping",
         "    for parameter in parameters:\n        if parameter.grad is not None:\n"
@@ -223,21 +222,18 @@ def _bugs(answered) -> list[Entry]:
             ("adam-class", "step_size = self.learning_rate / (1 - self.beta1**step)", "step_size = self.learning_rate"),
             ("adam-class", "denom = np.sqrt(exp_avg_sq) / (1 - self.beta2**step) ** 0.5 + self.epsilon",
              "denom = np.sqrt(exp_avg_sq) + self.epsilon")],
-            ADAM_VALUES | ADAMW_TESTS | {"test_adam_state_dict_round_trip", "test_adamw_state_dict_round_trip",
-                                         "test_train_simple_model_with_a_scheduler", "test_adam_updates_in_place"},
-            messages=(("test_adam_first_steps", "check the bias correction"),)),
+            {"test_adam_bias_correction"}, messages=(("test_adam_bias_correction", "3.16 * learning_rate"),)),
         bug("bug-momentum-sign", "momentum with the wrong sign: velocity = -momentum * velocity + g",
             [("sgd-class", "velocity *= self.momentum", "velocity *= -self.momentum")],
-            SGD_TESTS - {"test_sgd_several_parameters", "test_sgd_weight_decay", "test_sgd_updates_in_place"}
-            | {"test_sgd_state_dict_round_trip", "test_train_simple_model_losses_and_parameters"}),
+            {"test_sgd_momentum"}),
         bug("bug-step-lr-off-by-one", "StepLR drops the rate one epoch early",
             [("step-lr", "if self.last_epoch % self.step_size == 0:", "if (self.last_epoch + 1) % self.step_size == 0:")],
-            HOOKS["step-lr"].reached_by),
+            {"test_step_lr_schedule"}),
         bug("bug-descent-replaces-the-array", "gradient_descent_step assigns a new array instead of updating in place",
             [("gradient-descent-step", descent,
               "    parameter.data.data = parameter.data.data - learning_rate * parameter.grad.data.data\n")],
             {"test_gradient_descent_step_updates_in_place"},
-            messages=(("test_gradient_descent_step_updates_in_place", "holds a new array"),)),
+            messages=(("test_gradient_descent_step_updates_in_place", "is a new array"),)),
         bug("bug-descent-promotes-float32", "gradient_descent_step turns float32 parameters into float64",
             [("gradient-descent-step", descent, ("    parameter.data.data = parameter.data.data.astype(np.float64)"
                                                  " - learning_rate * parameter.grad.data.data\n"))],
@@ -245,20 +241,18 @@ def _bugs(answered) -> list[Entry]:
         bug("bug-adam-state-float64", "Adam keeps float64 state for float32 parameters",
             [("adam-class", '"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}',
               '"exp_avg": np.zeros(param.shape), "exp_avg_sq": np.zeros(param.shape)}')],
-            {"test_adam_float32_state", "test_adamw_keeps_float32"}),
+            {"test_adam_float32", "test_adamw_keeps_float32"}),
         bug("bug-sgd-decay-changes-the-gradient", "SGD adds the weight decay into the gradient array",
             [("sgd-class", "grad = grad + self.weight_decay * param", "grad += self.weight_decay * param")],
-            {"test_sgd_updates_in_place"}),
+            {"test_sgd_leaves_the_gradient_unchanged"}),
         bug("bug-clip-ignores-max-norm", "clip_gradients scales to norm 1 whatever max_norm is",
             [("gradient-clipping", "    coefficient = max_norm / (total + 1e-6)\n", "    coefficient = 1.0 / (total + 1e-6)\n")],
-            CLIPPING_TESTS - {"test_clip_gradients_changes_gradients_in_place", "test_clip_gradients_by_value"}
-            | {"test_train_simple_model_with_clipping"}),
+            {"test_clip_gradients_over_the_threshold", "test_clip_gradients_under_the_threshold"}),
         bug("bug-cosine-stops-at-t-max", "CosineAnnealingLR stays at eta_min after T_max",
             [("cosine-annealing-lr", "        lr, epoch = self.optimizer.learning_rate, self.last_epoch\n",
               ("        lr, epoch = self.optimizer.learning_rate, self.last_epoch\n"
                "        if epoch > self.T_max:\n            return self.eta_min\n"))],
-            {"test_cosine_annealing_lr_beyond_t_max", "test_cosine_annealing_lr_default_eta_min",
-             "test_train_simple_model_with_a_scheduler"} | SCHEDULER_REPORTS),
+            {"test_cosine_annealing_lr_beyond_t_max"}),
         bug("bug-training-records-the-next-rate", "train_simple_model records the rate after the scheduler stepped",
             [("train-simple-model", record_rate, ""),
              ("train-simple-model", "            scheduler.step()\n", "            scheduler.step()\n" + record_rate)],
@@ -266,21 +260,17 @@ def _bugs(answered) -> list[Entry]:
         bug("bug-adamw-couples-the-decay", "AdamW adds the decay to the gradient, like Adam's L2",
             [("adamw-class", "            param *= 1 - self.learning_rate * self.weight_decay\n",
               "            return grad + self.weight_decay * param\n")],
-            ADAMW_TESTS | {"test_adamw_state_dict_round_trip"}),
+            ADAMW_TESTS - {"test_adamw_keeps_float32"}),
         bug("bug-rmsprop-epsilon-inside-the-root", "RMSprop divides by sqrt(square_avg + epsilon)",
             [("rmsprop-class", "        avg += self.epsilon\n", "        np.sqrt(avg * avg + self.epsilon, out=avg)\n")],
-            {"test_rmsprop_several_parameters", "test_rmsprop_weight_decay", "test_rmsprop_momentum",
-             "test_rmsprop_centered", "test_rmsprop_centered_with_momentum_and_weight_decay",
-             "test_rmsprop_other_alpha_and_epsilon", "test_rmsprop_skips_missing_gradients",
-             "test_rmsprop_keeps_float32", "test_rmsprop_state_dict_round_trip", "test_train_simple_model_history",
-             "test_rmsprop_updates_in_place"}),
+            {"test_rmsprop_epsilon"}),
         bug("bug-velocity-is-the-gradient", "the first velocity is the gradient array itself, not a copy",
             [("sgd-class", 'state["momentum_buffer"] = grad.copy()', 'state["momentum_buffer"] = grad')],
             {"test_sgd_momentum_with_a_repeated_gradient"}),
         bug("bug-nesterov-backwards", "Nesterov steps along velocity + momentum * g",
             [("sgd-class", "grad = grad + self.momentum * velocity if self.nesterov else velocity",
               "grad = velocity + self.momentum * grad if self.nesterov else velocity")],
-            {"test_sgd_nesterov", "test_sgd_momentum_with_weight_decay", "test_sgd_state_dict_round_trip"}),
+            {"test_sgd_nesterov"}),
         bug("bug-syntax-error", "a missing colon: the module cannot be imported",
             [("step-lr", "if self.last_epoch % self.step_size == 0:", "if self.last_epoch % self.step_size == 0")],
             ALL, notes=("your code could not be loaded", "SyntaxError")),
@@ -293,7 +283,7 @@ def _bugs(answered) -> list[Entry]:
 def _unfinished(release, answered) -> list[Entry]:
     return [
         Entry("blank", "blank", "the release notebook, untouched", Draft(release).bytes(),
-              fails=ALL, messages=(("test_adam_first_steps", "NotImplementedError"),)),
+              fails=ALL, messages=(("test_adam_moments", "NotImplementedError"),)),
         Entry("partial-descent-and-sgd", "partial", "only gradient_descent_step and SGD answered",
               Draft(release).answer_from(answered, "gradient-descent-step", "sgd-class").bytes(),
               fails=AllBut(GRADIENT_DESCENT | SGD_TESTS | {"test_sgd_state_dict_round_trip"})),
@@ -486,16 +476,16 @@ def _attacks(release, answered, targets: list[str]) -> list[Entry]:
                         "daemon")),
         Entry("attack-fork-bomb", "attack", "a fork bomb inside ExponentialLR.compute_lr",
               in_method("exponential-lr", A.FORK_BOMB), fails=reached("exponential-lr"),
-              messages=(("test_exponential_lr", "BlockingIOError"),)),
+              messages=(("test_exponential_lr_schedule", "BlockingIOError"),)),
         Entry("attack-thread-bomb", "attack", "a thread bomb inside StepLR.compute_lr",
               in_method("step-lr", A.THREAD_BOMB), fails=reached("step-lr"),
-              messages=(("test_step_lr", "can't start new thread"),)),
+              messages=(("test_step_lr_schedule", "can't start new thread"),)),
         Entry("attack-memory-bomb", "attack", "allocates until the memory limit inside clip_gradients_by_value",
               in_method("clip-by-value", A.MEMORY_BOMB), fails=reached("clip-by-value"),
               messages=(("test_clip_gradients_by_value", "MemoryError"),)),
         Entry("attack-disk-fill", "attack", "fills the disk inside ExponentialLR.compute_lr",
               in_method("exponential-lr", A.DISK_FILL), fails=reached("exponential-lr"),
-              messages=(("test_exponential_lr", "No space left on device"),)),
+              messages=(("test_exponential_lr_schedule", "No space left on device"),)),
         Entry("attack-endless-loop-in-a-method", "attack", "while True inside SGD.update when dampening is used",
               in_method("dampening", A.ENDLESS_LOOP), fails=reached("dampening"),
               notes=("SGD.update did not finish within 2 s (called by test_",)),
@@ -512,13 +502,13 @@ def _attacks(release, answered, targets: list[str]) -> list[Entry]:
               in_method("step-lr", A.KILL_THE_PARENT)),
         Entry("attack-sys-exit-in-a-method", "attack", "sys.exit(0) inside StepLR.compute_lr",
               in_method("step-lr", A.SYS_EXIT), fails=reached("step-lr"),
-              messages=(("test_step_lr", "your code raised SystemExit"),)),
+              messages=(("test_step_lr_schedule", "your code raised SystemExit"),)),
         Entry("attack-sys-exit-at-import", "attack", "sys.exit(0) at import time",
               at_import("sys-exit", A.SYS_EXIT), fails=ALL, notes=("your code could not be loaded", "SystemExit")),
         Entry("attack-os-exit-in-a-method", "attack", "os._exit(0) inside ExponentialLR.compute_lr",
               in_method("exponential-lr", A.OS_EXIT), fails=reached("exponential-lr"),
               notes=("the process ended while running schedule",),
-              messages=(("test_exponential_lr", "ended the process"),)),
+              messages=(("test_exponential_lr_schedule", "ended the process"),)),
         Entry("attack-os-exit-at-import", "attack", "os._exit(0) at import time",
               at_import("os-exit", A.OS_EXIT), fails=ALL, notes=("the process ended while loading your code",)),
         Entry("attack-pytest-exit-in-a-method", "attack", "pytest.exit(returncode=0) inside clip_gradients_by_value",
@@ -593,7 +583,7 @@ def _attacks(release, answered, targets: list[str]) -> list[Entry]:
         Entry("attack-lone-surrogate-message", "attack",
               "raises an exception whose message holds a lone surrogate, a NUL and an ANSI escape inside StepLR",
               in_method("step-lr", A.LONE_SURROGATE), fails=reached("step-lr"),
-              messages=(("test_step_lr", "bad value"),)),
+              messages=(("test_step_lr_schedule", "bad value"),)),
         Entry("attack-nested-json-on-the-channel", "attack", "writes a JSON array 200,000 deep to the grader's channel",
               at_import("nested", A.NESTED_ON_THE_CHANNEL), fails=ALL, notes=("broke the grader's channel",)),
         Entry("attack-huge-int-on-the-channel", "attack", "writes a 5,000-digit integer to the grader's channel",
