@@ -106,7 +106,7 @@ def module_status_command() -> None:
             notes.append(status.source.line())
     console.print(table)
     for note in notes:
-        console.print(note, highlight=False, markup=False)
+        _print_hanging(note)
     console.print("Later modules use your code for a module once its `tito module complete` passes; "
                   "`tito module reset NAME` goes back to the reference.", highlight=False)
 
@@ -179,8 +179,16 @@ def _print_code_used(report) -> None:
     if report.package.sources:
         console.print(f"Code used for the modules {report.module.name} builds on:", highlight=False)
         for source in report.package.sources:
-            console.print(f"  {source.line()}", highlight=False, markup=False)
+            _print_hanging(source.line())
     console.print(module_outcome(report), highlight=False, markup=False)
+
+
+def _print_hanging(text: str) -> None:
+    """`text` indented two spaces, its wrapped lines four, to the console's width."""
+    import textwrap
+
+    console.print(textwrap.fill(text, console.width, initial_indent="  ", subsequent_indent="    "),
+                  highlight=False, markup=False)
 
 
 @module_app.command("reset")

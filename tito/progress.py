@@ -145,8 +145,7 @@ def code_source(progress: Progress, info: ModuleInfo) -> CodeSource:
     if passed is not None:
         why = f"complete passed {when(passed.attempt.at)}"
         if last is not None and not last.passed:
-            why += (f"; your last complete, {when(last.at)}, did not pass ({last.score}), "
-                    "so the code that passed is used")
+            why += f"; your last complete, {when(last.at)}, did not pass: {last.score}"
         return CodeSource(info.name, True, why, {target: passed.code[target] for target in info.exports})
     if last is not None:
         return CodeSource(info.name, False, f"your notebook has not passed yet: {last.score} on {when(last.at)}")

@@ -31,7 +31,7 @@ def test_the_last_score_and_the_code_used(built_course):
     complete_module(built_course, info)
     status = module_status(built_course, info)
     assert status.last.score == "10/15" and not status.last.passed
-    assert status.source.own and "did not pass (10/15)" in status.source.why
+    assert status.source.own and "did not pass: 10/15" in status.source.why
 
 
 def test_status_through_the_cli_fits_80_columns(built_course):

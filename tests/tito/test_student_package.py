@@ -85,8 +85,12 @@ def test_a_failed_complete_after_a_pass_keeps_the_code_that_passed(built_course)
     assert "`tito module reset alpha` goes back to the reference" in module_outcome(broken)
     report = complete_module(built_course, built_course.module("beta"))
     [alpha] = report.package.sources
-    assert alpha.own and "your last complete" in alpha.why and "did not pass (0/15)" in alpha.why
+    assert alpha.own and "your last complete" in alpha.why and "did not pass: 0/15" in alpha.why
     assert "expected 3, got 21" in report.tests[0].message  # the quirky code that passed, not the stub
+    lines = tito(built_course, "module", "complete", "beta", columns=80).stdout.splitlines()
+    header = lines.index("Code used for the modules beta builds on:")
+    assert lines[header + 1].startswith("  alpha: your code (complete passed ")
+    assert lines[header + 2].startswith("    ") and lines[header + 2].endswith("did not pass: 0/15)")
 
 
 def test_the_record_keeps_each_modules_last_score(built_course):
