@@ -142,16 +142,18 @@ def test_gradients_accumulate_across_backward_calls(student, reference):
 
 
 @pytest.mark.points(1)
-def test_zero_grad_then_backward_starts_afresh(student, reference):
-    got = ask(student.zero_grad, "zero_grad", seed=3)
-    check_results(got, reference.zero_grad(seed=3), "zero_grad: w of shape (2, 3), w.exp().sum().backward(), "
-                                                     "w.zero_grad()")
+def test_backward_after_zero_grad_starts_afresh(student, reference):
+    got = ask(student.zero_grad, "a backward pass after zero_grad", seed=3)
+    check_results(got, reference.zero_grad(seed=3), "a backward pass after zero_grad (a leaf whose .grad is None "
+                                                    "gets a new one): w of shape (2, 3), w.exp().sum().backward(), "
+                                                    "w.zero_grad()")
 
 
 @pytest.mark.points(1)
-def test_detach_stops_gradients(student, reference):
-    got = ask(student.detach, "detach", seed=4)
-    check_results(got, reference.detach(seed=4), "detach: w of shape (2, 3) and w.detach()")
+def test_constants_receive_no_gradient(student, reference):
+    got = ask(student.constants, "constants", seed=4)
+    check_results(got, reference.constants(seed=4), "constants (requires_grad=False) receive no gradient: w of shape "
+                                                    "(2, 3), c = Variable(..., requires_grad=False), w.detach()")
 
 
 @pytest.mark.points(2)

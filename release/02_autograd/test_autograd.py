@@ -315,13 +315,12 @@ def test_getitem_backward():
 
 @pytest.mark.points(2, grade_id='test-accumulation')
 def test_accumulation():
-    """Gradients add up over backward calls until zero_grad; detach cuts the graph; deep graphs work."""
+    """Gradients add up over backward calls and start afresh after zero_grad; constants get none; deep graphs work."""
     w = Variable([1.0, 2.0])
     (w * 3.0).sum().backward()
     (w * 3.0).sum().backward()
     assert np.allclose(w.grad.data.data, [6.0, 6.0]), f"accumulation across backward calls: two backward calls should add up to 6, got {w.grad.data.data}"
-    w.zero_grad()
-    assert w.grad is None, f"zero_grad should set grad to None, got {w.grad!r}"
+    w.zero_grad()  # given: sets .grad to None
 
     a, b = Variable([1.0, 2.0]), Variable([3.0, 4.0])
     (a + b).sum().backward()  # a and b receive the very same gradient array
@@ -331,10 +330,10 @@ def test_accumulation():
         f"it receives), got a.grad {a.grad.data.data} and b.grad {b.grad.data.data}"
     )
 
-    constant = w.detach()
-    assert constant.requires_grad is False, "detach() gives a Variable that does not require grad"
+    constant = w.detach()  # given: a leaf that does not require gradients, sharing w's data
     (w * constant).sum().backward()
-    assert np.allclose(w.grad.data.data, [1.0, 2.0]), f"d(w * detached w)/dw = w, got {w.grad.data.data}"
+    assert np.allclose(w.grad.data.data, [1.0, 2.0]), f"constants: d(w * detached w)/dw = w, got {w.grad.data.data}"
+    assert constant.grad is None, f"constants: a Variable that does not require gradients gets none, got {constant.grad!r}"
 
     x = Variable(0.0)
     y = x
