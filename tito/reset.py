@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tito.course import Course
-from tito.errors import TitoError
 from tito.modules import ModuleInfo
 from tito.progress import ModuleProgress, Progress, now
-from tito.workspace import notebook_path, use_reference
+from tito.workspace import notebook_path, release_notebook, use_reference
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,7 @@ def set_aside_path(notebook: Path, at: datetime.datetime) -> Path:
 def reset_module(course: Course, info: ModuleInfo) -> ResetReport:
     """Move the student's notebook aside, copy the released one in, and make the package use the reference
     code for `info` from now on."""
-    release = course.paths.release / info.slug / info.notebook_name
-    if not release.is_file():
-        raise TitoError(f"{course.relative(release)} does not exist; the instructor must run `tito release {info.name}`")
+    release = release_notebook(course, info)
     progress = Progress.load(course)
     stamp = now()
     notebook = notebook_path(course, info)

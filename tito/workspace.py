@@ -101,11 +101,19 @@ def package_root(course: Course) -> Path:
     return course.paths.workspace / "package"
 
 
-def start_module(course: Course, info: ModuleInfo) -> tuple[Path, bool]:
-    """Copy the release notebook into the workspace; never overwrite. Returns (path, copied)."""
+def release_notebook(course: Course, info: ModuleInfo) -> Path:
+    """The module's released student notebook; a TitoError saying what to run if it has not been built."""
     release = course.paths.release / info.slug / info.notebook_name
     if not release.is_file():
-        raise TitoError(f"{course.relative(release)} does not exist; the instructor must run `tito release {info.name}`")
+        raise TitoError(
+            f"{course.relative(release)} does not exist; the instructor must run `tito release {info.name}`"
+        )
+    return release
+
+
+def start_module(course: Course, info: ModuleInfo) -> tuple[Path, bool]:
+    """Copy the release notebook into the workspace; never overwrite. Returns (path, copied)."""
+    release = release_notebook(course, info)
     destination = notebook_path(course, info)
     if destination.exists():
         return destination, False

@@ -46,7 +46,9 @@ def test_at_80_columns_every_line_fits_and_messages_go_below():
     below = lines[lines.index("What happened:") + 1:]
     assert below[0] == f"  {LONG_NAME}:"
     assert " ".join(line.strip() for line in below[1:3]) == LONG_MESSAGE.splitlines()[0]
-    assert below[3:6] == ["    assert 0.1 == 0.05", "  test_adam:", "    NotImplementedError: Adam.update: write this method"]
+    assert below[3:6] == [
+        "    assert 0.1 == 0.05", "  test_adam:", "    NotImplementedError: Adam.update: write this method",
+    ]
     assert below[6:] == ["Auto-graded: 10/33 points (1 of 3 tests passed)",
                          "Written answer why-adam (10 points, graded by hand): answered"]
 
@@ -97,8 +99,8 @@ def test_a_messages_own_indented_lines_stay_indented_when_wrapped():
     """Does a message line that starts indented (where in the notebook the error was raised) keep its indent on
     every line it wraps to?"""
     message = ("NotImplementedError: Tensor.__init__: write this method\n"
-               "  in Tensor.__init__: cell `tensor-class` (cell 6), line 19: `raise NotImplementedError('Tensor.__init__: "
-               "write this method (its docstring is the spec)')`")
+               "  in Tensor.__init__: cell `tensor-class` (cell 6), line 19: "
+               "`raise NotImplementedError('Tensor.__init__: write this method (its docstring is the spec)')`")
     lines = rendered(report([Outcome("test_tensor_creation_and_dtype", "t", 6, "failed", message)], []), 80)
     below = lines[lines.index("What happened:") + 2:lines.index("Auto-graded: 0/6 points (0 of 1 tests passed)")]
     assert below[0] == "    NotImplementedError: Tensor.__init__: write this method"
