@@ -50,7 +50,13 @@ def test_unbroadcast_sums_back_to_each_shape(student, reference):
     expected = reference.unbroadcast_cases(cases=UNBROADCAST_CASES, seed=1)
     for (grad_shape, shape), got_case, case in zip(UNBROADCAST_CASES, got, expected):
         what = f"unbroadcast: unbroadcast(a gradient of shape {tuple(grad_shape)}, {tuple(shape)})"
-        assert_close(got_case["value"], case["value"], what, **tolerance(case["value"]))
+        value = got_case["value"]
+        leading_only = tuple(grad_shape[len(grad_shape) - len(shape):])  # the added axes summed, nothing else
+        if isinstance(value, np.ndarray) and value.shape != tuple(shape) and value.shape == leading_only:
+            raise AssertionError(f"{what}: expected shape {tuple(shape)}, got shape {value.shape}: the leading axes "
+                                 "were summed, but not the axes where the shape has size 1 (sum over those with "
+                                 "keepdims=True)")
+        assert_close(value, case["value"], what, **tolerance(case["value"]))
         assert_close(got_case["the gradient afterwards"], case["the gradient afterwards"],
                      f"{what}: the gradient it was given, afterwards (unbroadcast must not change it)",
                      rtol=0.0, atol=0.0)
@@ -293,13 +299,31 @@ def run_gradients(student, reference, concept, cases):
 def compare_gradients(case, what, got, expected):
     """The output's value and each input's gradient, the student's against the reference's."""
     tol = tolerance(expected["value"])
-    assert_close(got["value"], expected["value"], f"{what}: forward value", **tol)
+    value, expected_value = got["value"], expected["value"]
+    if isinstance(value, np.ndarray) and value.dtype != expected_value.dtype and value.dtype == np.float64 \
+            and value.shape == expected_value.shape:
+        close = np.allclose(value, expected_value, rtol=1e-4, atol=1e-5, equal_nan=True)
+        hint = " (the numbers are right: float32 met a float64 array or number on the way, or was converted)"
+        raise AssertionError(f"{what}: forward value: expected dtype {expected_value.dtype}, got dtype float64"
+                             f"{hint if close else ''}")
+    assert_close(value, expected_value, f"{what}: forward value", **tol)
     for name, kind, got_grad, grad in zip(case["names"], case["kinds"], got["grads"], expected["grads"]):
         if grad is None:
             assert_true(got_grad is None, f"{what}: {name} ({kind}) must not receive a gradient, but it did")
             continue
         assert_true(got_grad is not None, f"{what}: after backward(), {name}.grad is still None")
-        assert_close(got_grad, grad, f"{what}: gradient of {name} ({name}.grad)", **tol)
+        where = f"{what}: gradient of {name} ({name}.grad)"
+        if isinstance(got_grad, np.ndarray) and got_grad.shape != grad.shape:
+            output = np.shape(expected["value"])
+            hint = (f"; it has the output's shape {output}: sum it back to {name}'s shape (unbroadcast in "
+                    "_accumulate)" if got_grad.shape == output else "")
+            raise AssertionError(f"{where}: expected shape {grad.shape}, got shape {got_grad.shape}{hint}")
+        if isinstance(got_grad, np.ndarray) and got_grad.dtype != grad.dtype and got_grad.dtype == np.float64:
+            close = np.allclose(got_grad, grad, rtol=1e-4, atol=1e-5, equal_nan=True)
+            hint = (" (the numbers are right: float32 met a float64 array or number on the way, or was converted)"
+                    if close else "")
+            raise AssertionError(f"{where}: expected dtype {grad.dtype}, got dtype float64{hint}")
+        assert_close(got_grad, grad, where, **tol)
 
 
 def gradients_mismatch(case, got, expected):
