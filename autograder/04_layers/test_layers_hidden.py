@@ -101,7 +101,14 @@ def test_load_state_dict_rejects_bad_checkpoints(student):
 
 @pytest.mark.points(3)
 def test_init_std_of_each_scheme(student, reference):
-    assert_close(student.init_stds(), reference.init_stds(), "init_std for each scheme and fan_in/fan_out")
+    got, expected = student.init_stds(), reference.init_stds()
+    assert_equal(sorted(got), sorted(expected), "init_std: the cases")
+    rules = {"he": "sqrt(2 / fan_in)", "xavier": "sqrt(2 / (fan_in + fan_out))", "lecun": "sqrt(1 / fan_in)",
+             "normal": "0.01"}
+    for case, std in expected.items():
+        init, fan_in, fan_out = case.split()
+        assert_close(got[case], std, f"init_std: init_std({init!r}, fan_in={fan_in}, fan_out={fan_out}) is "
+                                     f"{rules[init]}")
 
 
 @pytest.mark.points(1)
@@ -110,7 +117,7 @@ def test_init_std_of_each_scheme(student, reference):
 def test_linear_weight_statistics(student, reference, init, fan_in, fan_out):
     case = dict(init=init, fan_in=fan_in, fan_out=fan_out, seed=21)
     got, expected = student.linear_weight_stats(**case), reference.linear_weight_stats(**case)
-    what = f"Linear({fan_in}, {fan_out}, init={init!r})"
+    what = f"Linear initialisation: Linear({fan_in}, {fan_out}, init={init!r})"
     assert_equal(got["shape"], expected["shape"], f"{what}: weight shape (out_features, in_features)")
     assert_equal(got["bias_shape"], expected["bias_shape"], f"{what}: bias shape")
     assert_close(got["bias_max_abs"], 0.0, f"{what}: the bias starts at zero")

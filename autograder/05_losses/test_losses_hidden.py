@@ -30,10 +30,25 @@ def finite(got):
 
 
 def check_stable(got, expected, concept, what, hint):
-    """`got` against `expected` at extreme inputs; a nan or inf (where exp overflowed) gets the hint."""
+    """`got` against `expected` at extreme inputs; a nan or inf (where exp overflowed), or BCE's clamp at 100
+    where the loss is larger (a sigmoid rounded to 0 or 1), gets the hint."""
     if not finite(got):
         raise AssertionError(f"{concept}: {what} gave nan or inf (exp overflowed): {hint}")
+    value, right = got["value"], expected["value"]
+    if value.shape == right.shape and np.any((value == 100.0) & (right > 100.0)):
+        raise AssertionError(f"{concept}: {what} gave 100 where the loss is {right[(value == 100.0) & (right > 100.0)][0]:g}: "
+                             f"a sigmoid of an extreme logit rounds to 0 or 1 and its log is clamped; {hint}")
     check_loss(got, expected, f"{concept}: {what}")
+
+
+def check_reduction(got, expected, reduction, count, what):
+    """check_loss, with a hint when reduction="sum" gave the mean (the sum divided by the element count)."""
+    value = got["value"]
+    if (reduction == "sum" and isinstance(value, np.ndarray) and value.shape == ()
+            and np.isclose(value * count, expected["value"]) and not np.isclose(value, expected["value"])):
+        raise AssertionError(f"{what}: value: expected {float(expected['value']):.10g}, got the mean "
+                             f"{float(value):.10g} (reduction='sum' adds the {count} losses)")
+    check_loss(got, expected, what)
 
 
 def check_float32(student, reference, case, concept):
@@ -61,7 +76,8 @@ def check_float32(student, reference, case, concept):
 def test_mse_loss(student, reference, reduction):
     for shape in ([6], [3, 4]):
         case = dict(loss="MSELoss", reduction=reduction, seed=1, shape=shape)
-        check_loss(student.loss_case(**case), reference.loss_case(**case), f"MSELoss(reduction={reduction!r}) on {shape}")
+        check_reduction(student.loss_case(**case), reference.loss_case(**case), reduction, int(np.prod(shape)),
+                        f"MSELoss(reduction={reduction!r}) on {shape}")
 
 
 # log_softmax and softplus: 8 points.
@@ -100,7 +116,8 @@ def test_softplus_extremes(student, reference):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_loss(student, reference, reduction):
     case = dict(loss="CrossEntropyLoss", reduction=reduction, seed=3, shape=[6, 5])
-    check_loss(student.loss_case(**case), reference.loss_case(**case), f"CrossEntropyLoss(reduction={reduction!r})")
+    check_reduction(student.loss_case(**case), reference.loss_case(**case), reduction, 6,
+                    f"CrossEntropyLoss(reduction={reduction!r})")
 
 
 @pytest.mark.points(2)
@@ -134,7 +151,8 @@ def test_cross_entropy_extreme_logits(student, reference):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_loss(student, reference, reduction):
     case = dict(loss="BCELoss", reduction=reduction, seed=6, shape=[4, 3])
-    check_loss(student.loss_case(**case), reference.loss_case(**case), f"BCELoss(reduction={reduction!r})")
+    check_reduction(student.loss_case(**case), reference.loss_case(**case), reduction, 12,
+                    f"BCELoss(reduction={reduction!r})")
 
 
 @pytest.mark.points(2)
@@ -166,7 +184,8 @@ def test_invalid_inputs_raise(student, reference):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits_loss(student, reference, reduction):
     case = dict(loss="BCEWithLogitsLoss", reduction=reduction, seed=8, shape=[5, 2])
-    check_loss(student.loss_case(**case), reference.loss_case(**case), f"BCEWithLogitsLoss(reduction={reduction!r})")
+    check_reduction(student.loss_case(**case), reference.loss_case(**case), reduction, 10,
+                    f"BCEWithLogitsLoss(reduction={reduction!r})")
 
 
 @pytest.mark.points(2)

@@ -54,14 +54,23 @@ def test_loader_shuffles_reproducibly(student, reference):
     for case in (dict(n=13, batch_size=4, shuffle=True, seed=5, drop_last=False, epochs=3),
                  dict(n=9, batch_size=2, shuffle=True, seed=0, drop_last=True, epochs=2)):
         got, expected = student.loader_epochs(**case), reference.loader_epochs(**case)
-        what = (f"shuffled DataLoader (n={case['n']}, batch_size={case['batch_size']}, seed={case['seed']}, "
-                f"drop_last={case['drop_last']}): epoch e must use default_rng(seed)'s e-th permutation")
-        assert_equal(got["batches"], expected["batches"], what)
+        loader = (f"DataLoader(n={case['n']}, batch_size={case['batch_size']}, shuffle=True, seed={case['seed']}, "
+                  f"drop_last={case['drop_last']})")
+        sizes = [[len(batch) for batch in epoch] for epoch in got["batches"]]
+        assert_equal(sizes, [[len(batch) for batch in epoch] for epoch in expected["batches"]],
+                     f"DataLoader batches: the batch sizes of each epoch of a {loader}")
+        visited = [sorted(target for batch in epoch for target in batch) for epoch in got["batches"]]
+        assert_equal(visited, [sorted(target for batch in epoch for target in batch) for epoch in expected["batches"]],
+                     f"shuffled DataLoader: the examples each epoch of a {loader} visits (each once)")
+        assert_equal(got["batches"], expected["batches"],
+                     f"shuffled DataLoader: the targets of each batch of a {loader} (epoch e must use the e-th "
+                     "permutation of default_rng(seed), made once when the loader is made)")
         assert_close(got["inputs"], expected["inputs"],
-                     f"the inputs of each batch of a shuffled DataLoader ({case}): after shuffling, each input must "
+                     f"shuffled DataLoader: the inputs of each batch of a {loader}: after shuffling, each input must "
                      "stay with its own target")
     custom = student.loader_custom_dataset()
-    assert_close(custom, reference.loader_custom_dataset(), "batches of a Dataset that only defines __getitem__")
+    assert_close(custom, reference.loader_custom_dataset(),
+                 "DataLoader batches: the batches of a Dataset that only defines __len__ and __getitem__")
 
 
 @pytest.mark.points(5)
