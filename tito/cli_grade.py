@@ -5,6 +5,7 @@ The console and the course come from tito.cli, looked up when a command runs (te
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Optional
 
@@ -47,13 +48,18 @@ def grade_run(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask."),
     test_timeout: float = typer.Option(10.0, "--test-timeout", help="Seconds one hidden test may wait on the submission."),
     submission_timeout: float = typer.Option(300.0, "--submission-timeout", help="Seconds one submission may take in all."),
+    due: Optional[str] = typer.Option(None, "--due", help="Due date and time, ISO (2026-03-01T23:59, UTC unless an offset such as -05:00 is given); later submissions are late."),
+    late_penalty: Optional[str] = typer.Option(None, "--late-penalty", help="Late policy, a share of the score: 10%/day or 2%/hour (per started day or hour), 25% (once), with ,max=30% or ,cutoff=3d (0 after). Needs --due."),
+    similarity_threshold: float = typer.Option(0.8, "--similarity-threshold", help="List pairs of submissions whose code or written answers are at least this alike (0 to 1) in similarity.csv/.html; flags for a human, changes no grade."),
 ) -> None:
-    """Grade every submission: CSV, Gradescope JSON, HTML feedback, nbgrader gradebook and a summary figure."""
+    """Grade every submission: CSV, Gradescope JSON, HTML feedback, nbgrader gradebook, a summary figure and a
+    similarity report."""
     import os
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from tito.grading.grade import grade_class
+    from tito.grading.late import LatePolicy
     from tito.grading.reports import summary_text
     from tito.grading.reports.summary import skipped_lines
     from tito.grading.reports.write import BackgroundReports
@@ -63,6 +69,7 @@ def grade_run(
     course = _cli()._course()
     info = course.module(module)
     out_dir = out or course.paths.root / "grades" / info.name
+    late = LatePolicy.from_options(due, late_penalty)
     workers = jobs or os.cpu_count() or 1
     limits = Limits(call_seconds=test_timeout, submission_seconds=submission_timeout,
                     cpu_seconds=int(submission_timeout) + 5)
@@ -73,7 +80,7 @@ def grade_run(
 
     def start(total: int, tests: list[tuple[str, float]]) -> None:
         progress.update(task, total=total)
-        reports.append(BackgroundReports(out_dir, course=course, module=info, tests=tests))
+        reports.append(BackgroundReports(out_dir, course=course, module=info, tests=tests, late=late))
 
     def graded(result) -> None:
         reports[0].add(result)  # each student's reports are written while the others are graded
@@ -81,12 +88,16 @@ def grade_run(
 
     with Progress(*columns, console=_cli().console, transient=False) as progress:
         task = progress.add_task("grading", total=None)
-        run = grade_class(
-            course, info, submissions, out_dir, roster=roster, workers=workers, force=force, merge=merge,
-            duplicates=duplicates, executor=executor, scheduler=scheduler, limits=limits, on_start=start,
-            on_result=graded,
-        )
-    written = reports[0].finish(run.results, run.skipped)
+        try:
+            run = grade_class(
+                course, info, submissions, out_dir, roster=roster, workers=workers, force=force, merge=merge,
+                duplicates=duplicates, executor=executor, scheduler=scheduler, limits=limits, late=late,
+                similarity_threshold=similarity_threshold, on_start=start, on_result=graded,
+            )
+        except BaseException:
+            progress.update(task, visible=False)  # a run that stops says why in one line, with no empty bar
+            raise
+    written = reports[0].finish(run.results, run.skipped, run.similarity)
     for line in skipped_lines(run.skipped, shown=for_terminal):  # every file found is graded or said why not
         _cli().console.print(line, style="yellow", highlight=False, emoji=False)
     for student, reason in sorted(reports[0].failures.items()):
@@ -97,7 +108,13 @@ def grade_run(
     if run.removed:
         _cli().console.print(f"removed {len(run.removed)} student(s) no longer submitted: "
                       + ", ".join(map(for_terminal, run.removed)), highlight=False, emoji=False)
-    _cli().console.print(summary_text(run.results), highlight=False)
+    if run.not_on_roster:
+        _cli().console.print(f"[yellow]{len(run.not_on_roster)} submitter(s) not on the roster, graded and flagged in "
+                             "their feedback:[/yellow] " + ", ".join(map(for_terminal, run.not_on_roster)),
+                             highlight=False, emoji=False)
+    _cli().console.print(for_terminal(summary_text(run.results, list(dict(run.tests)), late=late,
+                                                   similarity=run.similarity).rstrip("\n"), multiline=True),
+                         highlight=False, emoji=False)
     _cli().console.print(f"outputs in {out_dir}: " + ", ".join(sorted({path.relative_to(out_dir).parts[0] for path in written})))
     if run.grader_errors:
         _cli().console.print(f"the grader failed on {len(run.grader_errors)} submission(s); they are marked grader-error "
@@ -149,9 +166,12 @@ def grade_manual(
         raise TitoError(f"{out_dir} has no manual/ folder: run `tito grade {info.name} SUBMISSIONS` first")
     if scores is None:
         for page in sorted(manual.glob("*.html")):
-            _cli().console.print(f"answers to grade: {page}")
-        _cli().console.print(f"fill in the scores in {manual / 'scores.csv'} (or use nbgrader's formgrader in {out_dir / 'nbgrader'}), "
-                      f"then run: tito grade manual {info.name} --scores {manual / 'scores.csv'}")
+            _cli().console.print(f"answers to grade: {page}", markup=False, highlight=False)
+        command = ["tito", "grade", "manual", info.name, *(["--out", str(out)] if out is not None else []),
+                   "--scores", str(manual / "scores.csv")]
+        _cli().console.print(f"fill in the scores in {manual / 'scores.csv'} (or use nbgrader's formgrader in "
+                             f"{out_dir / 'nbgrader'}), then run: {shlex.join(command)}", markup=False, highlight=False,
+                             soft_wrap=True)
         return
     record = apply_manual_scores(out_dir, info, load_manifest(course, info), scores)
     for change in record.changes:

@@ -153,9 +153,10 @@ def test_hand_grading_scores_are_recorded_and_added_to_the_total(graded_course, 
     done = manual(scores)
     assert done.returncode == 0, done.stdout + done.stderr
     final = (out / "final_grades.csv").read_text().splitlines()
-    assert final[0] == "student,name,email,status,auto_score,why-add-one,total,max_total,ungraded_answers"
-    assert final[1] == "alice,,,graded,15,4,19,20,0"
-    assert final[2] == "bob,,,graded,0,,0,20,1"
+    assert final[0] == ("student,name,email,status,auto_score,why-add-one,raw_total,late,late_penalty,total,max_total,"
+                        "ungraded_answers")
+    assert final[1] == "alice,,,graded,15,4,19,,,19,20,0"
+    assert final[2] == "bob,,,graded,0,,0,,,0,20,1"
     with Gradebook(f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}") as gradebook:
         assert gradebook.find_grade("why-add-one", "alpha", "01_alpha", "alice").manual_score == 4
     scores.write_text("\n".join([template[0], template[1][:-1] + "9,"]) + "\n")

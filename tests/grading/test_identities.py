@@ -195,7 +195,8 @@ def class_run(graded_course, alpha_notebooks, tmp_path_factory):
     cli.console = Console(force_terminal=True, color_system="truecolor", file=terminal, width=200)
     cli._options.update(root=graded_course.paths.root, workspace=None)
     options = dict(out=out, roster=None, jobs=2, force=False, merge=False, duplicates="latest", executor="local",
-                   scheduler=None, test_timeout=3.0, submission_timeout=20.0)
+                   scheduler=None, test_timeout=3.0, submission_timeout=20.0, due=None, late_penalty=None,
+                   similarity_threshold=0.8)
     try:
         cli.grade_run("alpha", archive, **options)
         first = folder / "first"

@@ -12,7 +12,8 @@ import pytest
 
 from tito.errors import TitoError
 from tito.grading import submissions as S
-from tito.grading.submissions import apply_roster, find_submissions
+from tito.grading.roster import apply_roster, read_roster
+from tito.grading.submissions import find_submissions
 
 NB = "optimizers.ipynb"
 CONTENT = b'{"cells": [], "nbformat": 4}' + b" " * 200
@@ -288,7 +289,7 @@ def test_the_roster_keeps_problems_and_notes(tmp_path):
     touch(folder / "bob.ipynb")
     touch(folder / "bob_1_2_optimizers.ipynb")
     roster = touch(tmp_path / "roster.csv", b"id,name\nbob,Bob B\n")
-    [bob] = apply_roster(find_submissions(folder, NB, tmp_path / "s"), S.read_roster(roster))
+    [bob] = apply_roster(find_submissions(folder, NB, tmp_path / "s"), read_roster(roster)).submissions
     assert bob.name == "Bob B" and len(bob.notes) == 1
-    [bob] = apply_roster(find_submissions(folder, NB, tmp_path / "s", duplicates="error"), S.read_roster(roster))
+    [bob] = apply_roster(find_submissions(folder, NB, tmp_path / "s", duplicates="error"), read_roster(roster)).submissions
     assert bob.name == "Bob B" and bob.problem.startswith("2 submissions found")

@@ -10,7 +10,8 @@ import pytest
 
 from tito.errors import TitoError
 from tito.grading.identity import student_id
-from tito.grading.submissions import apply_roster, find_submissions, read_roster
+from tito.grading.roster import apply_roster, read_roster
+from tito.grading.submissions import find_submissions
 
 NB = "optimizers.ipynb"
 
@@ -145,7 +146,7 @@ def test_the_roster_adds_names_and_missing_students(tmp_path):
     folder = tmp_path / "class"
     touch(folder / "alice.ipynb")
     roster = touch(tmp_path / "roster.csv", "Student_ID,Name,Email\nalice,Alice A,a@x.edu\nzoe,Zoe Z,z@x.edu\n")
-    submissions = apply_roster(find_submissions(folder, NB, tmp_path / "s"), read_roster(roster))
+    submissions = apply_roster(find_submissions(folder, NB, tmp_path / "s"), read_roster(roster)).submissions
     assert [(s.student, s.name, s.path is None) for s in submissions] == [("alice", "Alice A", False), ("zoe", "Zoe Z", True)]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -15,11 +16,14 @@ from tito.errors import TitoError
 from tito.grading.collect import suite_tests
 from tito.grading.executors import open_pool
 from tito.grading.job import GradingConfig, GradingJob
+from tito.grading.late import LatePolicy
 from tito.grading.output_folder import OutputFolder
 from tito.grading.result import ERROR, GRADER_ERROR, MISSING, SubmissionResult, TestVerdict
 from tito.grading.sanitize import clean_result
 from tito.grading.self_check import SelfCheckGate, self_check_jobs
-from tito.grading.submissions import Skipped, Submission, apply_roster, find_class, read_roster
+from tito.grading.roster import apply_roster, read_roster
+from tito.grading.similarity import DEFAULT_THRESHOLD, SimilarityReport, find_similar
+from tito.grading.submissions import Skipped, Submission, find_class
 from tito.grading.suite import HiddenSuite
 from tito.modules import ModuleInfo
 from tito.sandbox.limits import Limits
@@ -37,6 +41,9 @@ class GradeRun:
     removed: list[str] = field(default_factory=list)   # students of an earlier run of this class no longer submitted
     skipped: list[Skipped] = field(default_factory=list)  # found among the submissions, no submission, and why
     isolation: str = ""
+    not_on_roster: list[str] = field(default_factory=list)  # submitters the roster does not list: graded, flagged
+    late: LatePolicy = field(default_factory=LatePolicy)     # --due and --late-penalty of this run
+    similarity: SimilarityReport | None = None  # pairs of this run's submissions alike enough to look at
 
     @property
     def grader_errors(self) -> list[SubmissionResult]:
@@ -57,6 +64,9 @@ def grade_class(
     executor: str = "local",
     scheduler: str | None = None,
     limits: Limits | None = None,
+    late: LatePolicy | None = None,
+    similarity_threshold: float = DEFAULT_THRESHOLD,
+    connect_timeout: float | None = None,
     on_start: Callable[[int, list[tuple[str, float]]], None] = lambda total, tests: None,
     on_result: Callable[[SubmissionResult], None] = lambda result: None,
 ) -> GradeRun:
@@ -68,11 +78,20 @@ def grade_class(
     release notebook are graded through the same workers and sandbox; unless they earn full marks and nothing,
     the run stops with the cause and writes no grades. What was found and is no submission (see `find_class`)
     is in the run's `skipped`.
+
+    With a `roster`, its students without a submission are missing and submitters it does not list are graded
+    and flagged (`run.not_on_roster`, and a note in their results). `late` (--due, --late-penalty) is recorded
+    in the folder and applied by the reports (see tito.grading.late). The submissions of this run are compared
+    with each other (tito.grading.similarity): pairs at or above `similarity_threshold` are listed
+    for a human to look at (`run.similarity`); no grade depends on them.
     """
     limits = limits or Limits()
+    late = late or LatePolicy()
+    if not 0 <= similarity_threshold <= 1:  # checked before minutes of grading, not after
+        raise TitoError(f"--similarity-threshold is a share from 0 to 1 (e.g. 0.8), not {similarity_threshold}")
     suite = HiddenSuite.for_module(course, module)
     tests = suite_tests(suite)
-    run = GradeRun(module=module, out_dir=out_dir, tests=tests)
+    run = GradeRun(module=module, out_dir=out_dir, tests=tests, late=late)
     folder = OutputFolder(out_dir, module.name)
     source = submissions_path.resolve()
     folder.check_owner(source, force=force, merge=merge)
@@ -81,7 +100,8 @@ def grade_class(
         found = find_class(source, module.notebook_name, scratch, duplicates=duplicates)
         submissions, run.skipped = found.submissions, found.skipped
         if roster is not None:
-            submissions = apply_roster(submissions, read_roster(roster))
+            applied = apply_roster(submissions, read_roster(roster))
+            submissions, run.not_on_roster = applied.submissions, applied.not_listed
         if not submissions:
             listed = "".join(f"; {entry.source} skipped: {entry.reason}" for entry in run.skipped[:10])
             raise TitoError(f"no submissions found in {submissions_path}{listed}")
@@ -97,7 +117,9 @@ def grade_class(
             key = _content_key(fingerprint, submission)
             cached = None if force else folder.cached(submission.student, key)
             if cached is not None:
-                run.results.append(clean_result(_with_submission_notes(cached, submission)))
+                result = clean_result(_as_submitted(cached, submission))
+                folder.store(result, found_notes=result.notes[:len(submission.notes)])
+                run.results.append(result)
                 run.reused += 1
             else:
                 to_grade.append(GradingJob.for_submission(submission, key))
@@ -108,21 +130,22 @@ def grade_class(
         if to_grade:
 
             def collect(result: SubmissionResult) -> None:
+                found = list(notes.get(result.student, ()))
                 result = _complete(result, tests)
-                result.notes = [*notes.get(result.student, ()), *result.notes]
-                result = clean_result(result)  # the border: every text a submission controls, made safe once
+                # the border: every text a submission controls, made safe once
+                result = clean_result(dataclasses.replace(result, notes=[*found, *result.notes]))
                 if result.key and result.status != GRADER_ERROR:
-                    folder.store(result)
+                    folder.store(result, found_notes=result.notes[:len(found)])
                 run.results.append(result)
                 run.regraded += 1
                 on_result(result)
 
             def trusted() -> None:  # once the self-check has passed, and before any result is kept
-                folder.start(source, force=force, merge=merge)
+                folder.start(source, force=force, merge=merge, late=late.to_record())
                 on_start(len(to_grade), tests)
 
             gate = SelfCheckGate(self_check_jobs(course, module, scratch), module, trusted, collect)
-            pool = open_pool(config, workers, executor, scheduler)
+            pool = open_pool(config, workers, executor, scheduler, connect_timeout)
             try:
                 # the self-check's two notebooks go first; students are graded meanwhile, and their results are
                 # held back until it has passed (when it fails, the run stops and nothing is kept)
@@ -131,8 +154,12 @@ def grade_class(
                 pool.close()
             gate.ensure_passed()
         else:
-            folder.start(source, force=force, merge=merge)
+            folder.start(source, force=force, merge=merge, late=late.to_record())
             on_start(0, tests)
+        run.similarity = find_similar(
+            [submission for submission in submissions if submission.path is not None and not submission.problem],
+            course, module, threshold=similarity_threshold,
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     present = {result.student for result in run.results}
@@ -170,10 +197,14 @@ def _unusable(submission: Submission, tests: list[tuple[str, float]]) -> Submiss
     )
 
 
-def _with_submission_notes(result: SubmissionResult, submission: Submission) -> SubmissionResult:
-    extra = [note for note in submission.notes if note not in result.notes]
-    result.notes = [*extra, *result.notes]
-    return result
+def _as_submitted(result: SubmissionResult, submission: Submission) -> SubmissionResult:
+    """A stored result of the same content, with what this run knows of the submission: its file, time,
+    name and email (a file renamed or resubmitted unchanged may be late now, or a roster may name it), and the
+    notes of how it was found (which file of several, not on the roster), which are stored without them."""
+    return dataclasses.replace(
+        result, notes=[*submission.notes, *result.notes], source=submission.source, submitted_at=submission.submitted_at,
+        name=submission.name or result.name, email=submission.email or result.email,
+    )
 
 
 def _complete(result: SubmissionResult, tests: list[tuple[str, float]]) -> SubmissionResult:

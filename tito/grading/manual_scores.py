@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tito.errors import TitoError
 from tito.grading.identity import file_name
+from tito.grading.late import Lateness, LatePolicy
 from tito.grading.reports.common import Question, SafeCsvWriter, csv_value, number, one_line, written_questions
 from tito.grading.reports.gradebook import DB_NAME, _alembic_on_path
 from tito.grading.reports.manual import COMMENT_COLUMN, read_manual_scores
@@ -121,13 +122,17 @@ def apply_manual_scores(out_dir: Path, module: ModuleInfo, manifest: Mapping, sc
     record.changes = _store_in_gradebook(database, assignment, notebook, scores, comments)
     hand = read_hand_grades(database, assignment, notebook, questions)
     record.final_grades = write_final_grades(rows, questions, hand, out_dir / FINAL_GRADES)
+    changed = sorted({change.student for change in record.changes})
+    _store_late_penalties(database, assignment, notebook, [row for row in rows if row["student"] in changed], hand)
     folder = OutputFolder(out_dir, module.name)
-    for student in sorted({change.student for change in record.changes}):
+    late = LatePolicy.from_record(folder.late_record())   # the policy the grading run applied
+    for student in changed:
         result = folder.stored(student)
         if result is None:
             record.not_rewritten.append(student)
             continue
-        record.rewritten += _rewrite_reports(out_dir, result, module.title, hand.get(file_name(student), HandGrades()))
+        record.rewritten += _rewrite_reports(out_dir, result, module.title, hand.get(file_name(student), HandGrades()),
+                                             late.assess(result.submitted_at, result.source))
     return record
 
 def _notebook_name(module: ModuleInfo, manifest: Mapping) -> str:
@@ -194,35 +199,78 @@ def _grade_rows(grades_csv: Path) -> list[dict[str, str]]:
     rows = csv.DictReader(io.StringIO(grades_csv.read_text(encoding="utf-8")))
     return [{key: csv_value(value or "") for key, value in row.items()} for row in rows]
 
+def _late_percent(row: Mapping[str, str]) -> float:
+    """The late penalty grades.csv gives a student (`20%` -> 20.0; empty -> 0)."""
+    text = (row.get("late_penalty") or "").strip().rstrip("%")
+    try:
+        return float(text) if text else 0.0
+    except ValueError:
+        raise TitoError(f"grades.csv: late_penalty {row.get('late_penalty')!r} of {row['student']} is not a "
+                        "percentage; run `tito grade` again") from None
+
+
+def _raw_score(row: Mapping[str, str]) -> float:
+    """The auto-graded points before any late penalty (a grades.csv of before late policies has only score)."""
+    return float(row.get("raw_score") or row["score"] or 0)
+
+
 def write_final_grades(rows: Sequence[Mapping[str, str]], questions: Sequence[Question],
                        hand: Mapping[str, HandGrades], path: Path) -> Path:
     """`final_grades.csv`: per student of grades.csv (`rows`), the auto score, each written question's hand
-    score (blank until graded), the total, its maximum and how many answers are still ungraded. `hand` is
-    keyed by the gradebook's ids (`read_hand_grades`)."""
+    score (blank until graded), their sum (`raw_total`), how late and the late penalty grades.csv gives, the
+    total after it, its maximum and how many answers are still ungraded. `hand` is keyed by the gradebook's
+    ids (`read_hand_grades`)."""
     buffer = io.StringIO()
     writer = SafeCsvWriter(buffer)
     writer.writerow(["student", "name", "email", "status", "auto_score", *[q.grade_id for q in questions],
-                     "total", "max_total", "ungraded_answers"])
+                     "raw_total", "late", "late_penalty", "total", "max_total", "ungraded_answers"])
     for row in rows:
         grades = hand.get(file_name(row["student"]), HandGrades())
         manual = [getattr(grades.get(q.grade_id), "score", None) for q in questions]
-        total = float(row["score"]) + sum(score for score in manual if score is not None)
+        auto = _raw_score(row)
+        raw_total = auto + sum(score for score in manual if score is not None)
+        total = Lateness(True, percent=_late_percent(row)).apply(raw_total)
         maximum = float(row["max_score"]) + sum(q.max_points for q in questions)
         writer.writerow([
-            *(row[column] or "" for column in ("student", "name", "email", "status")), row["score"],
-            *["" if score is None else number(score) for score in manual],
-            number(total), number(maximum), sum(score is None for score in manual),
+            *(row[column] or "" for column in ("student", "name", "email", "status")),
+            number(auto) if row["score"] else "", *["" if score is None else number(score) for score in manual],
+            number(raw_total), row.get("late") or "", row.get("late_penalty") or "", number(total), number(maximum),
+            sum(score is None for score in manual),
         ])
     path.write_text(buffer.getvalue(), encoding="utf-8")
     return path
 
-def _rewrite_reports(out_dir: Path, result: SubmissionResult, module_title: str, hand: HandGrades) -> list[Path]:
+
+def _store_late_penalties(database: Path, assignment: str, notebook: str, rows: Sequence[Mapping[str, str]],
+                          hand: Mapping[str, HandGrades]) -> None:
+    """The late_submission_penalty of each of `rows` (students of grades.csv) with a penalty, in points of their
+    total with the hand scores now recorded."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from tito.grading.reports.gradebook import late_percent_points
+
+    late = [(row, _late_percent(row)) for row in rows if _late_percent(row)]
+    if not late:
+        return
+    with _alembic_on_path(), Gradebook(f"sqlite:///{database.resolve()}") as gradebook:
+        for row, percent in late:
+            total = _raw_score(row) + hand.get(file_name(row["student"]), HandGrades()).score
+            try:
+                submitted = gradebook.find_submission_notebook(notebook, assignment, file_name(row["student"]))
+            except MissingEntry:
+                continue
+            submitted.late_submission_penalty = late_percent_points(total, percent)
+        gradebook.db.commit()
+
+def _rewrite_reports(out_dir: Path, result: SubmissionResult, module_title: str, hand: HandGrades,
+                     lateness: Lateness) -> list[Path]:
     from tito.grading.reports.feedback import write_feedback
     from tito.grading.reports.gradescope import write_gradescope_results
 
     return [
-        write_feedback(result, module_title, out_dir / "feedback" / f"{file_name(result.student)}.html", hand),
-        write_gradescope_results(result, out_dir / "results" / f"{file_name(result.student)}.json", hand),
+        write_feedback(result, module_title, out_dir / "feedback" / f"{file_name(result.student)}.html", hand,
+                       lateness),
+        write_gradescope_results(result, out_dir / "results" / f"{file_name(result.student)}.json", hand, lateness),
     ]
 
 def describe(change: Change) -> str:

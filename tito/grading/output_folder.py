@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from tito.errors import TitoError
@@ -20,9 +21,10 @@ from tito.grading.result import SubmissionResult
 
 CACHE_FOLDER = ".cache"
 RECORD = "class.json"
+FOUND_NOTES = "found_notes"    # in a stored result: its notes that say how the submission was found
 # everything `tito grade` and `tito grade manual` write into an output folder
 OUTPUTS = (CACHE_FOLDER, "results", "feedback", "manual", "nbgrader", "grades.csv", "final_grades.csv",
-           "summary.txt", "summary.png")
+           "summary.txt", "summary.png", "similarity.csv", "similarity.html")
 
 
 class OutputFolder:
@@ -70,8 +72,9 @@ class OutputFolder:
                 "these students to it, --force to delete it and start over, or choose another --out"
             )
 
-    def start(self, source: Path, *, force: bool, merge: bool) -> None:
-        """Called once the self-check passed: clear the folder for --force, and record this class."""
+    def start(self, source: Path, *, force: bool, merge: bool, late: dict | None = None) -> None:
+        """Called once the self-check passed: clear the folder for --force, and record this class and its late
+        policy (`LatePolicy.to_record`, read back by `late_record`)."""
         if force:
             for name in OUTPUTS:
                 path = self.out_dir / name
@@ -85,31 +88,47 @@ class OutputFolder:
         if str(source) not in sources:
             sources.append(str(source))
         students = list(self.record.get("students", [])) if self.record else []
-        self.record = {"module": self.module, "sources": sources, "students": students}
+        self.record = {"module": self.module, "sources": sources, "students": students, "late": late or {}}
         self._write_record()
+
+    def late_record(self) -> dict:
+        """The late policy the last run recorded ({} when none)."""
+        late = self.record.get("late") if self.record else None
+        return late if isinstance(late, dict) else {}
 
     def _write_record(self) -> None:
         (self.cache / RECORD).write_text(json.dumps(self.record, indent=1, sort_keys=True), encoding="utf-8")
 
     # -- results of earlier runs ---------------------------------------------------------------------
     def cached(self, student: str, key: str) -> SubmissionResult | None:
-        """The stored result of `student` if it was graded from the same content (same key)."""
-        result = self.stored(student)
+        """The stored result of `student` if it was graded from the same content (same key), as graded: without
+        the notes of how the submission was found then (see `store`)."""
+        result = self.stored(student, as_graded=True)
         return result if result is not None and result.key == key else None
 
-    def stored(self, student: str) -> SubmissionResult | None:
-        """The result of `student` as `tito grade` stored it, or None (never stored, or unreadable)."""
+    def stored(self, student: str, *, as_graded: bool = False) -> SubmissionResult | None:
+        """The result of `student` as `tito grade` stored it (as the reports show it), or None (never stored, or
+        unreadable). `as_graded`: without the notes of how the submission was found."""
         path = self.cache / f"{file_name(student)}.json"
         if not path.is_file():
             return None
         try:
-            return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError, KeyError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            found = data.pop(FOUND_NOTES, [])
+            result = SubmissionResult.from_dict(data)
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
+        if as_graded and isinstance(found, list):
+            result.notes = [note for note in result.notes if note not in found]
+        return result
 
-    def store(self, result: SubmissionResult) -> None:
+    def store(self, result: SubmissionResult, found_notes: Sequence[str] = ()) -> None:
+        """Keep `result` as the reports show it; `found_notes` are those of its notes that say how the
+        submission was found (which file of several, not on the roster): a later run of the same content
+        replaces them with its own."""
         self.cache.mkdir(parents=True, exist_ok=True)
-        (self.cache / f"{file_name(result.student)}.json").write_text(json.dumps(result.to_dict(), sort_keys=True), encoding="utf-8")
+        data = result.to_dict() | {FOUND_NOTES: [note for note in result.notes if note in set(found_notes)]}
+        (self.cache / f"{file_name(result.student)}.json").write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
 
     def earlier_results(self) -> list[SubmissionResult]:
         """The results of the students an earlier run recorded here (for --merge)."""

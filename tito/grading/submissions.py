@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import os
 import re
@@ -30,8 +29,11 @@ MAX_RATIO_FREE_BYTES = 1024**2      # smaller entries are not checked for it
 MAX_TIMESTAMP_CHARS = 100
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _DATE_START = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
-# Canvas-style bulk downloads: login[_LATE]_userid_submissionid_filename (the login in any script)
-_LMS_NAME = re.compile(r"^(?P<student>[^_]+?)(?:_LATE)?_\d+_\d+_.+$", re.DOTALL)
+_NUMERIC_TIME = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>\.\d+)?"
+                           r" ?(?P<offset>Z|UTC|[+-]\d{2}:?\d{2})?")
+# Canvas-style bulk downloads: login[_LATE]_userid_submissionid_filename (the login in any script); Canvas
+# writes _LATE when the submission came after its due date
+_LMS_NAME = re.compile(r"^(?P<student>[^_]+?)(?P<late>_LATE)?_\d+_\d+_.+$", re.DOTALL)
 # entries that are never a submission, and why they are skipped (a hidden name is skipped too: see _skip_reason)
 _NOT_SUBMISSIONS = {
     "__MACOSX": "macOS metadata added to a zip, not a submission",
@@ -310,6 +312,14 @@ def _file_student(file_name: str) -> str:
     return student_id(match["student"] if match else Path(file_name).stem)
 
 
+def lms_marked_late(source: str) -> bool:
+    """Whether a submission's file (its path relative to the submissions folder) carries Canvas's `_LATE`
+    marker: `login_LATE_userid_submissionid_filename` at the top of the folder."""
+    parts = source.split("/")
+    match = _LMS_NAME.match(parts[0]) if len(parts) == 1 else None
+    return bool(match and match["late"])
+
+
 def _read_gradescope_metadata(path: Path) -> dict:
     try:
         metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -359,16 +369,27 @@ def _checked_time(value, where: str) -> tuple[str, str]:
         return "", f"{where} does not hold a time"
     if text[0] in _FORMULA_STARTS:
         return "", f"{where} starts with {text[0]!r}, like a spreadsheet formula, not a time"
-    if _parse_time(text) is None:
+    if parse_time(text) is None:
         return "", f"{where} does not hold a time ({text[:40]!r})"
     return text, ""
 
 
-def _parse_time(text: str) -> dt.datetime | None:
-    """A time as nbgrader reads it (naive UTC), or None; it must start with a date (YYYY-MM-DD)."""
+def parse_time(text: str) -> dt.datetime | None:
+    """A time a layout gives, as naive UTC, or None; it must start with a date (YYYY-MM-DD).
+
+    A numeric offset is applied wherever it stands (Gradescope writes `2026-03-01 18:12:55.542236000 -07:00`,
+    which nbgrader's `parse_utc` reads as UTC, and `-0700` as 700 seconds); anything else (nbgrader's
+    `2026-03-01 18:12:55.542236 America/Los_Angeles`, a naive time taken as UTC) is read as nbgrader reads it."""
     if not _DATE_START.match(text):
         return None
+    numeric = _NUMERIC_TIME.fullmatch(text.strip())
     try:
+        if numeric:
+            fraction = (numeric["fraction"] or "")[:7].ljust(7, "0") if numeric["fraction"] else ""
+            offset = numeric["offset"] or "+00:00"
+            offset = "+00:00" if offset in ("Z", "UTC") else offset[:3] + ":" + offset[-2:]
+            stamp = dt.datetime.fromisoformat(f"{numeric['date']}T{numeric['time']}{fraction}{offset}")
+            return (stamp - stamp.utcoffset()).replace(tzinfo=None)
         return parse_utc(text)
     except (ValueError, OverflowError, TypeError, LookupError):
         return None
@@ -412,7 +433,7 @@ def _one_per_student(found: list[Submission], duplicates: str) -> Submission:
 def _recency(submission: Submission) -> tuple:
     """Sort key, oldest first: with a file before without, then by the layout's time, then by file name
     (numbers in it compared as numbers: bob_2 before bob_10)."""
-    when = _parse_time(submission.submitted_at) if submission.submitted_at else None
+    when = parse_time(submission.submitted_at) if submission.submitted_at else None
     name = tuple((0, piece) if not piece.isdigit() else (1, int(piece))
                  for piece in re.split(r"(\d+)", submission.source) if piece)
     return submission.path is not None, when or dt.datetime.min, name
@@ -560,42 +581,3 @@ def _shown(name: str) -> str:
 
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:200] or type(error).__name__
-
-
-def read_roster(path: Path) -> list[dict]:
-    """A roster CSV with an id column (`id`, `student_id`, `sid` or `student`) and optional name and email."""
-    try:
-        rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
-    except OSError as error:
-        raise TitoError(f"cannot read the roster {path}: {error}") from None
-    if not rows:
-        raise TitoError(f"the roster {path} has no rows")
-    headers = {header.strip().lower(): header for header in rows[0]}
-    id_column = next((headers[key] for key in ("id", "student_id", "sid", "student") if key in headers), None)
-    if id_column is None:
-        raise TitoError(f"the roster {path} needs an id column (id, student_id, sid or student)")
-    roster = []
-    for number, row in enumerate(rows, start=2):
-        student = (row.get(id_column) or "").strip()
-        if not student:
-            raise TitoError(f"{path}:{number}: empty student id")
-        roster.append({
-            "student": student_id(student),
-            "name": (row.get(headers.get("name", ""), "") or "").strip(),
-            "email": (row.get(headers.get("email", ""), "") or "").strip(),
-        })
-    return roster
-
-
-def apply_roster(submissions: list[Submission], roster: list[dict]) -> list[Submission]:
-    """Add names and emails; a roster student without a submission becomes a missing submission."""
-    by_student = {submission.student: submission for submission in submissions}
-    for entry in roster:
-        found = by_student.get(entry["student"])
-        if found is None:
-            by_student[entry["student"]] = Submission(entry["student"], None, name=entry["name"], email=entry["email"])
-        else:
-            by_student[entry["student"]] = replace(
-                found, name=entry["name"] or found.name, email=entry["email"] or found.email
-            )
-    return [by_student[student] for student in sorted(by_student)]

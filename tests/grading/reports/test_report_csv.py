@@ -19,7 +19,8 @@ def test_one_row_per_student_sorted_with_a_column_per_test(graded_class, tests):
     """Are students sorted by id, with the fixed columns, a column per test and the trailing ones?"""
     text = grades_csv(graded_class, list(tests))
     header = text.splitlines()[0].split(",")
-    assert header == ["student", "name", "email", "status", "score", "max_score", *tests, "submitted_at", "notes"]
+    assert header == ["student", "name", "email", "status", "score", "raw_score", "max_score", *tests, "submitted_at",
+                      "late", "late_penalty", "notes"]
     assert [row["student"] for row in rows(text)] == ["ada", "bob", "carl", "dan", "eve@example.com", "mallory"]
 
 

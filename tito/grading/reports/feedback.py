@@ -12,6 +12,7 @@ from tito.grading.reports.common import number, write_text
 from tito.grading.result import ERROR, GRADED, MISSING, TAMPERED, SubmissionResult
 
 if TYPE_CHECKING:
+    from tito.grading.late import Lateness
     from tito.grading.manual_scores import HandGrades
 
 _STATUS_TEXT = {
@@ -29,6 +30,7 @@ pre { white-space: pre-wrap; margin: 0; font-size: .9em; }
 .passed { color: #176b2c; font-weight: bold; }
 .failed { color: #a3161d; font-weight: bold; }
 .status-tampered, .status-error, .status-missing { color: #a3161d; }
+.late { color: #a3161d; }
 .comment { border-left: 3px solid #999; margin: .3rem 0 .3rem 1rem; padding-left: .6rem; }
 """
 
@@ -37,12 +39,14 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def feedback_html(result: SubmissionResult, module_title: str, hand: HandGrades | None = None) -> str:
+def feedback_html(result: SubmissionResult, module_title: str, hand: HandGrades | None = None,
+                  lateness: Lateness | None = None) -> str:
     """The page: status, total, each hidden test (pass/fail, points, message), notes, the notebook's output
     and the written answers, which are graded by hand.
 
     `hand` is what graders recorded for the written answers (scores, comments); once it holds anything, the
-    page shows each score and comment and the total with them. Without it the page is the auto-graded one."""
+    page shows each score and comment and the total with them. Without it the page is the auto-graded one.
+    `lateness` (tito.grading.late) says how late it was and what the policy took off the total."""
     hand = hand if hand is not None and hand.recorded else None
     title = f"{module_title}: feedback for {result.student}"
     who = f"{result.name} ({result.student})" if result.name else result.student
@@ -71,6 +75,11 @@ def feedback_html(result: SubmissionResult, module_title: str, hand: HandGrades 
             (f"<p>Total: <strong>{number(result.score + hand.score)} / "
              f"{number(result.max_score + hand.max_points)}</strong></p>"),
         ]
+    if lateness is not None and lateness.late:
+        total, maximum = result.score + (hand.score if hand else 0), result.max_score + (hand.max_points if hand else 0)
+        after = (f" Total after the penalty: <strong>{number(lateness.apply(total))} / {number(maximum)}</strong>"
+                 f" (before: {number(total)})." if lateness.percent else "")
+        parts.append(f'<p class="late">Late: {_e(lateness.sentence())}.{after}</p>')
     if result.submitted_at:
         parts.append(f"<p>Submitted: {_e(result.submitted_at)}</p>")
     if result.problem or result.notes:
@@ -157,5 +166,6 @@ def _written_answers(result: SubmissionResult, hand: HandGrades | None) -> list[
     return parts
 
 
-def write_feedback(result: SubmissionResult, module_title: str, path: Path, hand: HandGrades | None = None) -> Path:
-    return write_text(path, feedback_html(result, module_title, hand))
+def write_feedback(result: SubmissionResult, module_title: str, path: Path, hand: HandGrades | None = None,
+                   lateness: Lateness | None = None) -> Path:
+    return write_text(path, feedback_html(result, module_title, hand, lateness))

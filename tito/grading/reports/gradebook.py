@@ -233,8 +233,9 @@ class GradebookImport:
     """
 
     def __init__(self, db_path: Path, *, assignment: str, notebook: str, tests: Mapping[str, float],
-                 questions: Sequence[Question]):
+                 questions: Sequence[Question], due=None):
         _check_grade_ids(tests, questions)
+        self.due = due   # --due (naive UTC), the assignment's duedate, or None
         self.db_path = db_path
         self.assignment = assignment
         self.notebook = notebook
@@ -264,7 +265,7 @@ class GradebookImport:
         # so it need not be flushed to disk at each of those commits
         gradebook.db.execute(text("PRAGMA synchronous = OFF"))
         assignment, notebook = self.assignment, self.notebook
-        gradebook.update_or_create_assignment(assignment)
+        gradebook.update_or_create_assignment(assignment, **({"duedate": self.due} if self.due else {}))
         try:
             existing = gradebook.find_notebook(notebook, assignment)
         except MissingEntry:
@@ -295,12 +296,16 @@ class GradebookImport:
                     locked=meta["locked"], source=cell.source, checksum=meta["checksum"],
                 )
 
-    def add(self, result: SubmissionResult) -> None:
+    def add(self, result: SubmissionResult, late_percent: float = 0.0) -> None:
         """The student, their submission and the auto score of every hidden test (0 for tests that did not
         run); written answers wait for a grader, whose scores are kept on later imports. Committed per student:
-        if anything fails, that student's changes are rolled back and the others' are kept."""
+        if anything fails, that student's changes are rolled back and the others' are kept.
+
+        `late_percent` of the late policy becomes the notebook's late_submission_penalty, in points of its
+        score (auto-graded and the hand scores recorded so far), as nbgrader's late-submission plugins record it."""
         try:
             self._add(result)
+            self._penalise(result, late_percent)
             self._gradebook.db.commit()
         except BaseException:
             self._gradebook.db.rollback()
@@ -332,6 +337,15 @@ class GradebookImport:
         if result.status in (TAMPERED, ERROR):
             submitted.flagged = True
 
+    def _penalise(self, result: SubmissionResult, late_percent: float) -> None:
+        """The late_submission_penalty of a submitted notebook: `late_percent` of its auto-graded and hand scores."""
+        if result.status in (MISSING, GRADER_ERROR):
+            return
+        submitted = self._gradebook.find_submission_notebook(self.notebook, self.assignment, file_name(result.student))
+        grades = {grade.name: grade for grade in submitted.grades}
+        hand = sum(grades[q.grade_id].manual_score or 0.0 for q in self.questions if q.grade_id in grades)
+        submitted.late_submission_penalty = late_percent_points(result.score + hand, late_percent)
+
     def close(self) -> Path:
         """Commit everything and close the database."""
         try:
@@ -340,6 +354,11 @@ class GradebookImport:
         finally:
             self._context.close()
         return self.db_path
+
+
+def late_percent_points(score: float, percent: float) -> float:
+    """The points `percent` takes off `score`: the gradebook's late_submission_penalty."""
+    return score - score * (100.0 - percent) / 100.0 if percent else 0.0
 
 
 def import_gradebook(results: Sequence[SubmissionResult], db_path: Path, *, assignment: str, notebook: str,
@@ -384,7 +403,7 @@ class NbgraderCourseWriter:
     """The nbgrader course folder, a student at a time: `open()`, `add(result)`, `close()` -> paths."""
 
     def __init__(self, course_dir: Path, *, assignment: str, notebook: str, module_title: str,
-                 tests: Mapping[str, float], questions: Sequence[Question]):
+                 tests: Mapping[str, float], questions: Sequence[Question], due=None):
         safe_name(assignment, "assignment")
         safe_name(notebook, "notebook name")
         self.course_dir = course_dir
@@ -395,7 +414,7 @@ class NbgraderCourseWriter:
         self.questions = list(questions)
         self._source = grading_notebook(module_title, self.tests, self.questions)
         self._gradebook = GradebookImport(course_dir / DB_NAME, assignment=assignment, notebook=notebook,
-                                          tests=self.tests, questions=self.questions)
+                                          tests=self.tests, questions=self.questions, due=due)
         self.paths: list[Path] = []
 
     def open(self) -> None:
@@ -407,8 +426,8 @@ class NbgraderCourseWriter:
         source_path = self.course_dir / "source" / self.assignment / f"{self.notebook}.ipynb"
         self.paths.append(write_text(source_path, nbformat.writes(self._source) + "\n"))
 
-    def add(self, result: SubmissionResult) -> None:
-        self._gradebook.add(result)
+    def add(self, result: SubmissionResult, late_percent: float = 0.0) -> None:
+        self._gradebook.add(result, late_percent)
         if result.status in (MISSING, GRADER_ERROR):
             return
         graded = autograded_notebook(result, self.module_title, self.tests, self.questions, self._source)

@@ -18,6 +18,7 @@ from tito.modules import ModuleInfo, with_prerequisites
 from tito.release import MANIFEST_NAME
 
 if TYPE_CHECKING:
+    from tito.grading.late import Lateness
     from tito.grading.manual_scores import HandGrades
 
 _SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis", ".DS_Store", ".git"}
@@ -26,13 +27,17 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 COURSE_IN_ZIP = "course"        # Gradescope unpacks the zip into /autograder/source/
 
 
-def gradescope_results(result: SubmissionResult, hand: HandGrades | None = None) -> dict:
+def gradescope_results(result: SubmissionResult, hand: HandGrades | None = None,
+                       lateness: Lateness | None = None) -> dict:
     """The submission in Gradescope's results.json schema (no execution time, so the same result gives the
     same file). Outputs are plain text, so a message holding markup is shown as written.
 
     `hand` is what graders recorded for the written answers: once it holds anything, each scored answer is a
     test of its own (the grader's comment as its output, no pass/fail: Gradescope shows its score) and
-    `score` and `max_score` include the written answers. Without it the file is the auto-graded one."""
+    `score` and `max_score` include the written answers. Without it the file is the auto-graded one.
+
+    `lateness` with a penalty: `score` is the total after it, and a test "Late penalty" with the points taken
+    off (a negative score, 0 max) keeps the tests adding up to `score`."""
     hand = hand if hand is not None and hand.recorded else None
     tests = [
         {
@@ -60,16 +65,28 @@ def gradescope_results(result: SubmissionResult, hand: HandGrades | None = None)
             for grade in hand.grades if grade.score is not None
         ]
         score, max_score = score + hand.score, max_score + hand.max_points
+    if lateness is not None and lateness.percent:
+        penalised = lateness.apply(score)
+        tests.append({
+            "name": f"Late penalty ({lateness.policy})",
+            "score": penalised - score,
+            "max_score": 0.0,
+            "status": "failed",
+            "output": lateness.sentence(),
+            "output_format": "text",
+            "visibility": "visible",
+        })
+        score = penalised
     return {
         "score": score,
         "max_score": max_score,
-        "output": _overall_output(result, hand),
+        "output": _overall_output(result, hand, lateness),
         "output_format": "text",
         "tests": tests,
     }
 
 
-def _overall_output(result: SubmissionResult, hand: HandGrades | None = None) -> str:
+def _overall_output(result: SubmissionResult, hand: HandGrades | None = None, lateness: Lateness | None = None) -> str:
     passed = sum(verdict.passed for verdict in result.tests)
     tests = f"{passed} of {len(result.tests)} hidden tests passed"
     if hand is None:
@@ -81,6 +98,10 @@ def _overall_output(result: SubmissionResult, hand: HandGrades | None = None) ->
             f"{number(result.max_score)} ({tests}), written answers {number(hand.score)} / "
             f"{number(hand.max_points)} ({hand.graded} of {len(hand.grades)} graded by hand so far)."
         ]
+    if lateness is not None and lateness.late:
+        total = result.score + (hand.score if hand else 0)
+        after = f" Score after the penalty: {number(lateness.apply(total))}." if lateness.percent else ""
+        lines.append(f"Late: {lateness.sentence()}.{after}")
     if result.problem:
         lines.append(f"Could not grade: {result.problem}")
     lines += [f"Note: {note}" for note in result.notes]
@@ -93,12 +114,13 @@ def _overall_output(result: SubmissionResult, hand: HandGrades | None = None) ->
     return "\n".join(lines)
 
 
-def gradescope_json(result: SubmissionResult, hand: HandGrades | None = None) -> str:
-    return json.dumps(gradescope_results(result, hand), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+def gradescope_json(result: SubmissionResult, hand: HandGrades | None = None, lateness: Lateness | None = None) -> str:
+    return json.dumps(gradescope_results(result, hand, lateness), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_gradescope_results(result: SubmissionResult, path: Path, hand: HandGrades | None = None) -> Path:
-    return write_text(path, gradescope_json(result, hand))
+def write_gradescope_results(result: SubmissionResult, path: Path, hand: HandGrades | None = None,
+                             lateness: Lateness | None = None) -> Path:
+    return write_text(path, gradescope_json(result, hand, lateness))
 
 
 SETUP_SH = """\

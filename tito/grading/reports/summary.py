@@ -17,6 +17,8 @@ from tito.grading.result import GRADER_ERROR, MISSING, SubmissionResult
 from tito.grading.sanitize import SOURCE_LIMIT, clean_line
 
 if TYPE_CHECKING:
+    from tito.grading.late import LatePolicy
+    from tito.grading.similarity import SimilarityReport
     from tito.grading.submissions import Skipped
 
 LOWEST_SHOWN = 5
@@ -37,10 +39,12 @@ def pass_rates(results: Sequence[SubmissionResult], test_names: Sequence[str]) -
 
 
 def summary_text(results: Sequence[SubmissionResult], test_names: Sequence[str] | None = None,
-                 skipped: Sequence[Skipped] = ()) -> str:
-    """Plain text: how many submissions of each status, mean/median/min/max of the submitted ones' scores,
-    the tests with the lowest pass rates (among submissions that ran them), and what was found among the
-    submissions but not graded (`skipped`), each with its reason."""
+                 skipped: Sequence[Skipped] = (), late: LatePolicy | None = None,
+                 similarity: SimilarityReport | None = None) -> str:
+    """Plain text: how many submissions of each status, mean/median/min/max of the submitted ones' scores
+    (the auto-graded points, before any late penalty), the tests with the lowest pass rates (among submissions
+    that ran them), how many were late and penalised (`late`), how many pairs look alike (`similarity`), and
+    what was found among the submissions but not graded (`skipped`), each with its reason."""
     names = list(test_names) if test_names is not None else list(hidden_tests(results))
     counts = {status: sum(result.status == status for result in results) for status in STATUSES}
     failed_on = sum(result.status == GRADER_ERROR for result in results)
@@ -66,8 +70,26 @@ def summary_text(results: Sequence[SubmissionResult], test_names: Sequence[str] 
         for name in lowest:
             passed, ran = rates[name]
             lines.append(f"  {name:<{width}}  {passed}/{ran} passed ({100 * passed / ran:.0f}%)")
+    if late is not None:
+        lines += late_lines(results, late)
+    if similarity is not None:
+        lines.append(f"similarity: {len(similarity.pairs)} pair(s) at or above {100 * similarity.threshold:.0f}% among "
+                     f"{similarity.compared} submission(s) compared (similarity.html; flagged for a human, no grade "
+                     "changed)")
     lines += skipped_lines(skipped)
     return "\n".join(lines) + "\n"
+
+
+def late_lines(results: Sequence[SubmissionResult], late: LatePolicy) -> list[str]:
+    """`late: N submission(s) ...` when any was late; nothing otherwise."""
+    assessed = [late.assess(result.submitted_at, result.source) for result in results
+                if result.status not in (MISSING, GRADER_ERROR)]
+    count = sum(lateness.late for lateness in assessed)
+    if not count:
+        return []
+    penalised = sum(lateness.percent > 0 for lateness in assessed)
+    policy = f"; penalty applied to {penalised} (policy {late.penalty.text})" if late.penalty else "; no late penalty set"
+    return [f"late: {count} submission(s){policy}"]
 
 
 def _cleaned(text: str) -> str:

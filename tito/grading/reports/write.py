@@ -25,13 +25,16 @@ from tito.grading.reports.feedback import write_feedback
 from tito.grading.reports.gradebook import DB_NAME, NbgraderCourseWriter
 from tito.grading.reports.gradescope import write_gradescope_results
 from tito.grading.reports.manual import write_manual
+from tito.grading.reports.similarity import write_similarity
 from tito.grading.reports.summary import summary_text, write_summary_png
+from tito.grading.late import LatePolicy
 from tito.grading.result import ERROR, SubmissionResult
 from tito.grading.sanitize import clean_result
 from tito.modules import ModuleInfo
 from tito.release import load_manifest
 
 if TYPE_CHECKING:
+    from tito.grading.similarity import SimilarityReport
     from tito.grading.submissions import Skipped
 
 NBGRADER_FOLDER = "nbgrader"
@@ -42,7 +45,8 @@ class ReportWriter:
 
     Per student: `results/<file>.json`, `feedback/<file>.html`, and their rows and notebook in the nbgrader
     course, where <file> is `identity.file_name` of their id. For the class: `grades.csv`, `summary.txt`,
-    `summary.png`, `manual/`. Use it from one thread (the gradebook's SQLite connection stays in the thread
+    `summary.png`, `manual/`, and with a similarity report `similarity.csv` and `similarity.html`. `late` (--due,
+    --late-penalty) is applied to each student's score in every file (tito.grading.late). Use it from one thread (the gradebook's SQLite connection stays in the thread
     that opened it).
 
     Every result is cleaned first (`sanitize.clean_result`, a no-op for a result cleaned already). A failure
@@ -53,15 +57,17 @@ class ReportWriter:
     """
 
     def __init__(self, out_dir: Path, *, course: Course, module: ModuleInfo,
-                 tests: Mapping[str, float] | Sequence[tuple[str, float]], manifest: Mapping | None = None):
+                 tests: Mapping[str, float] | Sequence[tuple[str, float]], manifest: Mapping | None = None,
+                 late: LatePolicy | None = None):
         self.out_dir = Path(out_dir)
         self.module = module
+        self.late = late or LatePolicy()
         self.tests = dict(tests)
         self.manifest = manifest if manifest is not None else load_manifest(course, module)
         notebook = Path(str(self.manifest.get("notebook") or module.notebook_name)).stem
         self._nbgrader = NbgraderCourseWriter(
             self.out_dir / NBGRADER_FOLDER, assignment=module.slug, notebook=notebook, module_title=module.title,
-            tests=self.tests, questions=written_questions(self.manifest),
+            tests=self.tests, questions=written_questions(self.manifest), due=self.late.due,
         )
         self._hand = _recorded_hand_grades(self.out_dir / NBGRADER_FOLDER, module.slug, notebook,
                                            written_questions(self.manifest))
@@ -84,19 +90,23 @@ class ReportWriter:
                 raise ReportError(f"the file name {student!r} is {owner!r}'s already")
             check_tests_known([result], list(self.tests))
             hand = self._hand.get(student)  # a TA's scores and comments, kept across regrades
-            self._paths.append(write_gradescope_results(result, self.out_dir / "results" / f"{student}.json", hand))
+            lateness = self.late.assess(result.submitted_at, result.source)
+            self._paths.append(write_gradescope_results(result, self.out_dir / "results" / f"{student}.json", hand,
+                                                        lateness))
             self._paths.append(write_feedback(result, self.module.title, self.out_dir / "feedback" / f"{student}.html",
-                                              hand))
+                                              hand, lateness))
             if self._nbgrader_error is None:
-                self._nbgrader.add(result)
+                self._nbgrader.add(result, lateness.percent)
         except Exception as error:  # noqa: BLE001 - this student's failure, reported in their row
             self.failures[result.student] = one_line(f"{type(error).__name__}: {error}", 300)
             return
         self._added.add(result.student)
 
-    def finish(self, results: Sequence[SubmissionResult], skipped: Sequence[Skipped] = ()) -> list[Path]:
+    def finish(self, results: Sequence[SubmissionResult], skipped: Sequence[Skipped] = (),
+               similarity: SimilarityReport | None = None) -> list[Path]:
         """Add the results not added yet, write the class-wide reports, and return every path written.
-        `skipped`: what was found among the submissions and not graded, listed in summary.txt."""
+        `skipped`: what was found among the submissions and not graded, listed in summary.txt. `similarity`:
+        the pairs to write to similarity.csv and similarity.html."""
         ordered = by_student([clean_result(result) for result in results])
         self._open()
         for result in ordered:
@@ -107,10 +117,15 @@ class ReportWriter:
         failed: list[str] = [f"the nbgrader course ({self._nbgrader_error})"] if self._nbgrader_error else []
         paths: list[Path] = []
         class_wide = [
-            ("grades.csv", lambda: [write_grades_csv(rows, test_names, self.out_dir / "grades.csv")]),
-            ("summary.txt", lambda: [write_text(self.out_dir / "summary.txt", summary_text(rows, test_names, skipped))]),
+            ("grades.csv", lambda: [write_grades_csv(rows, test_names, self.out_dir / "grades.csv", self.late)]),
+            ("summary.txt", lambda: [write_text(self.out_dir / "summary.txt",
+                                                summary_text(rows, test_names, skipped, self.late, similarity))]),
             ("summary.png", lambda: [write_summary_png(rows, test_names, self.out_dir / "summary.png")]),
         ]
+        if similarity is not None:
+            class_wide.append(("similarity.csv and similarity.html", lambda: write_similarity(
+                similarity.pairs, self.out_dir, module_title=self.module.title, threshold=similarity.threshold,
+                students=similarity.compared)))
         for name, write in class_wide:
             paths += self._attempt(name, write, failed)
         paths += self._paths
@@ -157,6 +172,8 @@ def write_all(
     tests: Mapping[str, float] | Sequence[tuple[str, float]] | None = None,
     manifest: Mapping | None = None,
     skipped: Sequence[Skipped] = (),
+    late: LatePolicy | None = None,
+    similarity: SimilarityReport | None = None,
 ) -> list[Path]:
     """Write, under `out_dir`, and return the paths in this order:
 
@@ -170,13 +187,14 @@ def write_all(
 
     `tests` are the hidden tests with their points, in suite order (a mapping or `(name, points)` pairs);
     without them they are read off the results. `manifest` defaults to the module's release manifest.
+    `late` applies a late policy; `similarity` adds `similarity.csv` and `similarity.html`.
     A student whose files cannot be written is an `error` row in grades.csv (see ReportWriter); files of
     students not in `results` are left.
     """
     ordered = by_student(results)
     tests = dict(tests) if tests is not None else hidden_tests(ordered)
-    writer = ReportWriter(out_dir, course=course, module=module, tests=tests, manifest=manifest)
-    return writer.finish(ordered, skipped)
+    writer = ReportWriter(out_dir, course=course, module=module, tests=tests, manifest=manifest, late=late)
+    return writer.finish(ordered, skipped, similarity)
 
 
 def _recorded_hand_grades(nbgrader_folder: Path, assignment: str, notebook: str, questions) -> dict:
@@ -198,8 +216,8 @@ class BackgroundReports:
     _DONE = object()
 
     def __init__(self, out_dir: Path, *, course: Course, module: ModuleInfo,
-                 tests: Mapping[str, float] | Sequence[tuple[str, float]]):
-        self._arguments = (out_dir, course, module, dict(tests))
+                 tests: Mapping[str, float] | Sequence[tuple[str, float]], late: LatePolicy | None = None):
+        self._arguments = (out_dir, course, module, dict(tests), late)
         self._queue: queue.Queue = queue.Queue()
         self._paths: list[Path] = []
         self._error: BaseException | None = None
@@ -210,15 +228,16 @@ class BackgroundReports:
     def add(self, result: SubmissionResult) -> None:
         self._queue.put(result)
 
-    def finish(self, results: Sequence[SubmissionResult], skipped: Sequence[Skipped] = ()) -> list[Path]:
-        self._queue.put((self._DONE, list(results), list(skipped)))
+    def finish(self, results: Sequence[SubmissionResult], skipped: Sequence[Skipped] = (),
+               similarity: SimilarityReport | None = None) -> list[Path]:
+        self._queue.put((self._DONE, list(results), list(skipped), similarity))
         self._thread.join()
         if self._error is not None:
             raise self._error
         return self._paths
 
     def _run(self) -> None:
-        out_dir, course, module, tests = self._arguments
+        out_dir, course, module, tests, late = self._arguments
         writer = None
         while True:
             item = self._queue.get()
@@ -226,10 +245,10 @@ class BackgroundReports:
             if self._error is None:
                 try:
                     if writer is None:
-                        writer = ReportWriter(out_dir, course=course, module=module, tests=tests)
+                        writer = ReportWriter(out_dir, course=course, module=module, tests=tests, late=late)
                         self.failures = writer.failures
                     if done:
-                        self._paths = writer.finish(item[1], item[2])
+                        self._paths = writer.finish(item[1], item[2], item[3])
                     else:
                         writer.add(item)
                 except BaseException as error:  # noqa: BLE001 - handed to the caller of finish()
