@@ -14,7 +14,7 @@ from tito.grading.prepare import written_answers
 from tito.grading.result import WrittenAnswer
 from tito.modules import ModuleInfo
 from tito.progress import Attempt, Progress, now, prerequisite_sources, when
-from tito.pytest_runner import PASSED, TestResult, failure_summary, run_tests
+from tito.pytest_runner import PASSED, TestResult, failure_summary, run_tests, timed_out
 from tito.release import load_manifest
 from tito.workspace import (
     NotebookCopy,
@@ -119,12 +119,16 @@ def _compile_problem(exports: dict[str, str], notebook: NotebookNode) -> str | N
 
 def _collection_problem(results: list[TestResult], notebook: NotebookNode | None = None,
                         exports: dict[str, str] | None = None) -> str | None:
-    """pytest reports a test file that fails to import as an error case named after the file (`test_alpha`),
-    with the message "collection failure"."""
+    """What went wrong with the run as a whole: the test file could not import the student's code (pytest
+    reports that as an error case named after the file, `test_alpha`, with the message "collection failure"),
+    or a test ran out of time (its function is named; the tests after it ran)."""
     for result in results:
         collection = result.outcome == "error" and result.message == "collection failure"
         if collection or (not result.name.startswith("test_") and result.outcome != PASSED):
             return f"the tests could not import your code: {_short(result, notebook, exports)}"
+    for result in results:
+        if timed_out(result):
+            return f"{_short(result).splitlines()[0]}: is there an endless loop?"
     return None
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from tito.cell_map import CellMaps, qualified_name
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+TEST_SECONDS = 30.0   # the longest one visible test may run (the slowest of the course takes about 2 s)
 _INI = "[pytest]\nmarkers =\n    points(n, grade_id): points a test is worth\n"
 
 
@@ -42,12 +43,17 @@ def run_tests(
     pythonpath: list[Path],
     timeout: float,
     extra_args: tuple[str, ...] = (),
+    test_timeout: float | None = None,
 ) -> TestRun:
     """Run `test_files` with pytest in a fresh interpreter whose imports see `pythonpath` first.
 
+    Each test may run `test_timeout` seconds (default: `timeout`, at most TEST_SECONDS): one that runs longer
+    fails naming the function of the package in `pythonpath` it was stuck in, which is then stopped for the
+    later tests (tito.pytest_time_limit). The run as a whole is stopped after `timeout` plus that limit.
     The run happens in a scratch folder with its own pytest.ini, so no project configuration
     or conftest.py near the tests changes what runs.
     """
+    test_timeout = min(timeout, TEST_SECONDS) if test_timeout is None else test_timeout
     with tempfile.TemporaryDirectory(prefix="tito-pytest-") as scratch:
         scratch_dir = Path(scratch)
         (scratch_dir / "pytest.ini").write_text(_INI)
@@ -61,6 +67,8 @@ def run_tests(
             sys.executable, "-m", "pytest", *copies,
             "-c", str(scratch_dir / "pytest.ini"), "--rootdir", str(scratch_dir),
             "-p", "no:cacheprovider", "-q", "--tb=short", "-rN", f"--junitxml={report}",
+            f"--tito-test-timeout={test_timeout:g}",
+            f"--tito-package={os.pathsep.join(str(Path(path).resolve()) for path in pythonpath)}",
             *extra_args,
         ]
         env = dict(os.environ)
@@ -69,7 +77,7 @@ def run_tests(
         env.setdefault("MPLBACKEND", "Agg")
         try:
             completed = subprocess.run(
-                command, cwd=scratch_dir, env=env, capture_output=True, text=True, timeout=timeout
+                command, cwd=scratch_dir, env=env, capture_output=True, text=True, timeout=timeout + test_timeout
             )
         except subprocess.TimeoutExpired as expired:
             output = expired.stdout if isinstance(expired.stdout, str) else ""
@@ -96,9 +104,15 @@ def read_junit(report: Path) -> list[TestResult]:
 # -- what a failed test says, for a student ------------------------------------------------------------------
 _FRAME = re.compile(r"^(?P<file>\S.*?):(?P<line>\d+): in (?P<name>\S+)$")
 _ERROR_LINE = re.compile(r"^E(?: {1,3}|$)(?P<text>.*)$")
+_TIME_LIMIT = re.compile(r"^(?:[\w.]+\.)?(?:CallTimedOut|StoppedAfterTimeout): ")   # tito.sandbox.stopping
 _JUNIT_CUT = re.compile(r"\n\[(?:\+\d+ more lines?|truncated); full report in element text\]$")
 MESSAGE_LINES = 6       # the most lines of an exception's text a message keeps
 MESSAGE_CHARS = 600
+
+
+def timed_out(result: TestResult) -> bool:
+    """Whether a test failed because it ran out of time (rather than stopped at once: it did that earlier)."""
+    return "CallTimedOut: " in result.details or "CallTimedOut: " in result.message
 
 
 def failure_summary(result: TestResult, maps: CellMaps | None = None, files: dict[str, str] | None = None) -> str:
@@ -130,7 +144,9 @@ def _read_details(details: str) -> tuple[list[tuple[str, int, str]], list[str]]:
 
 def _exception_text(text: str) -> str:
     """The exception's own words: an assertion's message alone; a bare assert's comparison with the values
-    pytest found, minus the lines that show functions as `<function ... at 0x...>`."""
+    pytest found, minus the lines that show functions as `<function ... at 0x...>`; a time limit's message
+    alone."""
+    text = _TIME_LIMIT.sub("", text, count=1)
     if text.startswith("AssertionError: ") and "\nassert " in text:
         text = text.split("\nassert ", 1)[0][len("AssertionError: "):]
     elif text.startswith("AssertionError: assert ") or text.startswith("assert "):

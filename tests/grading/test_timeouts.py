@@ -17,7 +17,7 @@ from tito.grading.probes import SubmissionTimedOut
 from tito.sandbox import stacks
 from tito.sandbox.client import Sandbox
 from tito.sandbox.limits import Limits
-from tito.sandbox.runtime import StoppedAfterTimeout, stop_functions
+from tito.sandbox.stopping import StoppedAfterTimeout, stop_functions
 
 CALL_SECONDS = 1.5
 PACKAGE = {

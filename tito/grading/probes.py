@@ -72,7 +72,7 @@ def load_probes_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-STOPPED = "StoppedAfterTimeout"  # what a function stopped after a time-out raises (tito.sandbox.runtime)
+STOPPED = "StoppedAfterTimeout"  # what a function stopped after a time-out raises (tito.sandbox.stopping)
 EACH = "each"  # the batch call every suite has: student.each(probe="name", cases=[{...}, ...])
 RAISED = "your code raised"  # in a batch, a case whose probe raised an Exception is {RAISED: what, where}
 
