@@ -100,7 +100,8 @@ class _Keep(Callback):
 
 
 def _untrained_val_loss(runner, val_batches):
-    """The submission's evaluate() on the untrained model: the evidence that its code ran (no train_step in it)."""
+    """The submission's evaluate() on the untrained model, given batches of one example (so that how it weighs
+    batches does not matter): the evidence that its code ran (no train_step in it)."""
     return float(runner.evaluate(val_batches)["loss"])
 
 
@@ -380,7 +381,7 @@ def early_stopping_in_fit(seed, patience):
     order = np.random.default_rng(0).permutation(len(data.train[1]))
     train = _batches(data.train[0][order], data.train[1][order], 8)
     val = _batches(*data.validation, 100)
-    evidence = _untrained_val_loss(runner, val)
+    evidence = _untrained_val_loss(runner, _batches(*data.validation, 1))
     keep, stopper = _Keep(), EarlyStopping(patience=patience)
     history = runner.fit(train, epochs=150, val_loader=val, callbacks=[keep, stopper], verbose=0)
     val_loss = _floats(history.epochs["val_loss"])

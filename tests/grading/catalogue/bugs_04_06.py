@@ -5,6 +5,8 @@ from __future__ import annotations
 from . import bug
 
 TRAIN_ALL = "    for _, module in self.named_modules():\n        module.training = bool(mode)\n"
+SHARED_ONCE = "            if id(parameter) not in seen:\n"
+NORMALISED = "        normalized = centered / (variance + self.eps).sqrt()\n"
 BATCHNORM_FACTOR = "        factor = self.momentum if self.momentum is not None else 1.0 / int(self.num_batches_tracked)\n"
 
 LAYERS = [
@@ -16,6 +18,10 @@ LAYERS = [
         "layers", [(TRAIN_ALL, "    self.training = bool(mode)\n")],
         hidden={"test_train_and_eval_reach_every_module"}, names=("train_and_eval",), message="train() and eval()",
         visible={"test_module_train"}),
+    bug("named-parameters-lists-shared-twice", "layers", "named_parameters lists a layer used twice twice",
+        "layers", [(SHARED_ONCE, "            if True:\n")],
+        hidden={"test_parameter_and_module_names"}, names=("parameter_and_module_names",), message="shared_parameters",
+        visible={"test_module_named_parameters"}),
     bug("state-dict-live-arrays", "layers", "state_dict() returns the model's live arrays, not copies", "layers",
         [("return {name: np.array(array, copy=True) for name, array in self._state_arrays().items()}",
           "return dict(self._state_arrays())")],
@@ -43,6 +49,11 @@ LAYERS = [
         [("if not self.training or self.p == 0.0:", "if self.p == 0.0:")],
         hidden={"test_dropout_in_eval_mode"}, names=("dropout_in_eval",), message="Dropout in eval mode",
         visible={"test_dropout"}),
+    bug("batchnorm-normalises-with-unbiased-variance", "layers", "BatchNorm1d normalises with the unbiased batch "
+        "variance (n - 1) in training", "layers",
+        [(NORMALISED, NORMALISED.replace("(variance + self.eps)", "(variance * (n / (n - 1)) + self.eps)"))],
+        hidden={"test_batchnorm_training_forward[0.1-1e-05]", "test_batchnorm_training_forward[0.3-0.01]"},
+        names=("batchnorm_training",), message="BatchNorm1d training forward", visible={"test_batchnorm_forward"}),
     bug("batchnorm-eval-uses-batch-statistics", "layers", "BatchNorm1d normalises with the batch's statistics in "
         "eval mode too", "layers",
         [("    if self.training:\n        n = x.shape[0]\n", "    if True:\n        n = x.shape[0]\n")],
@@ -71,6 +82,11 @@ LOSSES = [
           "    return (x.exp() + 1.0).log()\n")],
         hidden={"test_softplus_extremes", "test_bce_with_logits_extreme_logits"}, names=("softplus", "extreme"),
         message="softplus overflow", visible={"test_softplus", "test_bce_with_logits"}),
+    bug("bce-gradient-without-the-floor", "losses", "binary_cross_entropy divides its gradient by p (1 - p) "
+        "without the 1e-12 floor", "losses",
+        [("np.maximum(p * (1 - p), BCE_EPSILON)", "(p * (1 - p))")],
+        hidden={"test_bce_at_zero_and_one"}, names=("zero_and_one",), message="BCE clamping",
+        visible={"test_binary_cross_entropy"}),
     bug("bce-with-logits-through-sigmoid", "losses", "BCEWithLogitsLoss as the BCE of sigmoid(logits)", "losses",
         [("        return self.reduce(softplus(logits) - targets * logits)\n",
           "        return self.reduce(binary_cross_entropy(logits.sigmoid(), targets))\n")],
@@ -107,6 +123,11 @@ TRAINING = [
         "training", [("return StepResult(loss=loss.item(),", "return StepResult(loss=loss.data.data,")],
         hidden={"test_train_step_update", "test_overfit_one_batch_losses"}, names=("train_step", "overfit"),
         message="Python float", visible={"test_train_step", "test_overfit_one_batch"}),
+    bug("evaluate-does-not-weigh-batches", "training", "evaluate() adds the batches' mean losses without weighting "
+        "them by their size, then divides by the number of examples", "training",
+        [("total_loss += self.loss_fn(outputs, targets).item() * size", "total_loss += self.loss_fn(outputs, targets).item()")],
+        hidden={"test_evaluate_mode_and_means"}, names=("evaluate",), message="each example once",
+        visible={"test_evaluate"}),
     bug("evaluate-leaves-eval-mode", "training", "evaluate() leaves the model in eval mode", "training",
         [("        self.model.train(was_training)\n", "        pass\n")],
         hidden={"test_evaluate_mode_and_means"}, names=("evaluate",), message="puts back the mode",
@@ -115,6 +136,10 @@ TRAINING = [
         [("        trainer.model.load_state_dict(self.best_state)\n", "        pass\n")],
         hidden={"test_early_stopping_rules", "test_early_stopping_in_a_real_run"}, names=("early_stopping",),
         message="restore_best", visible={"test_early_stopping_restores"}),
+    bug("early-stopping-patience-off-by-one", "training", "EarlyStopping waits one epoch more than patience",
+        "training", [("if self.wait >= self.patience:", "if self.wait > self.patience:")],
+        hidden={"test_early_stopping_rules", "test_early_stopping_in_a_real_run"}, names=("early_stopping",),
+        message="EarlyStopping patience", visible={"test_early_stopping"}),
     bug("overfit-returns-numpy-scalars", "training", "overfit_one_batch returns numpy scalars", "training",
         [("return [trainer.train_step(inputs, targets).loss for _ in range(steps)]",
           "return [np.float64(trainer.train_step(inputs, targets).loss) for _ in range(steps)]")],
