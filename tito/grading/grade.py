@@ -202,7 +202,9 @@ def _as_submitted(result: SubmissionResult, submission: Submission) -> Submissio
     name and email (a file renamed or resubmitted unchanged may be late now, or a roster may name it), and the
     notes of how it was found (which file of several, not on the roster), which are stored without them."""
     return dataclasses.replace(
-        result, notes=[*submission.notes, *result.notes], source=submission.source, submitted_at=submission.submitted_at,
+        result, notes=[*submission.notes, *(note for note in result.notes if note not in submission.notes)],
+        source=submission.source,
+        submitted_at=submission.submitted_at,
         name=submission.name or result.name, email=submission.email or result.email,
     )
 

@@ -67,7 +67,8 @@ class Penalty:
             raise TitoError(f"--late-penalty {text!r}: expected a percentage such as {SYNTAX}")
         percent, unit = float(rate[1]), rate[2]
         if unit is not None and unit not in _UNIT_NAMES:
-            raise TitoError(f"--late-penalty {text!r}: the unit is per hour or per day (10%/day, 2%/hour), not {unit!r}")
+            raise TitoError(f"--late-penalty {text!r}: the unit is per hour or per day (10%/day, 2%/hour), "
+                            f"not {unit!r}")
         cap, cutoff = 100.0, None
         for part in parts[1:]:
             if (found := _MAX.fullmatch(part)) is not None:
@@ -183,7 +184,8 @@ class LatePolicy:
 
     def to_record(self) -> dict:
         """What the output folder keeps, so that `tito grade manual` applies the same policy."""
-        return {"due": self.due.isoformat() if self.due else None, "late_penalty": self.penalty.text if self.penalty else None}
+        return {"due": self.due.isoformat() if self.due else None,
+                "late_penalty": self.penalty.text if self.penalty else None}
 
     @classmethod
     def from_record(cls, record: dict | None) -> LatePolicy:

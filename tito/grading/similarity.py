@@ -315,7 +315,8 @@ def _identical(documents: list[_Document], question: str) -> list[SimilarPair]:
             groups[document.normal].append(document)
     limit = common_limit(len(documents))
     return [
-        SimilarPair(first.student, second.student, WRITTEN, question, 1.0, len(first.fingerprints & second.fingerprints),
+        SimilarPair(first.student, second.student, WRITTEN, question, 1.0,
+                    len(first.fingerprints & second.fingerprints),
                     1.0, 1.0, _answer_excerpt(first, set()), _answer_excerpt(second, set()))
         for group in groups.values() if 1 < len(group) <= limit
         for first, second in itertools.combinations(group, 2)
