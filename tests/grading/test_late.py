@@ -128,7 +128,7 @@ def _nbgrader_class(folder: Path, notebook_name: str, notebooks: dict[str, tuple
 
 def test_the_penalty_holds_through_the_gradebook_and_hand_grading(graded_course, alpha_notebooks, tmp_path):
     """Graded with --due and 10%/day, is a submission 1 day 3 h late at 80% in grades.csv, results.json and the
-    gradebook (late_submission_penalty in points, the due date recorded), and after `tito grade manual` does the
+    gradebook (late_submission_penalty in points, the due date recorded), counted in summary.txt, and after `tito grade manual` does the
     penalty take 20% of the total with the hand score, in final_grades.csv, results.json and the feedback?"""
     from nbgrader.api import Gradebook
 
@@ -151,6 +151,7 @@ def test_the_penalty_holds_through_the_gradebook_and_hand_grading(graded_course,
     assert [rows["alice"][c] for c in ("score", "raw_score", "late", "late_penalty")] == ["12", "15", "1 day 3 h", "20%"]
     assert [rows["bob"][c] for c in ("score", "raw_score", "late")] == ["15", "15", ""]
     assert json.loads((out / "results" / "alice.json").read_text())["score"] == 12
+    assert "late: 1 submission(s); penalty applied to 1 (policy 10%/day)" in (out / "summary.txt").read_text()
     database = f"sqlite:///{out / 'nbgrader' / 'gradebook.db'}"
     with Gradebook(database) as gradebook:
         assert gradebook.find_submission_notebook("alpha", "01_alpha", "alice").late_submission_penalty == 3
