@@ -474,7 +474,7 @@ def test_sgd_momentum_nesterov():
     # velocities with a constant gradient and momentum 0.9: g, 1.9 g, 2.71 g
     got, optimizer = run(3, momentum=0.9)
     expected = start - 0.1 * (1.0 + 1.9 + 2.71) * g
-    assert np.allclose(got, expected), f"momentum 0.9, three steps: expected {expected}, got {got}"
+    assert np.allclose(got, expected), f"momentum: momentum 0.9, three steps: expected {expected}, got {got}"
     velocity = optimizer.state[0].get("momentum_buffer")
     assert velocity is not None, "the velocity should be kept in state['momentum_buffer']"
     assert np.allclose(velocity, 2.71 * g), f"velocity after three steps: expected {2.71 * g}, got {velocity}"
@@ -483,12 +483,12 @@ def test_sgd_momentum_nesterov():
     # Nesterov steps along g + 0.9 v: 1.9 g, then 2.71 g
     got, _ = run(2, momentum=0.9, nesterov=True)
     expected = start - 0.1 * (1.9 + 2.71) * g
-    assert np.allclose(got, expected), f"Nesterov, two steps: expected {expected}, got {got}"
+    assert np.allclose(got, expected), f"Nesterov momentum, two steps: expected {expected}, got {got}"
 
     # dampening 0.5 leaves the first velocity alone, then v = 0.9 v + 0.5 g: g, 1.4 g
     got, _ = run(2, momentum=0.9, dampening=0.5)
     expected = start - 0.1 * (1.0 + 1.4) * g
-    assert np.allclose(got, expected), f"dampening 0.5, two steps: expected {expected}, got {got}"
+    assert np.allclose(got, expected), f"dampening: dampening 0.5, two steps: expected {expected}, got {got}"
 
     # a 0-d parameter (one number): g1 = 1.1, v1 = 1.1, then g2 = 1 + 0.1 * 0.89, v2 = 0.5 * 1.1 + g2
     scalar = Variable(np.array(1.0))
@@ -497,6 +497,15 @@ def test_sgd_momentum_nesterov():
         scalar.grad = Variable(np.array(1.0))
         optimizer.step()
     assert np.isclose(scalar.data.data, 0.7261), f"0-d parameter, two steps: expected 0.7261, got {scalar.data.data}"
+
+    # the gradient set once and step() called twice: the first velocity is a copy, the gradient stays as it was
+    w = Variable(np.array([1.0, -2.0]))
+    optimizer = SGD([w], learning_rate=0.1, momentum=0.9)
+    w.grad = Variable(g.copy())
+    optimizer.step()
+    optimizer.step()
+    assert np.array_equal(w.grad.data.data, g), \
+        f"the velocity is a copy: after two steps the gradient should still be {g}, got {w.grad.data.data}"
 
     for bad in ({"momentum": 0.0, "nesterov": True}, {"momentum": 0.9, "dampening": 0.1, "nesterov": True}):
         with pytest.raises(ValueError, match="nesterov"):
@@ -651,7 +660,8 @@ def test_rmsprop():
     w.grad = Variable(g.copy())
     optimizer.step()
     expected = -0.01 * g / (np.sqrt(0.01 * g * g) + 1e-8)
-    assert np.allclose(w.data.data, expected, rtol=1e-10), f"first step: expected {expected}, got {w.data.data}"
+    assert np.allclose(w.data.data, expected, rtol=1e-10), \
+        f"the RMSprop step (epsilon after the square root), first step: expected {expected}, got {w.data.data}"
     assert np.allclose(np.abs(w.data.data), 0.1, rtol=1e-4), "each coordinate should move by about 0.1 at first"
     assert np.allclose(optimizer.state[0]["square_avg"], 0.01 * g * g), "state['square_avg'] after one step"
 
@@ -660,8 +670,23 @@ def test_rmsprop():
     optimizer.step()
     square_avg = 0.99 * 0.01 * g * g + 0.01 * second * second
     expected = expected - 0.01 * second / (np.sqrt(square_avg) + 1e-8)
-    assert np.allclose(w.data.data, expected, rtol=1e-10), f"second step: expected {expected}, got {w.data.data}"
+    assert np.allclose(w.data.data, expected, rtol=1e-10), \
+        f"the RMSprop step, second step: expected {expected}, got {w.data.data}"
     assert optimizer.state_numbers() == 3, f"one average per number: expected 3, got {optimizer.state_numbers()}"
+
+    # momentum: buffer = momentum * buffer + g / avg. Compared with your RMSprop without momentum, whose steps are
+    # -learning_rate * g / avg, two steps with momentum 0.5 go 1.5 times its first step plus its second one.
+    w, alone = Variable(np.zeros(3)), Variable(np.zeros(3))
+    with_momentum, without = RMSprop([w], learning_rate=0.01, momentum=0.5), RMSprop([alone], learning_rate=0.01)
+    steps = []
+    for gradient in (g, second):
+        w.grad, alone.grad = Variable(gradient.copy()), Variable(gradient.copy())
+        before = alone.data.data.copy()
+        with_momentum.step()
+        without.step()
+        steps.append(alone.data.data - before)
+    expected = 1.5 * steps[0] + steps[1]
+    assert np.allclose(w.data.data, expected, rtol=1e-10), f"momentum: expected {expected}, got {w.data.data}"
     with pytest.raises(ValueError, match="alpha"):
         RMSprop([w], alpha=1.5)
     ### BEGIN HIDDEN TESTS
@@ -840,7 +865,8 @@ def test_adam():
     w.grad = Variable(g1.copy())
     optimizer.step()
     expected = -0.01 * g1 / (np.abs(g1) + 1e-8)
-    assert np.allclose(w.data.data, expected, rtol=1e-6), f"first step: expected {expected}, got {w.data.data}"
+    assert np.allclose(w.data.data, expected, rtol=1e-6), \
+        f"bias correction: the first step moves each entry by about learning_rate: expected {expected}, got {w.data.data}"
     state = optimizer.state[0]
     assert state["step"] == 1, f"state['step'] after one step: expected 1, got {state['step']}"
     assert np.allclose(state["exp_avg"], 0.1 * g1), f"exp_avg: expected {0.1 * g1}, got {state['exp_avg']}"
@@ -852,7 +878,8 @@ def test_adam():
     m = 0.9 * 0.1 * g1 + 0.1 * g2
     v = 0.999 * 0.001 * g1**2 + 0.001 * g2**2
     expected = expected - (0.01 / (1 - 0.9**2)) * m / (np.sqrt(v) / np.sqrt(1 - 0.999**2) + 1e-8)
-    assert np.allclose(w.data.data, expected, rtol=1e-10), f"second step: expected {expected}, got {w.data.data}"
+    assert np.allclose(w.data.data, expected, rtol=1e-10), \
+        f"bias correction, second step: expected {expected}, got {w.data.data}"
     assert optimizer.state_numbers() == 6, f"two averages per number: expected 6, got {optimizer.state_numbers()}"
 
     # AMSGrad divides by the largest second moment seen: a big gradient, then small ones
@@ -863,9 +890,20 @@ def test_adam():
         optimizer.step()
     state = optimizer.state[0]
     got = state["max_exp_avg_sq"]
-    assert np.allclose(got, [50.0]), f"max_exp_avg_sq: expected [50.], got {got}"
+    assert np.allclose(got, [50.0]), f"AMSGrad: max_exp_avg_sq: expected [50.], got {got}"
     assert np.allclose(state["exp_avg_sq"], [12.5075]), f"exp_avg_sq: expected [12.5075], got {state['exp_avg_sq']}"
     assert optimizer.state_numbers() == 3, f"AMSGrad keeps three numbers per number, got {optimizer.state_numbers()}"
+
+    # weight_decay is L2: the same as your Adam without it, given grad + weight_decay * param as the gradient
+    decayed, by_hand = Variable(np.array([2.0, -4.0])), Variable(np.array([2.0, -4.0]))
+    with_decay, without = Adam([decayed], learning_rate=0.1, weight_decay=0.5), Adam([by_hand], learning_rate=0.1)
+    for gradient in (np.array([0.1, 0.2]), np.array([-0.3, 0.0])):
+        decayed.grad = Variable(gradient.copy())
+        by_hand.grad = Variable(gradient + 0.5 * by_hand.data.data)
+        with_decay.step()
+        without.step()
+    assert np.allclose(decayed.data.data, by_hand.data.data, rtol=1e-12), \
+        f"weight decay: expected {by_hand.data.data} (your Adam given grad + 0.5 * param), got {decayed.data.data}"
     with pytest.raises(ValueError, match="beta2"):
         Adam([w], beta2=1.0)
     ### BEGIN HIDDEN TESTS
@@ -940,28 +978,27 @@ class AdamW(Adam):
 
 # %% nbgrader={"grade": true, "grade_id": "test-adamw", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
 def test_adamw():
-    """AdamW shrinks weights by (1 - lr * weight_decay) and keeps the decay out of the averages."""
+    """AdamW shrinks weights by (1 - lr * weight_decay), then takes Adam's step on the raw gradient."""
     w = Variable(np.array([2.0, -4.0]))
     optimizer = AdamW([w], learning_rate=0.1, weight_decay=0.5)
     w.grad = Variable(np.zeros(2))
     optimizer.step()
-    assert np.allclose(w.data.data, [1.9, -3.8], rtol=1e-12), f"zero gradient: expected [1.9, -3.8], got {w.data.data}"
-    assert np.all(optimizer.state[0]["exp_avg"] == 0), "the decay must not enter exp_avg"
+    assert np.allclose(w.data.data, [1.9, -3.8], rtol=1e-12), \
+        f"decoupled weight decay, zero gradient: expected [1.9, -3.8] (each weight times 1 - 0.1 * 0.5), got {w.data.data}"
+    assert np.all(optimizer.state[0]["exp_avg"] == 0), "decoupled weight decay: the decay must not enter exp_avg"
 
-    # Adam's L2 decay goes through the averages: with no gradient it still moves each weight by ~lr
-    l2 = Variable(np.array([2.0, -4.0]))
-    l2.grad = Variable(np.zeros(2))
-    Adam([l2], learning_rate=0.1, weight_decay=0.5).step()
-    assert np.allclose(l2.data.data, [1.9, -3.9], rtol=1e-6), f"Adam with L2: expected [1.9, -3.9], got {l2.data.data}"
-
+    # with a gradient: your Adam (no decay) stepping from weights shrunk by hand before each step
     g = np.array([0.3, -0.2])
-    w = Variable(np.array([1.0, 1.0]))
-    optimizer = AdamW([w], learning_rate=0.01)
+    w, by_hand = Variable(np.array([1.0, 1.0])), Variable(np.array([1.0, 1.0]))
+    optimizer, adam = AdamW([w], learning_rate=0.01), Adam([by_hand], learning_rate=0.01)
     assert optimizer.weight_decay == 0.01, f"AdamW's default weight_decay is 0.01, got {optimizer.weight_decay}"
-    w.grad = Variable(g.copy())
-    optimizer.step()
-    expected = np.array([1.0, 1.0]) * (1 - 0.01 * 0.01) - 0.01 * g / (np.abs(g) + 1e-8)
-    assert np.allclose(w.data.data, expected, rtol=1e-10), f"first step: expected {expected}, got {w.data.data}"
+    for _ in range(3):
+        w.grad, by_hand.grad = Variable(g.copy()), Variable(g.copy())
+        optimizer.step()
+        by_hand.data.data *= 1 - 0.01 * 0.01
+        adam.step()
+    assert np.allclose(w.data.data, by_hand.data.data, rtol=1e-12), \
+        f"decoupled weight decay, three steps: expected {by_hand.data.data}, got {w.data.data}"
     ### BEGIN HIDDEN TESTS
     rng = np.random.default_rng(17)
     gradients = rng.standard_normal((30, 3))
@@ -1108,11 +1145,17 @@ def test_gradient_clipping():
     factor = 1.0 / (5.0 + 1e-6)
     assert np.allclose(a.grad.data.data, [3.0 * factor, 0.0], rtol=1e-12), f"clipped: got {a.grad.data.data}"
     assert np.allclose(b.grad.data.data, [[0.0], [4.0 * factor]], rtol=1e-12), f"clipped: got {b.grad.data.data}"
+    a, b = parameters_with([3.0, 0.0], [[0.0], [4.0]])
+    clip_gradients([a, b], max_norm=2.0)
+    factor = 2.0 / (5.0 + 1e-6)
+    assert np.allclose(a.grad.data.data, [3.0 * factor, 0.0], rtol=1e-12), \
+        f"clipping to max_norm=2.0 (multiply by max_norm / (total + 1e-6)): got {a.grad.data.data}"
 
     small, = parameters_with([0.3, -0.4])
     array = small.grad.data.data
     assert np.isclose(clip_gradients([small], max_norm=1.0), 0.5), "norm 0.5 should be returned"
-    assert np.array_equal(small.grad.data.data, [0.3, -0.4]), "a norm below max_norm should leave gradients alone"
+    assert np.array_equal(small.grad.data.data, [0.3, -0.4]), \
+        "under the threshold: a norm below max_norm should leave gradients alone"
     assert small.grad.data.data is array, "clip in place"
 
     d, e = parameters_with([0.5, -3.0, 2.0], [[-0.1, 9.0]])
@@ -1535,37 +1578,85 @@ def train_simple_model(parameters, optimizer, loss_function, num_epochs, schedul
 
 # %% nbgrader={"grade": true, "grade_id": "test-train-simple-model", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
 def test_train_simple_model():
-    """The loop records loss, gradient norm and rate per epoch, steps the scheduler, clips, and learns."""
+    """The loop records each epoch's loss, gradient norm and rate, steps the optimizer then the scheduler, clips
+    before the step, and trains. A stand-in optimizer and scheduler, written here, keep this test about the loop:
+    your SGD, StepLR and clipping have tests of their own."""
     inputs, targets, true_weights = make_regression_data(num_samples=100, feature_scales=(1.0, 1.0), seed=1)
     weights, bias = Variable(np.zeros((2, 1))), Variable(np.zeros(1))
 
     def loss_function():
         return mse_loss(inputs @ weights + bias, targets)
 
-    optimizer = SGD([weights, bias], learning_rate=0.3)
-    scheduler = StepLR(optimizer, step_size=10, gamma=0.5)
-    history = train_simple_model([weights, bias], optimizer, loss_function, num_epochs=30, scheduler=scheduler)
+    class StandInOptimizer:
+        """Plain gradient descent that notes, at each step, the rate, the loss and the gradients it sees."""
+
+        def __init__(self, parameters, learning_rate):
+            self.parameters, self.learning_rate, self.seen = parameters, learning_rate, []
+
+        def zero_grad(self):
+            for parameter in self.parameters:
+                parameter.grad = None
+
+        def step(self):
+            gradients = [parameter.grad.data.data.copy() for parameter in self.parameters]
+            self.seen.append((self.learning_rate, float(loss_function().data.data), gradients))
+            for parameter, gradient in zip(self.parameters, gradients):
+                parameter.data.data -= self.learning_rate * gradient
+
+    class StandInScheduler:
+        """Multiplies the optimizer's rate by 0.9 at each step()."""
+
+        def __init__(self, optimizer):
+            self.optimizer = optimizer
+
+        def step(self):
+            self.optimizer.learning_rate *= 0.9
+
+    def norm_of(gradients):
+        """Your gradient_norm of these gradient arrays."""
+        holders = [Variable(np.zeros_like(gradient)) for gradient in gradients]
+        for holder, gradient in zip(holders, gradients):
+            holder.grad = Variable(gradient.copy())
+        return gradient_norm(holders)
+
+    optimizer = StandInOptimizer([weights, bias], learning_rate=0.3)
+    history = train_simple_model([weights, bias], optimizer, loss_function, num_epochs=30,
+                                 scheduler=StandInScheduler(optimizer))
     for name in ("losses", "learning_rates", "gradient_norms"):
         entries = len(getattr(history, name))
-        assert entries == 30, f"history.{name}: expected 30 entries, got {entries}"
-    assert history.learning_rates[:11] == [0.3] * 10 + [0.15], f"rates used: got {history.learning_rates[:11]}"
-    rate = optimizer.learning_rate
-    assert np.isclose(rate, 0.0375), f"after 30 epochs: expected 0.0375, got {rate}"
-    assert history.losses[-1] < 0.01 * history.losses[0], f"the loss should fall a lot: {history.losses[::10]}"
+        assert entries == 30, f"the history: history.{name} should have one entry per epoch (30), got {entries}"
+    rates, losses, gradients = zip(*optimizer.seen)
+    assert np.allclose(rates, [0.3 * 0.9**epoch for epoch in range(30)], rtol=1e-12), \
+        f"the scheduler: step it once per epoch, after optimizer.step(); the steps used the rates {rates[:4]}..."
+    assert history.learning_rates == list(rates), \
+        f"the rates: record the rate the epoch's step uses, {list(rates[:4])}..., got {history.learning_rates[:4]}..."
+    assert np.allclose(history.losses, losses, rtol=1e-12), \
+        f"the losses: record the loss before the epoch's step, {list(losses[:3])}..., got {history.losses[:3]}..."
+    assert all(type(value) is float for value in history.losses), "the losses: append Python floats, float(...)"
+    norms = [norm_of(step_gradients) for step_gradients in gradients]
+    assert np.allclose(history.gradient_norms, norms, rtol=1e-12), \
+        f"the gradient norms: record gradient_norm(parameters), {norms[:3]}..., got {history.gradient_norms[:3]}..."
+    assert history.losses[-1] < 0.01 * history.losses[0], \
+        f"training: the loss should fall a lot (call zero_grad each epoch), got {history.losses[::10]}"
     got = weights.data.data.ravel()
-    assert np.allclose(got, true_weights.ravel(), atol=0.05), f"weights: expected {true_weights.ravel()}, got {got}"
-    assert all(isinstance(value, float) for value in history.losses), "losses should be Python floats"
+    assert np.allclose(got, true_weights.ravel(), atol=0.05), \
+        f"training: weights expected near {true_weights.ravel()}, got {got}"
 
+    # clipping before the step: the first step sees the gradient at zero, clipped by your clip_gradients
     weights, bias = Variable(np.zeros((2, 1))), Variable(np.zeros(1))
-    history = train_simple_model([weights, bias], SGD([weights, bias], learning_rate=0.1), loss_function,
-                                 num_epochs=1, max_grad_norm=0.01)
-    start_norm = history.gradient_norms[0]
-    assert start_norm > 0.01, f"the first gradient norm is recorded before clipping, got {start_norm}"
-    moved = np.sqrt(np.sum(weights.data.data**2) + np.sum(bias.data.data**2))
-    assert moved <= 0.1 * 0.01 + 1e-9, f"with clipping to 0.01 and lr 0.1 the step is at most 0.001, got {moved}"
+    optimizer = StandInOptimizer([weights, bias], learning_rate=0.1)
+    history = train_simple_model([weights, bias], optimizer, loss_function, num_epochs=1, max_grad_norm=0.01)
+    at_zero = [Variable(np.zeros((2, 1))), Variable(np.zeros(1))]
+    mse_loss(inputs @ at_zero[0] + at_zero[1], targets).backward()
+    returned = clip_gradients(at_zero, 0.01)
+    assert np.isclose(history.gradient_norms[0], returned, rtol=1e-12), \
+        f"clipping: record the norm clip_gradients returns ({returned}), got {history.gradient_norms[0]}"
+    for seen, clipped in zip(optimizer.seen[0][2], at_zero):
+        assert np.allclose(seen, clipped.grad.data.data, rtol=1e-12), \
+            f"clipping: clip before optimizer.step(); the step saw {seen.ravel()}, not {clipped.grad.data.data.ravel()}"
     ### BEGIN HIDDEN TESTS
     weights, bias = Variable(np.zeros((2, 1))), Variable(np.zeros(1))
-    optimizer = Adam([weights, bias], learning_rate=0.05)
+    optimizer = StandInOptimizer([weights, bias], learning_rate=0.05)
     history = train_simple_model([weights, bias], optimizer, loss_function, num_epochs=5)
     assert history.learning_rates == [0.05] * 5, f"no scheduler: the rate stays 0.05, got {history.learning_rates}"
     assert np.isclose(history.losses[0], float(np.mean(targets**2))), "the first loss is taken before any update"
