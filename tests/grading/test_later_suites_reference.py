@@ -1,19 +1,24 @@
 """The hidden suites of modules 4 to 6 (autograder/04_layers, 05_losses, 06_training) are sound.
 
-Their tests carry points that add up to each module's automatic points, none is named like a visible test, and
-the reference package passes all of them through the real sandbox. The mistakes each suite must catch, one
+Their tests carry points that add up to each module's automatic points, none is named like a visible test, the
+reference package passes all of them through the real sandbox, the untouched release notebook earns nothing, and
+forged reports earn only the tests whose answers the probe chose itself. The mistakes each suite must catch, one
 concept at a time, are in the bug catalogue (tests/grading/catalogue/bugs_04_06.py, run by test_bug_catalogue.py).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from tito.course import Course
+from tito.grading.prepare import prepare_submission
 from tito.grading.suite import HiddenSuite
+from tito.package import package_texts
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_basics_suites_reference import Forged, Outcomes  # noqa: E402 - the forger of modules 01 and 02
@@ -52,6 +57,21 @@ def test_the_reference_passes_every_test(course, sandbox, name, run_suite, colle
     outcomes = run_suite(suite, sandbox, suite.reference_package())
     assert outcomes.failed == {}
     assert outcomes.passed == {test for test, _ in collected_tests(suite)}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_an_untouched_notebook_earns_nothing(course, sandbox, name, run_suite):
+    """Does the release notebook, handed in as is, fail every hidden test, each with NotImplementedError?"""
+    suite = HiddenSuite.for_module(course, course.module(name))
+    release = course.paths.release / suite.module.slug
+    notebook = release / suite.module.notebook_name
+    prepared = prepare_submission(notebook.read_bytes(), nbformat.read(notebook, as_version=4),
+                                  json.loads((release / "manifest.json").read_text()), suite.module.exports,
+                                  "the release notebook")
+    assert prepared.problem is None, prepared.problem
+    outcomes = run_suite(suite, sandbox, package_texts(course, suite.module, prepared.exports))
+    assert outcomes.passed == set()
+    assert all("NotImplementedError" in message for message in outcomes.failed.values()), outcomes.failed
 
 
 # Tests whose right answers the probe itself chose (docs/grading-security.md, "Limits"): forging may earn them.
