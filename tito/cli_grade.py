@@ -37,9 +37,9 @@ grade_app = typer.Typer(cls=_GradeGroup, help="Grade a class with a module's hid
 @grade_app.command("run")
 def grade_run(
     module: str = typer.Argument(..., help="Module name, e.g. optimizers."),
-    submissions: Path = typer.Argument(..., help="A folder, an nbgrader course, or a .zip of submissions."),
+    submissions: Path = typer.Argument(..., help="A folder, an nbgrader course, a Gradescope export, or a .zip of submissions (Canvas, Moodle and Blackboard downloads are read as they come)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: grades/MODULE)."),
-    roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with an id column (id, student_id, sid or student) and optional name, email: students without a submission are missing; submitters it does not list are graded and flagged; an id listed twice is an error."),
+    roster: Optional[Path] = typer.Option(None, "--roster", help="CSV with an id column (id, student_id, sid, student, or Moodle's Identifier) and optional name, email: students without a submission are missing; submitters it does not list are graded and flagged; an id listed twice is an error."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel workers (default: number of cores)."),
     force: bool = typer.Option(False, "--force", help="Start over: delete this folder's earlier outputs and regrade everything."),
     merge: bool = typer.Option(False, "--merge", help="Add these students to the class already graded in --out."),

@@ -1,7 +1,8 @@
 """The class roster: who should have submitted, with their names and emails.
 
-A roster is a CSV with an id column (`id`, `student_id`, `sid` or `student`) and optional `name` and `email`
-columns. Each id becomes a student id the way a submission's name does (`identity.student_id`), so `José` in
+A roster is a CSV with an id column (`id`, `student_id`, `sid`, `student`, or `Identifier` as in Moodle's
+grading worksheet, whose ids are `Participant N` like its downloads) and optional `name` (or `Full name`) and
+`email` (or `Email address`) columns. Each id becomes a student id the way a submission's name does (`identity.student_id`), so `José` in
 the roster and in a file name are one student. A roster that lists a student twice is refused, naming both
 lines. Against the submissions found:
 
@@ -21,7 +22,9 @@ from tito.errors import TitoError
 from tito.grading.identity import student_id
 from tito.grading.submissions import Submission
 
-ID_COLUMNS = ("id", "student_id", "sid", "student")
+ID_COLUMNS = ("id", "student_id", "sid", "student", "identifier")   # identifier: Moodle's grading worksheet
+NAME_COLUMNS = ("name", "full name")
+EMAIL_COLUMNS = ("email", "email address")
 MAX_ROSTER_BYTES = 20 * 1024**2
 
 
@@ -66,7 +69,7 @@ def read_roster(path: Path) -> Roster:
             if not header:
                 raise TitoError(f"the roster {path} is empty")
             columns = {name.strip().lower(): index for index, name in enumerate(header)}
-            id_index = next((columns[key] for key in ID_COLUMNS if key in columns), None)
+            id_index = _column(columns, ID_COLUMNS)
             if id_index is None:
                 raise TitoError(f"the roster {path} needs an id column ({', '.join(ID_COLUMNS)}); "
                                 f"its header is {', '.join(header)[:200]}")
@@ -83,13 +86,17 @@ def read_roster(path: Path) -> Roster:
                     raise TitoError(f"the roster {path} lists student {student!r} twice: "
                                     f"line {first_line[student]} and line {start}")
                 first_line[student] = start
-                entries.append(RosterEntry(student, _cell(row, columns.get("name")), _cell(row, columns.get("email")),
-                                           start))
+                entries.append(RosterEntry(student, _cell(row, _column(columns, NAME_COLUMNS)),
+                                           _cell(row, _column(columns, EMAIL_COLUMNS)), start))
         except (csv.Error, UnicodeDecodeError) as error:
             raise TitoError(f"the roster {path} is not a readable CSV (line {reader.line_num}: {error})") from None
     if not entries:
         raise TitoError(f"the roster {path} has no rows")
     return Roster(path, tuple(entries))
+
+
+def _column(columns: dict[str, int], names: tuple[str, ...]) -> int | None:
+    return next((columns[name] for name in names if name in columns), None)
 
 
 def _cell(row: list[str], index: int | None) -> str:

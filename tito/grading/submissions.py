@@ -34,6 +34,16 @@ _NUMERIC_TIME = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}
 # Canvas-style bulk downloads: login[_LATE]_userid_submissionid_filename (the login in any script); Canvas
 # writes _LATE when the submission came after its due date
 _LMS_NAME = re.compile(r"^(?P<student>[^_]+?)(?P<late>_LATE)?_\d+_\d+_.+$", re.DOTALL)
+# Moodle's "Download all submissions": a folder `Full Name_participantid_assignsubmission_file_` per student (or,
+# not in folders, that prefix before each file name); Moodle turns `_` in a name into a space. The student id is
+# Moodle's own identifier, `Participant <participantid>`, as its grading worksheet writes it.
+_MOODLE_NAME = re.compile(r"^(?P<name>[^_]*)_(?P<participant>\d+)_assignsubmission_[a-z]+_(?P<file>.*)$", re.DOTALL)
+# Blackboard's "Download assignment": `Assignment_username_attempt_YYYY-MM-DD-HH-MM-SS_filename`, and beside it a
+# receipt `Assignment_username_attempt_YYYY-MM-DD-HH-MM-SS.txt`; the time is the attempt's (the server's clock)
+_BLACKBOARD_NAME = re.compile(
+    r"^(?P<assignment>.*)_(?P<student>[^_]+)_attempt_(?P<date>\d{4}-\d{2}-\d{2})-(?P<hour>\d{2})-(?P<minute>\d{2})"
+    r"-(?P<second>\d{2})(?:_(?P<file>.+)|(?P<receipt>\.txt))$", re.DOTALL)
+BLACKBOARD_RECEIPT = "Blackboard's submission receipt (the attempt's time is in its name), not a submission"
 # entries that are never a submission, and why they are skipped (a hidden name is skipped too: see _skip_reason)
 _NOT_SUBMISSIONS = {
     "__MACOSX": "macOS metadata added to a zip, not a submission",
@@ -79,7 +89,8 @@ def find_class(location: Path, notebook_name: str, scratch: Path, duplicates: st
     """Every submission under `location`, one per student, and every entry found that is no submission.
 
     `location` may be a .zip (unpacked into `scratch`), an nbgrader course (or its `submitted/` folder), a
-    Gradescope export (with `submission_metadata.yml`), a folder of notebooks or a folder of folders. Each
+    Gradescope export (with `submission_metadata.yml`), a folder of notebooks or a folder of folders, whose
+    names may be those of a Canvas, Moodle or Blackboard download (see `_named`). Each
     student id is `identity.student_id` of the name the layout gives. Nothing found is dropped without a word:
     what is no submission (`__MACOSX/`, `.ipynb_checkpoints/`, a hidden file, a Gradescope folder the metadata
     does not name, a damaged zip entry that belongs to no student) is listed in `skipped` with its reason.
@@ -284,32 +295,57 @@ class _GradescopeLayout(_Layout):
 
 
 class _FolderLayout(_Layout):
-    """A folder of `<student>.ipynb` files (LMS names such as Canvas's understood) or of `<student>/` folders."""
+    """A folder of `<student>.ipynb` files or of `<student>/` folders, LMS download names understood (Canvas,
+    Moodle, Blackboard: see `_named`)."""
 
     def submissions(self) -> list[Submission]:
         found = []
         for entry in self._visible(self.root):
             notes: tuple[str, ...] = ()
+            named = _named(entry.name, entry.is_dir())
+            if named.receipt:
+                self._skip(entry, BLACKBOARD_RECEIPT)
+                continue
             if entry.is_dir():
-                student = student_id(entry.name)
                 path, notes = self._pick(entry)
             else:
-                student, path = _file_student(entry.name), entry
-            found.append(Submission(student, path, _relative(path or entry, self.root), submitted_at=_mtime(path),
-                                    notes=notes))
+                path = entry
+            found.append(Submission(named.student, path, _relative(path or entry, self.root),
+                                    submitted_at=named.submitted_at or _mtime(path), name=named.name, notes=notes))
         return found
 
     def owner(self, parts: tuple[str, ...]) -> str | None:
         if any(_skip_reason(part, True) for part in parts):
             return None
-        return student_id(parts[0]) if len(parts) > 1 else _file_student(parts[0])
+        return _named(parts[0], len(parts) > 1).student
 
 
-def _file_student(file_name: str) -> str:
-    """The student a file at the top of a folder is from: the login of an LMS download name, else its stem
-    (the name before its last extension)."""
-    match = _LMS_NAME.match(file_name)
-    return student_id(match["student"] if match else Path(file_name).stem)
+@dataclass(frozen=True)
+class _Named:
+    """What an entry's name at the top of a folder says: whose it is, and what an LMS wrote into it."""
+
+    student: str
+    name: str = ""            # Moodle: the student's full name
+    submitted_at: str = ""    # Blackboard: the attempt's time
+    receipt: bool = False     # Blackboard: the receipt beside the file
+
+
+def _named(entry_name: str, is_dir: bool) -> _Named:
+    """Whose an entry at the top of a folder is: a Moodle folder or file (`Participant N`, with the full name),
+    a Blackboard attempt (the username, with the attempt's time), a Canvas file (the login); else a folder's
+    name, or a file's stem (the name before its last extension)."""
+    moodle = _MOODLE_NAME.match(entry_name)
+    if moodle and (moodle["file"] if not is_dir else not moodle["file"]):
+        return _Named(student_id(f"Participant {moodle['participant']}"), name=moodle["name"].strip())
+    if is_dir:
+        return _Named(student_id(entry_name))
+    blackboard = _BLACKBOARD_NAME.match(entry_name)
+    if blackboard:
+        stamp = f"{blackboard['date']} {blackboard['hour']}:{blackboard['minute']}:{blackboard['second']}"
+        return _Named(student_id(blackboard["student"]), submitted_at=stamp if parse_time(stamp) else "",
+                      receipt=bool(blackboard["receipt"]))
+    canvas = _LMS_NAME.match(entry_name)
+    return _Named(student_id(canvas["student"] if canvas else Path(entry_name).stem))
 
 
 def lms_marked_late(source: str) -> bool:
@@ -431,12 +467,14 @@ def _one_per_student(found: list[Submission], duplicates: str) -> Submission:
 
 
 def _recency(submission: Submission) -> tuple:
-    """Sort key, oldest first: with a file before without, then by the layout's time, then by file name
+    """Sort key, oldest first: with a file before without, a notebook before any other file (an LMS download
+    may hold a student's notebook and other files side by side), then by the layout's time, then by file name
     (numbers in it compared as numbers: bob_2 before bob_10)."""
     when = parse_time(submission.submitted_at) if submission.submitted_at else None
     name = tuple((0, piece) if not piece.isdigit() else (1, int(piece))
                  for piece in re.split(r"(\d+)", submission.source) if piece)
-    return submission.path is not None, when or dt.datetime.min, name
+    notebook = submission.path is not None and submission.path.suffix.lower() == ".ipynb"
+    return submission.path is not None, notebook, when or dt.datetime.min, name
 
 
 def _described(submission: Submission) -> str:
