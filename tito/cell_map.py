@@ -12,6 +12,7 @@ than pointed at the wrong cell.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # the sandbox's client reads maps with nothing but numpy inst
     from nbformat import NotebookNode
 
 TEXT_LIMIT = 120      # characters of a source line (or a function's name) quoted in a message
+LINE_KEPT = 500       # characters of a line an Origin holds
 _DEFINITION = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(?P<name>[A-Za-z_]\w*)")
 
 
@@ -44,11 +46,11 @@ class Origin:
             return ", ".join(details) if details else "a cell"
         return f"{named} ({', '.join(details)})" if details else named
 
-    def describe(self, quote: bool = True) -> str:
+    def describe(self) -> str:
         """`cell `adam-class` (cell 27), line 12: `denom = ...``."""
         where = f"{self.cell_name()}, line {self.line}"
         shown = _quoted(self.text)
-        return f"{where}: {shown}" if quote and shown else where
+        return f"{where}: {shown}" if shown else where
 
 
 def _quoted(text: str) -> str:
@@ -60,19 +62,50 @@ def _quoted(text: str) -> str:
     return f"`{text}`"
 
 
-class CellMap:
-    """The origins of the lines of one exported file (`target` such as `core.optimizers`)."""
+@dataclass(frozen=True)
+class _Block:
+    """One cell's code in an exported file."""
 
-    def __init__(self, target: str, origins: Mapping[int, Origin]):
+    first: int                          # the file line of its first line
+    count: int                          # how many lines it has
+    start: int                          # where its first line starts in the file's text
+    grade_id: str | None
+    number: int | None
+    given: bool
+    runs: tuple[tuple[int, int], ...]   # (place in the block, index of the line in the cell) where each run of
+                                        # consecutive cell lines starts (directive lines are not exported)
+
+
+class CellMap:
+    """The origins of the lines of one exported file (`target` such as `core.optimizers`).
+
+    It keeps a few numbers per cell and the file's text (the string the exporter made, not a copy): a line's
+    text is read from it when asked, so a notebook of 15 MB lines costs nothing more to map."""
+
+    def __init__(self, target: str, text: str, blocks: list[_Block]):
         self.target = target
         self.path = target.replace(".", "/") + ".py"     # as tracebacks in the sandbox name it
-        self._origins = dict(origins)
+        self._text = text
+        self._blocks = blocks
+        self._firsts = [block.first for block in blocks]
 
     def locate(self, line: int) -> Origin | None:
-        return self._origins.get(line)
+        index = bisect.bisect_right(self._firsts, line) - 1
+        if index < 0 or line - self._blocks[index].first >= self._blocks[index].count:
+            return None
+        block = self._blocks[index]
+        place = line - block.first
+        run_start, cell_index = block.runs[bisect.bisect_right(block.runs, (place, 1 << 62)) - 1]
+        return Origin(block.grade_id, block.number, cell_index + place - run_start + 1,
+                      self._line_text(block.start, place), block.given)
 
-    def __len__(self) -> int:
-        return len(self._origins)
+    def _line_text(self, start: int, place: int) -> str:
+        """The `place`-th line from offset `start` of the text, its first LINE_KEPT characters."""
+        text = self._text
+        for _ in range(place):
+            start = text.find("\n", start) + 1
+        end = text.find("\n", start, start + LINE_KEPT)
+        return text[start:end if end >= 0 else min(start + LINE_KEPT, len(text))]
 
 
 class CellMaps:
@@ -100,10 +133,10 @@ class CellMaps:
         origin = self.locate(filename, line)
         return origin is not None and not origin.given
 
-    # `(core/optimizers.py, line 342)`, `at core/optimizers.py, line 342:` and pytest's
-    # `/.../tinytorch/core/optimizers.py:342:` as the sandbox and pytest write file locations
-    _IN_PARENS = re.compile(r" ?\((?P<file>[\w./\\-]+\.py), line (?P<line>\d+)\)(?P<colon>:)?(?P<text>[^\n]*)")
-    _AT = re.compile(r"\bat (?P<file>[\w./\\-]+\.py), line (?P<line>\d+)(?P<colon>:)?(?P<text>[^\n]*)")
+    # ` (core/optimizers.py, line 342): text` and `at core/optimizers.py, line 342: text`, as
+    # probes.describe_exception writes a frame and a syntax error (the text is the line, shown again from the map)
+    _IN_PARENS = re.compile(r" ?\((?P<file>[\w./\\-]+\.py), line (?P<line>\d{1,9})\)(?::[^\n]*)?")
+    _AT = re.compile(r"\bat (?P<file>[\w./\\-]+\.py), line (?P<line>\d{1,9})(?::[^\n]*)?")
 
     def rewrite(self, text: str) -> str:
         """`text` with each location in a mapped file (as describe_exception writes them) replaced by the
@@ -144,30 +177,32 @@ def build_maps(cells: Iterable[NotebookNode], exports: Mapping[str, str],
             blocks.setdefault(target, []).append((cell, number))
     maps = []
     for target, text in exports.items():
-        maps.append(CellMap(target, _origins(text, blocks.get(target, []))))
+        maps.append(CellMap(target, text, _blocks(text, blocks.get(target, []))))
     return CellMaps(maps)
 
 
-def _origins(text: str, blocks: list[tuple[NotebookNode, int | None]]) -> dict[int, Origin]:
-    """Line of `text` -> Origin, for each cell's package code found verbatim, in order, in `text`."""
+def _blocks(text: str, cells: list[tuple[NotebookNode, int | None]]) -> list[_Block]:
+    """Where each cell's package code is in `text`: found verbatim, in order (a cell that is not, because the
+    exporter's rules changed, is left out rather than guessed)."""
     from tito import cells as C
-    origins: dict[int, Origin] = {}
+    blocks: list[_Block] = []
     offset, line_at_offset = 0, 1     # counted as the search moves on: each part of `text` is read once
-    for cell, number in blocks:
+    for cell, number in cells:
         kept = _kept_lines(cell)
         code = "\n".join(line for _, line in kept)
         if not code or code != C.package_code(cell):
-            continue  # the exporter's rules changed: leave this cell unmapped rather than guess
+            continue
         found = text.find(code, offset)
         if found < 0:
             continue
         first = line_at_offset + text.count("\n", offset, found)
         offset, line_at_offset = found + len(code), first + code.count("\n")
-        given = C.is_locked(cell) and not C.is_solution(cell)
-        grade_id = C.grade_id(cell) if isinstance(C.grade_id(cell), str) else None
-        for place, (index, line) in enumerate(kept):
-            origins[first + place] = Origin(grade_id, number, index + 1, line, given)
-    return origins
+        runs = [(place, index) for place, (index, _) in enumerate(kept)
+                if place == 0 or index != kept[place - 1][0] + 1]
+        grade_id = C.grade_id(cell)
+        blocks.append(_Block(first, len(kept), found, grade_id if isinstance(grade_id, str) else None, number,
+                             C.is_locked(cell) and not C.is_solution(cell), tuple(runs)))
+    return blocks
 
 
 def _kept_lines(cell: NotebookNode) -> list[tuple[int, str]]:
@@ -199,19 +234,17 @@ def syntax_problem(exports: Mapping[str, str], maps: CellMaps) -> str | None:
     return None
 
 
-def describe_syntax_error(error: SyntaxError, maps: CellMaps, target: str = "") -> str:
-    """`invalid syntax in cell `adam-class` (cell 27), line 12: `def f(x)``, or the file's line when the line
-    is not in the map."""
+def describe_syntax_error(error: SyntaxError, maps: CellMaps, target: str) -> str:
+    """`your code does not compile: invalid syntax in cell `adam-class` (cell 27), line 12: `def f(x)``, or
+    the exported file's line when the map does not know it."""
     line = error.lineno or 0
     origin = maps.locate(str(error.filename or ""), line) if line else None
     message = error.msg or "invalid syntax"
     if origin is not None:
         return f"your code does not compile: {message} in {origin.describe()}"
     shown = _quoted(str(error.text or ""))
-    shown_file = f"{target.replace('.', '/')}.py" if target else str(error.filename)
-    where = f"{shown_file}, line {line}" if line else ""
-    return (f"your exported code for {target or error.filename} does not compile: {message}"
-            + (f" ({where})" if where else "") + (f": {shown}" if shown else ""))
+    where = f" ({target.replace('.', '/')}.py, line {line})" if line else ""
+    return f"your exported code for {target} does not compile: {message}{where}" + (f": {shown}" if shown else "")
 
 
 def qualified_name(text: str, line: int, name: str) -> str:

@@ -26,6 +26,7 @@ from tito.sandbox.cgroups import Cgroup, CgroupError, Layout
 from tito.sandbox.isolation import Isolation, probe_isolation
 from tito.sandbox.limits import Limits
 from tito.sandbox.lines import LineReader, MessageTooLarge
+from tito.sandbox.runtime import STACK_SIGNAL
 from tito.sandbox.uids import UidLease, UidsExhausted
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
@@ -412,9 +413,9 @@ class Session:
         _read_available(watch, STACK_BYTES)   # whatever the submission wrote there itself
         try:
             if pidfd is not None:
-                signal.pidfd_send_signal(pidfd, signal.SIGUSR1)
+                signal.pidfd_send_signal(pidfd, STACK_SIGNAL)
             else:
-                os.killpg(group, signal.SIGUSR1)
+                os.killpg(group, STACK_SIGNAL)
         except OSError:
             return ""
         dump = bytearray()
