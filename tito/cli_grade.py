@@ -108,6 +108,9 @@ def grade_run(
     if run.removed:
         _cli().console.print(f"removed {len(run.removed)} student(s) no longer submitted: "
                       + ", ".join(map(for_terminal, run.removed)), highlight=False, emoji=False)
+    if run.similarity_problem:
+        _cli().console.print(f"[yellow]no similarity report: {for_terminal(run.similarity_problem)}[/yellow]",
+                             highlight=False, emoji=False)
     if run.not_on_roster:
         _cli().console.print(f"[yellow]{len(run.not_on_roster)} submitter(s) not on the roster, graded and flagged in "
                              "their feedback:[/yellow] " + ", ".join(map(for_terminal, run.not_on_roster)),

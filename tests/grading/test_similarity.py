@@ -181,3 +181,21 @@ def test_the_cli_writes_the_similarity_report_escaped_and_grades_unchanged(grade
     page = (tmp_path / "out" / "similarity.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
     assert "dst[i] = v + 1" in page
+
+
+def test_a_failing_similarity_report_leaves_the_grades(graded_course, alpha_notebooks, tmp_path, monkeypatch):
+    """If the similarity report fails, is the class still graded, with the reason kept for the terminal?"""
+    from tito.grading import grade
+    from tito.sandbox.limits import Limits
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("fingerprints went missing")
+
+    monkeypatch.setattr(grade, "find_similar", broken)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    nbformat.write(alpha_notebooks[1], folder / "alice.ipynb")
+    run = grade.grade_class(graded_course, graded_course.module("alpha"), folder, tmp_path / "out",
+                            limits=Limits(call_seconds=5, submission_seconds=20))
+    assert [(r.student, r.score) for r in run.results] == [("alice", 15.0)]
+    assert run.similarity is None and run.similarity_problem == "RuntimeError: fingerprints went missing"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import dataclasses
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -44,6 +44,7 @@ class GradeRun:
     not_on_roster: list[str] = field(default_factory=list)  # submitters the roster does not list: graded, flagged
     late: LatePolicy = field(default_factory=LatePolicy)     # --due and --late-penalty of this run
     similarity: SimilarityReport | None = None  # pairs of this run's submissions alike enough to look at
+    similarity_problem: str = ""                 # why there is no similarity report (the grades stand without it)
 
     @property
     def grader_errors(self) -> list[SubmissionResult]:
@@ -156,10 +157,13 @@ def grade_class(
         else:
             folder.start(source, force=force, merge=merge, late=late.to_record())
             on_start(0, tests)
-        run.similarity = find_similar(
-            [submission for submission in submissions if submission.path is not None and not submission.problem],
-            course, module, threshold=similarity_threshold,
-        )
+        try:
+            run.similarity = find_similar(
+                [submission for submission in submissions if submission.path is not None and not submission.problem],
+                course, module, threshold=similarity_threshold,
+            )
+        except Exception as error:  # noqa: BLE001 - a report for a human; the grades are written without it
+            run.similarity_problem = f"{type(error).__name__}: {error}"[:300]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     present = {result.student for result in run.results}
