@@ -4,11 +4,12 @@ Many tests compare the submission with itself: a float32 run with its own float6
 checkpoint with its own uninterrupted run, weight decay with its own run whose decay the probe did by hand.
 Such a test checks one property whatever the other ones are. But the same numbers reported twice (forged, or
 a step that does nothing) agree with themselves too, so every self-comparison first asks for evidence that the
-submission really ran the method: `assert_ran_like` checks that its run moved the parameters about the way the
-reference's run moved them: the cosine of the two displacements is above 0.5. Every single-concept bug of
-tests/grading/catalogue/bugs_03.py stays above it (the lowest, momentum with the wrong sign under
-test_sgd_momentum_skips_missing_gradients, is at 0.60; the runs are seeded, so this does not vary), while
-constants, echoed inputs and zeros do not move the parameters at all, and a random direction is near 0.
+submission really ran the method (`assert_ran_like`): its run starts from the seeded values, ends with finite
+ones, moved the parameters, in a direction within cosine 0.5 of the reference run's displacement, and not the
+same way for every parameter (at least a fifth of the move is left once its best fit by a * start + b is taken
+out). Every single-concept bug of tests/grading/catalogue/bugs_03.py passes this (the lowest cosine, momentum with
+the wrong sign under test_sgd_momentum_skips_missing_gradients, is 0.60; the runs are seeded, so this does not
+vary); echoed inputs do not move, and zeros, ones or any constant move every parameter to the same value.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def assert_ran_like(concept: str, got_end, got_start, expected_end, expected_sta
     assert_true(similarity > min_cosine,
                 f"{prefix}, and it moved the parameters in another direction than the reference (cosine "
                 f"{similarity:.2f}, more than {min_cosine} needed): fix the tests about the update itself first")
+    # zeros, ones, any constant: a move a * start + b, the same pull on every parameter whatever its gradient
+    basis = np.stack([start, np.ones_like(start)], axis=1)
+    left = moved - basis @ np.linalg.lstsq(basis, moved, rcond=None)[0]
+    assert_true(float(np.linalg.norm(left)) > 0.2 * float(np.linalg.norm(moved)),
+                f"{prefix}, and it moved every parameter to the same value, whatever its gradient")
 
 
 def last_step(run: dict):

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from tito.course import Course
@@ -155,3 +156,76 @@ def test_an_untouched_notebook_earns_nothing(suite, sandbox, run_suite, broken):
     outcomes = run_suite(suite, sandbox, package_texts(suite.course, suite.module, prepared.exports))
     assert outcomes.passed == set()
     assert all("NotImplementedError" in message for message in outcomes.failed.values()), outcomes.failed
+
+
+# -- forged reports -------------------------------------------------------------------------------------------
+
+class Forged:
+    """A `student` whose every probe answer has the reference's form (keys, shapes, dtypes, strings, None) but
+    numbers that need no work: zeros, ones, seeded noise, or the seeded starting values ("echo": every array of a
+    run is the run's "start", as a submission whose steps move nothing, or a forger who echoes the inputs)."""
+
+    def __init__(self, reference, kind: str):
+        self._reference, self._kind = reference, kind
+        self._noise = np.random.default_rng(0)
+
+    def _number(self):
+        return {"zeros": 0, "ones": 1}.get(self._kind, None) if self._kind != "noise" else self._noise.normal()
+
+    def _forge(self, value, start=None):
+        if isinstance(value, dict):
+            if self._kind == "echo" and isinstance(value.get("start"), dict):
+                start = value["start"]
+            return {key: value[key] if key == "start" else self._forge(value[key], start) for key in value}
+        if isinstance(value, list):
+            return [self._forge(item, start) for item in value]
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            if self._kind == "echo":
+                same = [array for array in (start or {}).values() if array.shape == value.shape]
+                return same[0].astype(value.dtype) if same else value * 0
+            return np.array([self._number() for _ in range(value.size)]).reshape(value.shape).astype(value.dtype)
+        if type(value) is float:
+            return 0.1 if self._kind == "echo" else float(self._number())
+        return value  # None, ints, bools, strings (exception names, sentences)
+
+    def __getattr__(self, probe):
+        if probe.startswith("_"):
+            raise AttributeError(probe)
+        return lambda **arguments: self._forge(getattr(self._reference, probe)(**arguments))
+
+
+class Outcomes:
+    def __init__(self):
+        self.passed: set[str] = set()
+        self.ran: set[str] = set()
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.ran.add(report.nodeid.rsplit("::", 1)[-1])
+            if report.passed:
+                self.passed.add(report.nodeid.rsplit("::", 1)[-1])
+
+
+# Tests whose right answers are constants (docs/grading-security.md, "Limits"): forging may earn them.
+CONSTANT_ANSWERS = {"test_boundary_values_are_accepted", "test_clipping_and_schedulers_reject_invalid_arguments"}
+
+
+@pytest.mark.parametrize("kind", ["zeros", "ones", "noise", "echo"])
+def test_forged_reports_earn_only_the_constant_answers(suite, kind, collected_tests):
+    """Do reports of the right form with numbers that need no work (zeros, ones, noise, the starting values sent
+    back) fail every test but the validation ones? The self-comparisons (float32, in place, checkpoints, decay by
+    hand, the training loop) are gated on a run that moves like the reference's, so none of them can be earned."""
+    import os
+
+    from tito.grading import fixtures
+
+    fixtures.activate(Forged(fixtures.reference_for(suite.folder), kind))
+    outcomes = Outcomes()
+    try:
+        code = pytest.main([str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
+                            "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(suite.folder)],
+                           plugins=[outcomes])
+    finally:
+        fixtures.deactivate()
+    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, code
+    assert outcomes.passed <= CONSTANT_ANSWERS, sorted(outcomes.passed - CONSTANT_ANSWERS)
