@@ -68,7 +68,8 @@ def assert_ran_like(concept: str, got_end, got_start, expected_end, expected_sta
     basis = np.stack([start, np.ones_like(start)], axis=1)
     left = moved - basis @ np.linalg.lstsq(basis, moved, rcond=None)[0]
     assert_true(float(np.linalg.norm(left)) > 0.2 * float(np.linalg.norm(moved)),
-                f"{prefix}, and it moved every parameter to the same value, whatever its gradient")
+                f"{prefix}, and it moved each number by the same function of its value (a * value + b), "
+                "whatever its gradient")
 
 
 def last_step(run: dict):

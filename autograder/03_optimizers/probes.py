@@ -11,6 +11,11 @@ Code running next to the probe can change any such decision, so each property is
 the grader compares with the reference's (values read through the array a parameter held before the step,
 the state arrays in their own dtype, the returned value itself), and only computing the right numbers gives
 the right observation.
+
+Several probes run the submission twice in one call (float32 and float64, resumed and uninterrupted, with its
+weight decay and with the decay done by hand, train_simple_model and the loop of its docstring), so that the
+grader can compare the submission with itself; the grader first checks that the run is a plausible one
+(optimizers_suite_checks.py).
 """
 
 import math
@@ -280,8 +285,8 @@ def skipping(optimizer, hyper, shapes, steps, seed, sparse=(), frozen=()):
             parameter.grad = Variable(row[index].copy(), requires_grad=False) if has else None
             single.step()
         alone[_shape_key(index, shape)] = np.array(parameter.data.data, copy=True)
-    return {"start": {_shape_key(index, shape): value.copy() for index, (value, shape) in enumerate(zip(start, shapes))},
-            "together": _values(together, shapes), "alone": alone}
+    start = {_shape_key(index, shape): value.copy() for index, (value, shape) in enumerate(zip(start, shapes))}
+    return {"start": start, "together": _values(together, shapes), "alone": alone}
 
 
 def float32_run(optimizer, hyper, shapes, steps, seed, dtype="float32", zero_steps=0):

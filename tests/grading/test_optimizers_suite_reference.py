@@ -88,7 +88,8 @@ OPTIMIZER_TESTS_THAT_PASS = {
     "test_clip_gradients_inf_norm", "test_clip_gradients_other_norms_and_missing_gradients",
     "test_clip_gradients_changes_gradients_in_place", "test_clip_gradients_by_value", "test_step_lr_schedule",
     "test_exponential_lr_schedule", "test_cosine_annealing_lr_first_period", "test_cosine_annealing_lr_beyond_t_max",
-    "test_cosine_annealing_lr_default_eta_min", "test_scheduler_state_dict_round_trip", "test_boundary_values_are_accepted",
+    "test_cosine_annealing_lr_default_eta_min", "test_scheduler_state_dict_round_trip",
+    "test_boundary_values_are_accepted",
     "test_clipping_and_schedulers_reject_invalid_arguments",
 }
 BROKEN = {
