@@ -265,7 +265,7 @@ class GradebookImport:
         # so it need not be flushed to disk at each of those commits
         gradebook.db.execute(text("PRAGMA synchronous = OFF"))
         assignment, notebook = self.assignment, self.notebook
-        gradebook.update_or_create_assignment(assignment, **({"duedate": self.due} if self.due else {}))
+        gradebook.update_or_create_assignment(assignment, duedate=self.due)   # this run's --due, or none
         try:
             existing = gradebook.find_notebook(notebook, assignment)
         except MissingEntry:
