@@ -162,9 +162,10 @@ def check_gradient_kept(student, reference, optimizer, hyper, shapes, steps, see
                      f"({hint})", rtol=0, atol=0)
 
 
-def check_skipping(student, reference, optimizer, hyper, shapes, steps, seed, sparse, frozen, hint):
+def check_skipping(student, reference, optimizer, hyper, shapes, steps, seed, sparse, frozen, hint,
+                   concept="parameters without a gradient"):
     """A parameter whose grad is None is left alone, and the others move as if each had an optimizer of its own."""
-    concept, name = "parameters without a gradient", name_of(optimizer, hyper)
+    name = name_of(optimizer, hyper)
     case = _case(optimizer, hyper, shapes, steps, seed, sparse=list(sparse), frozen=list(frozen))
     got, expected = student.skipping(**case), reference.skipping(**case)
     what = (f"{name}, {steps} steps where " + " and ".join(

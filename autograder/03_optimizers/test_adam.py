@@ -102,8 +102,9 @@ def test_adam_weight_decay(student, reference):
 @pytest.mark.points(2)
 def test_adam_counts_steps_per_parameter(student, reference):
     check_skipping(student, reference, "Adam", {"learning_rate": 0.02}, SHAPES, steps=12, seed=32, sparse=[1],
-                   frozen=[2], hint="skip a parameter whose grad is None; each parameter's bias correction uses its "
-                                    "own step count, state['step']")
+                   frozen=[2], concept="each parameter's own step count",
+                   hint="skip a parameter whose grad is None; each parameter's bias correction uses its own step "
+                        "count, state['step']")
 
 
 @pytest.mark.points(2)

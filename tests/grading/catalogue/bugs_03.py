@@ -71,7 +71,7 @@ BUGS = [
                      '        step = self.steps_taken\n')],
         hidden={"test_adam_counts_steps_per_parameter", "test_adam_state_dict_round_trip",
                 "test_adamw_state_dict_round_trip"},
-        names=("counts_steps", "state_dict"), message="parameters without a gradient", visible={"test_adam"}),
+        names=("counts_steps", "state_dict"), message="each parameter's own step count", visible={"test_adam"}),
     bug("adam-state-in-float64", M, "Adam keeps float64 state for float32 parameters", M,
         [('state = {"step": 0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}',
           'state = {"step": 0, "exp_avg": np.zeros(param.shape), "exp_avg_sq": np.zeros(param.shape)}')],
