@@ -31,7 +31,7 @@ class _GradeGroup(typer.core.TyperGroup):
         return super().parse_args(ctx, args)
 
 
-grade_app = typer.Typer(cls=_GradeGroup, help="Grade a class with a module's hidden suite.", no_args_is_help=True)
+grade_app = typer.Typer(cls=_GradeGroup, help="Grade a class with a module's hidden suite: `tito grade MODULE SUBMISSIONS` is short for `tito grade run MODULE SUBMISSIONS` (see `tito grade run --help` for its options).", no_args_is_help=True)
 
 
 @grade_app.command("run")

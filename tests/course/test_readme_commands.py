@@ -37,3 +37,26 @@ def test_student_commands_run_from_a_fresh_shell(tmp_path):
     assert "command not found" not in done.stderr
     assert (tmp_path / "workspace" / "03_optimizers" / "optimizers.ipynb").exists(), done.stdout
     assert "tests" in done.stdout.lower(), done.stdout
+
+
+def test_the_readme_spells_the_grade_command_as_its_help_does():
+    """The README's grade commands use the options `tito grade run --help` lists, and `tito grade --help` says
+    that `tito grade MODULE SUBMISSIONS` is the short form the README uses."""
+    from typer.testing import CliRunner
+
+    from tito.cli import app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### Grading a class\n\n```bash\n(.*?)```", readme, re.S).group(1)
+    runner = CliRunner()
+    group = runner.invoke(app, ["grade", "--help"], env={"COLUMNS": "200"})
+    assert "tito grade MODULE SUBMISSIONS" in group.output and "tito grade run" in group.output, group.output
+    options = {
+        "run": runner.invoke(app, ["grade", "run", "--help"], env={"COLUMNS": "200"}).output,
+        "manual": runner.invoke(app, ["grade", "manual", "--help"], env={"COLUMNS": "200"}).output,
+    }
+    for line in block.splitlines():
+        command = line.split("#", 1)[0]
+        help_text = options["manual"] if "grade manual" in command else options["run"]
+        for option in re.findall(r"--[a-z][a-z-]+", command):
+            assert option in help_text, f"{option} (README: {line.strip()}) is not an option of that command"
