@@ -1,4 +1,4 @@
-"""The bug catalogue: single-concept mistakes a student makes in modules 01–06, and the tests each must fail.
+"""The bug catalogue: single-concept mistakes a student makes in each module, and the tests each must fail.
 
 Each `Bug` is one mistake, written as edits to one file of the reference package (what the student's cell
 would export). `tests/grading/test_bug_catalogue.py` runs, for every bug, the module's hidden suite (through
@@ -26,6 +26,8 @@ PACKAGE_FILES = {
     "losses": "tinytorch/core/losses.py",
     "training": "tinytorch/core/training.py",
     "data": "tinytorch/core/data.py",
+    "optimizer_paths": "tinytorch/core/optimizer_paths.py",
+    "schedulers": "tinytorch/core/schedulers.py",
 }
 
 
@@ -49,10 +51,10 @@ def bug(slug, module, what, file, edits, hidden, names, message, visible=()) -> 
 
 
 def all_bugs() -> list[Bug]:
-    """Every bug, modules 01 to 06 in order."""
-    from . import bugs_01_02, bugs_03, bugs_04_06
+    """Every bug, in module order."""
+    from . import bugs_01_02, bugs_03, bugs_04_06, bugs_07, bugs_08
 
-    bugs = [*bugs_01_02.BUGS, *bugs_03.BUGS, *bugs_04_06.BUGS]
+    bugs = [*bugs_01_02.BUGS, *bugs_03.BUGS, *bugs_04_06.BUGS, *bugs_07.BUGS, *bugs_08.BUGS]
     slugs = [item.slug for item in bugs]
     duplicated = {slug for slug in slugs if slugs.count(slug) > 1}
     if duplicated:
