@@ -86,13 +86,15 @@ def test_gradient_descent_step():
     w.grad = Variable(np.array([0.5, -2.0, 0.0]))
     gradient_descent_step(w, 0.1)
     expected = np.array([1.95, -0.8, 0.5])
-    assert np.allclose(w.data.data, expected, rtol=0, atol=1e-12), f"expected {expected}, got {w.data.data}"
-    assert w.data.data is array, "update w.data.data in place (with -=) instead of assigning a new array"
-    assert np.array_equal(w.grad.data.data, [0.5, -2.0, 0.0]), f"the gradient changed: {w.grad.data.data}"
+    assert np.allclose(w.data.data, expected, rtol=0, atol=1e-12), f"the step: expected {expected}, got {w.data.data}"
+    assert w.data.data is array, "in place: update w.data.data in place (with -=) instead of assigning a new array"
+    assert np.array_equal(w.grad.data.data, [0.5, -2.0, 0.0]), \
+        f"the gradient is left unchanged: it changed to {w.grad.data.data}"
 
     untouched = Variable(np.array([3.0]))
     gradient_descent_step(untouched, 0.1)
-    assert untouched.data.data[0] == 3.0, f"no gradient: expected 3.0 to stay, got {untouched.data.data[0]}"
+    assert untouched.data.data[0] == 3.0, \
+        f"parameters without a gradient: expected 3.0 to stay, got {untouched.data.data[0]}"
     ### BEGIN HIDDEN TESTS
     w32 = Variable(np.array([1.0, 2.0], dtype=np.float32))
     w32.grad = Variable(np.array([1.0, -1.0], dtype=np.float32))
@@ -427,14 +429,16 @@ def test_sgd():
     b.grad = Variable(np.array([2.0]))
     optimizer.step()
     expected_w = np.array([[0.9, 2.1], [2.95, 4.0]])
-    assert np.allclose(w.data.data, expected_w, rtol=0, atol=1e-12), f"expected {expected_w}, got {w.data.data}"
-    assert np.allclose(b.data.data, [0.3]), f"expected [0.3], got {b.data.data}"
-    assert frozen.data.data[0] == 7.0, f"a parameter without gradient moved to {frozen.data.data}"
+    assert np.allclose(w.data.data, expected_w, rtol=0, atol=1e-12), \
+        f"the SGD step: expected {expected_w}, got {w.data.data}"
+    assert np.allclose(b.data.data, [0.3]), f"the SGD step: expected [0.3], got {b.data.data}"
+    assert frozen.data.data[0] == 7.0, f"parameters without a gradient: one moved to {frozen.data.data}"
     assert optimizer.state_numbers() == 0, f"plain SGD keeps no state, got {optimizer.state_numbers()} numbers"
 
     optimizer.learning_rate = 0.5
     optimizer.step()
-    assert np.allclose(b.data.data, [-0.7]), f"after setting learning_rate = 0.5 expected [-0.7], got {b.data.data}"
+    assert np.allclose(b.data.data, [-0.7]), \
+        f"learning_rate changes: after setting learning_rate = 0.5 expected [-0.7], got {b.data.data}"
 
     optimizer.zero_grad()
     assert w.grad is None and b.grad is None, "zero_grad() should set every grad to None"
@@ -444,7 +448,8 @@ def test_sgd():
     SGD([decayed], learning_rate=0.1, weight_decay=0.5).step()
     expected = np.array([2.0 - 0.1 * (0.0 + 0.5 * 2.0), -4.0 - 0.1 * (1.0 - 0.5 * 4.0)])
     assert np.allclose(decayed.data.data, expected), f"weight decay: expected {expected}, got {decayed.data.data}"
-    assert np.array_equal(decayed.grad.data.data, [0.0, 1.0]), "weight decay must not change the stored gradient"
+    assert np.array_equal(decayed.grad.data.data, [0.0, 1.0]), \
+        "the gradient is left unchanged: weight decay must not change the stored gradient"
     ### BEGIN HIDDEN TESTS
     with pytest.raises(ValueError, match="learning_rate"):
         SGD([w], learning_rate=-0.1)
@@ -477,7 +482,7 @@ def test_sgd_momentum_nesterov():
     assert np.allclose(got, expected), f"momentum: momentum 0.9, three steps: expected {expected}, got {got}"
     velocity = optimizer.state[0].get("momentum_buffer")
     assert velocity is not None, "the velocity should be kept in state['momentum_buffer']"
-    assert np.allclose(velocity, 2.71 * g), f"velocity after three steps: expected {2.71 * g}, got {velocity}"
+    assert np.allclose(velocity, 2.71 * g), f"momentum: velocity after three steps: expected {2.71 * g}, got {velocity}"
     assert optimizer.state_numbers() == 2, f"one velocity per number: expected 2, got {optimizer.state_numbers()}"
 
     # Nesterov steps along g + 0.9 v: 1.9 g, then 2.71 g
@@ -866,7 +871,8 @@ def test_adam():
     optimizer.step()
     expected = -0.01 * g1 / (np.abs(g1) + 1e-8)
     assert np.allclose(w.data.data, expected, rtol=1e-6), \
-        f"bias correction: the first step moves each entry by about learning_rate: expected {expected}, got {w.data.data}"
+        f"bias correction: the first step moves each entry by about learning_rate: expected {expected}, " \
+        f"got {w.data.data}"
     state = optimizer.state[0]
     assert state["step"] == 1, f"state['step'] after one step: expected 1, got {state['step']}"
     assert np.allclose(state["exp_avg"], 0.1 * g1), f"exp_avg: expected {0.1 * g1}, got {state['exp_avg']}"
@@ -984,7 +990,8 @@ def test_adamw():
     w.grad = Variable(np.zeros(2))
     optimizer.step()
     assert np.allclose(w.data.data, [1.9, -3.8], rtol=1e-12), \
-        f"decoupled weight decay, zero gradient: expected [1.9, -3.8] (each weight times 1 - 0.1 * 0.5), got {w.data.data}"
+        f"decoupled weight decay, zero gradient: expected [1.9, -3.8] (each weight times 1 - 0.1 * 0.5), " \
+        f"got {w.data.data}"
     assert np.all(optimizer.state[0]["exp_avg"] == 0), "decoupled weight decay: the decay must not enter exp_avg"
 
     # with a gradient: your Adam (no decay) stepping from weights shrunk by hand before each step
@@ -1143,8 +1150,8 @@ def test_gradient_clipping():
     returned = clip_gradients([a, b, c], max_norm=1.0)
     assert np.isclose(returned, 5.0), f"clip_gradients should return the norm before clipping (5.0), got {returned}"
     factor = 1.0 / (5.0 + 1e-6)
-    assert np.allclose(a.grad.data.data, [3.0 * factor, 0.0], rtol=1e-12), f"clipped: got {a.grad.data.data}"
-    assert np.allclose(b.grad.data.data, [[0.0], [4.0 * factor]], rtol=1e-12), f"clipped: got {b.grad.data.data}"
+    assert np.allclose(a.grad.data.data, [3.0 * factor, 0.0], rtol=1e-12), f"clipping: got {a.grad.data.data}"
+    assert np.allclose(b.grad.data.data, [[0.0], [4.0 * factor]], rtol=1e-12), f"clipping: got {b.grad.data.data}"
     a, b = parameters_with([3.0, 0.0], [[0.0], [4.0]])
     clip_gradients([a, b], max_norm=2.0)
     factor = 2.0 / (5.0 + 1e-6)
@@ -1156,12 +1163,12 @@ def test_gradient_clipping():
     assert np.isclose(clip_gradients([small], max_norm=1.0), 0.5), "norm 0.5 should be returned"
     assert np.array_equal(small.grad.data.data, [0.3, -0.4]), \
         "under the threshold: a norm below max_norm should leave gradients alone"
-    assert small.grad.data.data is array, "clip in place"
+    assert small.grad.data.data is array, "in place: clip the gradient arrays in place"
 
     d, e = parameters_with([0.5, -3.0, 2.0], [[-0.1, 9.0]])
     assert clip_gradients_by_value([d, e], 1.0) is None, "clip_gradients_by_value returns None"
-    assert np.array_equal(d.grad.data.data, [0.5, -1.0, 1.0]), f"by value: got {d.grad.data.data}"
-    assert np.array_equal(e.grad.data.data, [[-0.1, 1.0]]), f"by value: got {e.grad.data.data}"
+    assert np.array_equal(d.grad.data.data, [0.5, -1.0, 1.0]), f"clipping by value: got {d.grad.data.data}"
+    assert np.array_equal(e.grad.data.data, [[-0.1, 1.0]]), f"clipping by value: got {e.grad.data.data}"
     ### BEGIN HIDDEN TESTS
     f, g = parameters_with([1.0, -2.0, 2.0], [[3.0, 0.5]])
     returned = clip_gradients([f, g], max_norm=1.5, norm_type=math.inf)
@@ -1347,7 +1354,8 @@ def test_step_lr():
         scheduler.step()
         rates.append(optimizer.learning_rate)
     expected = [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125]
-    assert np.allclose(rates, expected, rtol=1e-12), f"rates after each step(): expected {expected}, got {rates}"
+    assert np.allclose(rates, expected, rtol=1e-12), \
+        f"StepLR: rates after each step(): expected {expected}, got {rates}"
     assert scheduler.get_lr() == 0.125 and scheduler.get_last_lr() == 0.125, "get_lr()/get_last_lr() should be 0.125"
     assert scheduler.last_epoch == 9, f"last_epoch after 9 calls: expected 9, got {scheduler.last_epoch}"
     ### BEGIN HIDDEN TESTS
@@ -1373,7 +1381,8 @@ def test_exponential_lr():
         scheduler.step()
         rates.append(optimizer.learning_rate)
     expected = [0.05, 0.025, 0.0125, 0.00625]
-    assert np.allclose(rates, expected, rtol=1e-12), f"rates after each step(): expected {expected}, got {rates}"
+    assert np.allclose(rates, expected, rtol=1e-12), \
+        f"ExponentialLR: rates after each step(): expected {expected}, got {rates}"
     assert scheduler.get_last_lr() == rates[-1], f"get_last_lr(): expected {rates[-1]}, got {scheduler.get_last_lr()}"
     ### BEGIN HIDDEN TESTS
     optimizer = SGD([Variable(np.zeros(1))], learning_rate=2.0)
@@ -1397,7 +1406,7 @@ def test_cosine_annealing_lr():
     k = np.arange(1, 31)
     expected = 0.1 + 0.9 * (1 + np.cos(np.pi * k / 10)) / 2
     assert np.allclose(rates, expected, rtol=1e-9, atol=0), \
-        f"expected {np.round(expected, 4)}, got {np.round(rates, 4)}"
+        f"CosineAnnealingLR: expected {np.round(expected, 4)}, got {np.round(rates, 4)}"
     assert np.isclose(rates[9], 0.1), f"after T_max calls the rate should be eta_min 0.1, got {rates[9]}"
     assert np.isclose(rates[19], 1.0), f"after 2 * T_max calls it should be back at 1.0, got {rates[19]}"
     assert scheduler.get_lr() == rates[-1], "get_lr() should return the rate just set"
