@@ -104,7 +104,7 @@ def read_junit(report: Path) -> list[TestResult]:
 # -- what a failed test says, for a student ------------------------------------------------------------------
 _FRAME = re.compile(r"^(?P<file>\S.*?):(?P<line>\d+): in (?P<name>\S+)$")
 _ERROR_LINE = re.compile(r"^E(?: {1,3}|$)(?P<text>.*)$")
-_TIME_LIMIT = re.compile(r"^(?:[\w.]+\.)?(?:CallTimedOut|StoppedAfterTimeout): ")   # tito.sandbox.stopping
+_TIME_LIMIT = re.compile(r"^(?:[\w.]+\.)?(?:CallTimedOut|LeashExpired|StoppedAfterTimeout): ")   # tito.sandbox.stopping
 _JUNIT_CUT = re.compile(r"\n\[(?:\+\d+ more lines?|truncated); full report in element text\]$")
 MESSAGE_LINES = 6       # the most lines of an exception's text a message keeps
 MESSAGE_CHARS = 600

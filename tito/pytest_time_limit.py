@@ -1,9 +1,10 @@
-"""The per-test time limit of `tito module complete`: name the function a test was stuck in, and stop it.
+"""The per-test time limit of `tito module complete`: name the function a test was stuck in, and leash it.
 
 Runs in the pytest process that checks a student's package (the tito pytest plugin turns it on with
 `--tito-test-timeout`). When a test runs out of time, SIGALRM interrupts the code where it is, which is
 the function to blame: the innermost frame of the package under test. That function raises CallTimedOut
-now and, once stopped (tito.sandbox.stopping), StoppedAfterTimeout whenever a later test calls it.
+now and is put on a short leash for the later tests; if it runs past that too, it is stopped
+(tito.sandbox.stopping, as in the grader's sandbox).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import signal
 from types import FrameType
 
-from tito.sandbox.stopping import CallTimedOut, functions_of, stop
+from tito.sandbox.stopping import LEASH_SECONDS, CallTimedOut, functions_of, is_leashed, leash, stop
 
 AGAIN_SECONDS = 1.0   # if the code swallows the first interruption, it is interrupted again this often
 
@@ -46,8 +47,14 @@ class TimeLimit:
         if name == "<module>":
             raise CallTimedOut(f"your code at the top level of a cell did not finish within {seconds} "
                                f"(called by {self.test})")
+        short = min(LEASH_SECONDS, self.seconds / 2)
+        stopped = f"{name} is not run again: it ran out of time twice, first in {self.test}"
         for function in functions_of(culprit.f_code):
-            stop(function, f"{name} is not run again: it did not finish within {seconds} when {self.test} called it")
+            if is_leashed(function):  # it ran past its leash without being stopped (threads): stop it
+                stop(function, stopped)
+            else:
+                leash(function, short, f"{name} did not finish within {short:g} s, the time it gets since it ran "
+                                       f"out of {seconds} in {self.test}", stopped)
         raise CallTimedOut(f"{name} did not finish within {seconds} (called by {self.test})")
 
     def _culprit(self, frame: FrameType | None) -> FrameType | None:

@@ -14,10 +14,9 @@ import pytest
 from tito.cell_map import build_maps
 from tito.grading.grade import grade_class
 from tito.grading.probes import SubmissionTimedOut
-from tito.sandbox import stacks
+from tito.sandbox import stacks, stopping
 from tito.sandbox.client import Sandbox
 from tito.sandbox.limits import Limits
-from tito.sandbox.stopping import StoppedAfterTimeout, stop_functions
 
 CALL_SECONDS = 1.5
 PACKAGE = {
@@ -34,8 +33,9 @@ PACKAGE = {
         "class RMSprop:\n"
         "    def update(self, x):\n"
         "        total = 0\n"
-        "        while True:\n"
+        "        while x < 0:\n"
         "            total += x\n"
+        "        return 2 * x\n"
         "\n"
         "    def step(self, x):\n"
         "        return self.update(x)\n"
@@ -62,31 +62,43 @@ def sandbox():
     box.close()
 
 
-def test_a_method_that_never_ends_costs_one_time_limit_and_is_named_with_the_test(sandbox):
-    """Six checks reach a method that loops forever: is there one time-out, naming RMSprop.update and the check
-    that called it, do the later checks that reach it fail at once saying so, and do the others still pass?"""
-    session = sandbox.session(PACKAGE, PROBES, ["core.mod"])
+def call_all(session, calls: list[tuple[str, int]]) -> list:
     outcomes = []
+    for number, (probe, x) in enumerate(calls):
+        session.test_name = f"test_{number}_{probe}"
+        try:
+            outcomes.append(session.call(probe, {"x": x}))
+        except SubmissionTimedOut as error:
+            outcomes.append(str(error))
+    return outcomes
+
+
+def test_a_method_that_never_ends_costs_one_time_limit_and_a_leash_and_is_named_with_the_test(sandbox):
+    """Calls reach a method that loops forever on negative input: is there one time-out, naming RMSprop.update
+    and the check that called it, do calls that do not loop still pass, does the next looping call get only
+    the leash, and after that does the method fail at once, while the release's function passes throughout?"""
+    session = sandbox.session(PACKAGE, PROBES, ["core.mod"])
     started = time.monotonic()
     try:
-        for number, probe in enumerate(["update", "add", "step", "update", "add", "step", "update", "step"]):
-            session.test_name = f"test_{number}_{probe}"
-            try:
-                outcomes.append(session.call(probe, {"x": 1}))
-            except SubmissionTimedOut as error:
-                outcomes.append(str(error))
+        outcomes = call_all(session, [("update", -1), ("add", 1), ("step", 3), ("update", 1), ("step", -1),
+                                      ("add", 1), ("update", 1), ("step", -2), ("update", -3)])
         elapsed = time.monotonic() - started
     finally:
         session.close()
-    assert outcomes[0].startswith(f"RMSprop.update did not finish within {CALL_SECONDS:.0f} s (called by test_0_update)")
-    assert re.search(r"\n  at core/mod.py, line (11: `while True:`|12: `total \+= x`)$", outcomes[0]), outcomes[0]
-    assert outcomes[1] == 2 and outcomes[4] == 2
-    for later in (outcomes[2], outcomes[3], outcomes[5], outcomes[6], outcomes[7]):
-        assert later == (f"RMSprop.update is not run again: it did not finish within {CALL_SECONDS:.0f} s "
-                         "when test_0_update called it")
-    assert session.events == [f"RMSprop.update did not finish within {CALL_SECONDS:.0f} s (called by test_0_update)"]
-    assert session.stopped == ["RMSprop.update"]
-    assert elapsed < 3 * CALL_SECONDS  # five more calls reached the loop: five more time limits without the stop
+    limit = f"{CALL_SECONDS:.0f} s"
+    assert outcomes[0].startswith(f"RMSprop.update did not finish within {limit} (called by test_0_update)\n")
+    assert re.search(r"\n  at core/mod.py, line (11: `while x < 0:`|12: `total \+= x`)$", outcomes[0]), outcomes[0]
+    assert outcomes[1:4] == [2, 6, 2]  # the loop is not reached: the leashed method runs as usual
+    assert outcomes[4].startswith(f"RMSprop.update did not finish within {CALL_SECONDS / 2:g} s (called by "
+                                  f"test_4_step), the time it gets since it ran out of {limit} when test_0_update "
+                                  "called it\n")
+    assert "\n  in RMSprop.update (core/mod.py, line 1" in outcomes[4]
+    assert outcomes[5] == 2
+    stopped = "RMSprop.update is not run again: it ran out of time twice, first when test_0_update called it"
+    assert outcomes[6:] == [stopped, stopped, stopped]
+    assert session.events == [f"RMSprop.update did not finish within {limit} (called by test_0_update)",
+                              outcomes[4].split("\n")[0]]
+    assert elapsed < 3 * CALL_SECONDS  # without the leash and the stop: four time limits
 
 
 def test_code_at_import_that_never_ends_is_named_by_its_line(sandbox):
@@ -100,7 +112,7 @@ def test_code_at_import_that_never_ends_is_named_by_its_line(sandbox):
         session.close()
     assert message.startswith(f"your code at the top level of a cell did not finish within {CALL_SECONDS:.0f} s "
                               "(while loading your code)")
-    assert re.search(r"\n  at core/mod.py, line (17: `while True:`|18: `pass`)$", message), message
+    assert re.search(r"\n  at core/mod.py, line (18: `while True:`|19: `pass`)$", message), message
 
 
 def _notebook(given_source: str, student_source: str):
@@ -152,7 +164,7 @@ def test_the_function_blamed_is_the_students_innermost_never_given_code():
 
 def test_a_stopped_function_raises_wherever_it_is_reached():
     """Once stopped, does the function raise at entry through a bound method, a static method, a property, a
-    nested class, a module function imported under another name, and a closure, keeping its closure?"""
+    nested class, a module function imported under another name, while a function not named runs on?"""
     source = (
         "def helper(x):\n"            # 1
         "    return x\n"              # 2
@@ -175,26 +187,62 @@ def test_a_stopped_function_raises_wherever_it_is_reached():
         "        def n(self):\n"      # 19
         "            return 3\n"      # 20
     )
-    module = types.ModuleType("tinytorch.core.stopme")
-    module.__file__ = "/tmp/package/tinytorch/core/stopme.py"
-    exec(compile(source, module.__file__, "exec"), module.__dict__)
-    sys.modules[module.__name__] = module
+    module = load_module("stopme", source)
     try:
         alias = module.helper
-        entries = [{"file": "core/stopme.py", "line": line, "message": f"stopped {line}"} for line in (2, 14, 17, 20)]
-        stop_functions(entries)
+        stopping.apply([{"key": f"stopme-{line}", "file": "core/stopme.py", "line": line, "mode": "stop",
+                         "stop_message": f"stopped {line}"} for line in (2, 14, 17, 20)])
         for call, line in ((lambda: alias(1), 2), (module.A.s, 14), (lambda: module.A().p, 17),
                            (lambda: module.A.B().n(), 20)):
-            with pytest.raises(StoppedAfterTimeout, match=f"stopped {line}"):
+            with pytest.raises(stopping.StoppedAfterTimeout, match=f"stopped {line}"):
                 call()
         assert module.make()().m()[1] == 3  # not stopped: its line was not named
     finally:
         del sys.modules[module.__name__]
 
 
+def test_a_leashed_function_runs_when_quick_and_is_stopped_once_it_runs_past_its_leash():
+    """On a leash, does a closure-holding method return as usual when quick, raise LeashExpired inside its loop
+    when not, and raise StoppedAfterTimeout at entry from then on?"""
+    source = (
+        "def make(limit):\n"                 # 1
+        "    class C:\n"                     # 2
+        "        def run(self, n):\n"        # 3
+        "            total = 0\n"            # 4
+        "            while n < 0:\n"         # 5
+        "                total += limit\n"   # 6
+        "            return n + limit\n"     # 7
+        "    return C\n"                     # 8
+        "\n"
+        "C = make(10)\n"                     # 10
+    )
+    module = load_module("leashme", source)
+    try:
+        stopping.apply([{"key": "leashme", "file": "core/leashme.py", "line": 6, "mode": "leash", "seconds": 0.3,
+                         "message": "run ran past its leash", "stop_message": "run is stopped"}])
+        assert module.C().run(1) == 11
+        started = time.monotonic()
+        with pytest.raises(stopping.LeashExpired, match="run ran past its leash"):
+            module.C().run(-1)
+        assert time.monotonic() - started < 5
+        with pytest.raises(stopping.StoppedAfterTimeout, match="run is stopped"):
+            module.C().run(1)
+    finally:
+        del sys.modules[module.__name__]
+
+
+def load_module(name: str, source: str) -> types.ModuleType:
+    module = types.ModuleType(f"tinytorch.core.{name}")
+    module.__file__ = f"/tmp/package/tinytorch/core/{name}.py"
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    sys.modules[module.__name__] = module
+    return module
+
+
 def test_a_graded_class_loses_one_time_limit_per_endless_function(graded_course, alpha_notebooks, tmp_path):
     """Graded with `tito grade`, does a submission whose add_one loops forever fail only the checks that reach
-    add_one, with one time-out note naming add_one and the check, while Doubler's check passes?"""
+    add_one, the first after a time-out naming add_one and the check, the second after the short leash only,
+    while Doubler's check passes?"""
     release, answered = alpha_notebooks
     looping = copy.deepcopy(answered)
     for cell in looping.cells:
@@ -211,7 +259,9 @@ def test_a_graded_class_loses_one_time_limit_per_endless_function(graded_course,
     first = verdicts["test_add_one_on_a_matrix"].message
     assert first.startswith("add_one did not finish within 2 s (called by test_add_one_on_a_matrix)")
     assert re.search(r"\n  at cell `add-one` \(cell 3\), line (5: `while True:`|6: `x = x`)$", first), first
-    assert verdicts["test_add_one_keeps_float32"].message == (
-        "add_one is not run again: it did not finish within 2 s when test_add_one_on_a_matrix called it")
+    second = verdicts["test_add_one_keeps_float32"].message
+    assert second.startswith("add_one did not finish within 1 s (called by test_add_one_keeps_float32), the time "
+                             "it gets since it ran out of 2 s when test_add_one_on_a_matrix called it\n")
+    assert "\n  in add_one: cell `add-one` (cell 3), line " in second
     assert [note for note in result.notes if "did not finish" in note] == [
-        "add_one did not finish within 2 s (called by test_add_one_on_a_matrix)"]
+        "add_one did not finish within 2 s (called by test_add_one_on_a_matrix)", second.split("\n")[0]]

@@ -63,6 +63,16 @@ class SubmissionCrashed(SubmissionError):
     pass
 
 
+class LeashRanOut(SubmissionTimedOut):
+    """A function that had run out of time before ran past the shorter time it gets since
+    (tito.sandbox.stopping); the sandbox's session words the message."""
+
+    def __init__(self, message: str, where: str = ""):
+        self.message = excerpt(message, EXCEPTION_LIMIT)
+        self.where = excerpt(where, WHERE_LIMIT)
+        super().__init__(self.message + (f"\n{self.where}" if self.where else ""))
+
+
 def load_probes_module(path: Path, name: str) -> ModuleType:
     """Import a suite's probes.py under a private name (trusted side only)."""
     spec = importlib.util.spec_from_file_location(name, path)
@@ -72,7 +82,8 @@ def load_probes_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-STOPPED = "StoppedAfterTimeout"  # what a function stopped after a time-out raises (tito.sandbox.stopping)
+STOPPED = "StoppedAfterTimeout"  # what a function stopped after time-outs raises (tito.sandbox.stopping)
+LEASHED = "LeashExpired"         # what a function on a leash raises when it runs past it
 EACH = "each"  # the batch call every suite has: student.each(probe="name", cases=[{...}, ...])
 RAISED = "your code raised"  # in a batch, a case whose probe raised an Exception is {RAISED: what, where}
 
@@ -155,6 +166,8 @@ def raise_for(response: dict):
         raise RuntimeError(error.get("message"))  # a bug in the suite, not the student's
     if error.get("type") == STOPPED:  # a function that ran out of time before (the sandbox stops it)
         raise SubmissionTimedOut(str(error.get("message")))
+    if error.get("type") == LEASHED:
+        raise LeashRanOut(str(error.get("message")), str(error.get("where", "")))
     raise SubmissionRaised(str(error.get("type")), str(error.get("message")), str(error.get("where", "")))
 
 

@@ -19,9 +19,9 @@ import numpy
 
 import tito
 from tito.cell_map import CellMaps
-from tito.grading.probes import SubmissionCrashed, SubmissionError, SubmissionTimedOut, raise_for
+from tito.grading.probes import LeashRanOut, SubmissionCrashed, SubmissionError, SubmissionTimedOut, raise_for
 from tito.grading.wire import WireError, dumps, loads
-from tito.sandbox import stacks
+from tito.sandbox import stacks, stopping
 from tito.sandbox.cgroups import Cgroup, CgroupError, Layout
 from tito.sandbox.isolation import Isolation, probe_isolation
 from tito.sandbox.limits import Limits
@@ -223,17 +223,18 @@ class Session:
 
     A call that runs out of time is blamed on the function of the student's own code it was stuck in (read
     off the child's stack; `maps` says which lines are the student's and where they are in the notebook).
-    That function is then stopped: in every later child it raises at once when called, so a function that
-    loops forever costs one time limit, not one per test, and code that does not reach it runs as usual.
-    `test_name`, set by the grading runner, names the check that made the call."""
+    That function is then put on a short leash and, if it runs past that too, stopped (tito.sandbox.stopping;
+    every call tells the child which): a function that loops forever costs one time limit and one leash, not
+    a time limit per test, and calls that do not loop, or do not reach it, run as usual. `test_name`, set by
+    the grading runner, names the check that made the call."""
 
     def __init__(self, sandbox: Sandbox, files: dict[str, str], probes_source: str, targets: list[str],
                  maps: CellMaps | None = None):
         self._sandbox = sandbox
-        self._setup = {"files": files, "probes": probes_source, "targets": targets, "stopped": []}
+        self._setup = {"files": files, "probes": probes_source, "targets": targets}
         self._maps = maps
         self.test_name: str | None = None
-        self.stopped: list[str] = []            # the functions stopped, by name, in the order they timed out
+        self.out_of_time: dict[str, dict] = {}  # function name -> its entry for the child: leashed, then stopped
         self._deadline = time.monotonic() + sandbox.limits.submission_seconds
         self._child: tuple | None = None
         self._next_id = 0
@@ -341,7 +342,8 @@ class Session:
         request_id = self._next_id
         timeout = min(self._sandbox.limits.call_seconds, remaining)
         try:
-            self._child[2].sendall(dumps({"id": request_id, "probe": probe, "kwargs": kwargs}))
+            self._child[2].sendall(dumps({"id": request_id, "probe": probe, "kwargs": kwargs,
+                                          "stopped": list(self.out_of_time.values())}))
             response = self._receive(timeout, f"running {probe}")
         except OSError:
             self._kill()
@@ -349,7 +351,10 @@ class Session:
         if response.get("id") != request_id:
             self._kill()
             raise SubmissionCrashed("your code wrote to the grader's channel; the answer was discarded")
-        return self._answer(response)
+        try:
+            return self._answer(response)
+        except LeashRanOut as error:
+            raise self._leash_ran_out(error) from None
 
     def _answer(self, response: dict):
         """The probe's value (or its error raised), from an answer whose JSON was valid; a value the wire
@@ -385,7 +390,7 @@ class Session:
 
     def _timed_out(self, timeout: float, doing: str) -> str:
         """The message for a call that ran out of time, naming the function it was stuck in; that function,
-        when it is the student's own, is stopped in every later child."""
+        when it is the student's own, is leashed (or stopped) in every later call."""
         found = stacks.culprit(stacks.parse(self._stack()), self._setup["files"], self._setup["targets"], self._maps)
         seconds = f"{timeout:.0f} s"
         loading = doing.startswith("loading")
@@ -397,13 +402,35 @@ class Session:
         message = f"{found.who()} did not finish within {seconds} ({context})"
         self.events.append(message)
         if found.students and found.name != "<module>":
-            earlier = f"when {self.test_name} called it" if self.test_name else f"while {doing}"
-            self.stopped.append(found.name)
-            self._setup["stopped"].append({
-                "file": found.file, "line": found.line,
-                "message": f"{found.name} is not run again: it did not finish within {seconds} {earlier}",
-            })
+            self._out_of_time(found, timeout)
         return f"{message}\n  at {found.where()}"
+
+    def _out_of_time(self, found: stacks.Culprit, timeout: float) -> None:
+        """Leash the function `found` blames; stop it if it was leashed already (its leash did not stop it)."""
+        entry = self.out_of_time.get(found.name)
+        if entry is not None:
+            entry["mode"] = "stop"
+            return
+        first = self.test_name or "an earlier check"
+        self.out_of_time[found.name] = {
+            "key": found.name, "file": found.file, "line": found.line, "mode": "leash",
+            "seconds": min(stopping.LEASH_SECONDS, timeout / 2), "timeout": timeout, "first": first,
+            "message": f"{found.name} ran past its leash",
+            "stop_message": f"{found.name} is not run again: it ran out of time twice, first when {first} called it",
+        }
+
+    def _leash_ran_out(self, error: LeashRanOut) -> SubmissionTimedOut:
+        """A leashed function ran past its leash: the child has stopped it, later children will too."""
+        name = error.message.split(" ", 1)[0]
+        entry = self.out_of_time.get(name)
+        if entry is None:  # not a leash of ours: the submission raised LeashExpired itself
+            return SubmissionTimedOut(str(error))
+        entry["mode"] = "stop"
+        caller = f" (called by {self.test_name})" if self.test_name else ""
+        message = (f"{name} did not finish within {entry['seconds']:g} s{caller}, the time it gets since it ran "
+                   f"out of {entry['timeout']:.0f} s when {entry['first']} called it")
+        self.events.append(message)
+        return SubmissionTimedOut(message + (f"\n{error.where}" if error.where else ""))
 
     def _stack(self) -> str:
         """The child's stack, as faulthandler writes it when sent STACK_SIGNAL; "" if none comes in time."""

@@ -24,7 +24,7 @@ from tito.grading.wire import dumps
 from tito.sandbox import cgroups, rootfs
 from tito.sandbox.isolation import drop_privileges
 from tito.sandbox.limits import apply_rlimits
-from tito.sandbox.stopping import stop_functions
+from tito.sandbox import stopping
 
 PROTOCOL_FD = 3
 WATCH_FD = 4          # where the child's stack goes when the grader sends STACK_SIGNAL (a call ran too long)
@@ -108,12 +108,11 @@ def serve(workdir: str) -> None:
     probes.__file__ = "<probes>"
     if loaded["ok"]:  # the probes import the package, so they run only once it has loaded cleanly
         loaded = _run_probes_module(setup["probes"], probes)
-    if loaded["ok"]:
-        stop_functions(setup.get("stopped") or [])
     _exit_if_forked(owner)
     sock.sendall(dumps(loaded))
     for line in reader:
         request = json.loads(line)
+        stopping.apply(request.get("stopped") or [])   # functions that ran out of time in earlier calls
         response = call_probe(probes, request["probe"], request["kwargs"])
         _exit_if_forked(owner)
         response["id"] = request["id"]
