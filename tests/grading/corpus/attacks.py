@@ -406,13 +406,9 @@ def _honest_looking(module, probe, kwargs):
         start, (gradients,) = _drawn(module, kwargs)
         steps = [f"after step {step}" for step in range(1, kwargs["steps"] + 1)]
         moved = {key: value + 0.0 for key, value in start.items()}  # where a step goes needs the optimizer
-        return {"in place": {**{step: moved for step in steps},
+        return {"start": start, "in place": {**{step: moved for step in steps},
                              "the parameters, after 1 is added to those arrays": {k: v + 1 for k, v in moved.items()}},
                 "gradient kept": {step: {"parameters": moved, "gradients": gradients} for step in steps}}
-    if probe == "zero_grad":
-        start, (_, cleared) = _drawn(module, kwargs, draws=2)  # the backward pass gives the second draw
-        return {"gradients after zero_grad() and a backward pass": cleared,
-                "parameters after one more step of SGD(learning_rate=0.1)": start}
     if probe == "float32_run":
         _, (gradients,) = _drawn(module, kwargs, "float32")
         names = {"SGD": ["momentum_buffer"], "Adam": ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],

@@ -168,7 +168,7 @@ def forgeries(course: Course) -> list[Entry]:
     release, answered = module_notebooks(course, course.module(MODULE))
     return [
         Entry("forgery-probe-reports", "forgery",
-              "the untouched notebook, plus sandbox code answering the in-place, zero_grad, float32 and clipping "
+              "the untouched notebook, plus sandbox code answering the in-place, float32 and clipping "
               "probes with all a correct submission reports that is known without doing the work (the seeded "
               "inputs, float32 zeros, a Python float)",
               Draft(release).add_cell("forge", "#| export\n" + A.FORGE_PROBE_REPORTS).bytes(),
