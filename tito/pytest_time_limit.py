@@ -3,8 +3,7 @@
 Runs in the pytest process that checks a student's package (the tito pytest plugin turns it on with
 `--tito-test-timeout`). When a test runs out of time, SIGALRM interrupts the code where it is, which is
 the function to blame: the innermost frame of the package under test. That function raises CallTimedOut
-now and is put on a short leash for the later tests; if it runs past that too, it is stopped
-(tito.sandbox.stopping, as in the grader's sandbox).
+now and is put on a short leash for the later tests (tito.sandbox.stopping, as in the grader's sandbox).
 """
 
 from __future__ import annotations
@@ -48,9 +47,9 @@ class TimeLimit:
             raise CallTimedOut(f"your code at the top level of a cell did not finish within {seconds} "
                                f"(called by {self.test})")
         short = min(LEASH_SECONDS, self.seconds / 2)
-        stopped = f"{name} is not run again: it ran out of time twice, first in {self.test}"
+        stopped = f"{name} is not run again: it ran out of {seconds} twice, first in {self.test}"
         for function in functions_of(culprit.f_code):
-            if is_leashed(function):  # it ran past its leash without being stopped (threads): stop it
+            if is_leashed(function):  # its leash did not stop it (it ignores SIGALRM, or runs in a thread)
                 stop(function, stopped)
             else:
                 leash(function, short, f"{name} did not finish within {short:g} s, the time it gets since it ran "

@@ -73,32 +73,48 @@ def call_all(session, calls: list[tuple[str, int]]) -> list:
     return outcomes
 
 
-def test_a_method_that_never_ends_costs_one_time_limit_and_a_leash_and_is_named_with_the_test(sandbox):
+def test_a_method_that_never_ends_costs_one_time_limit_then_a_leash_and_is_named_with_the_test(sandbox):
     """Calls reach a method that loops forever on negative input: is there one time-out, naming RMSprop.update
-    and the check that called it, do calls that do not loop still pass, does the next looping call get only
-    the leash, and after that does the method fail at once, while the release's function passes throughout?"""
+    and the check that called it, do calls that do not loop still pass, do later looping calls fail after the
+    short leash naming their check and the first one, and does the release's function pass throughout?"""
     session = sandbox.session(PACKAGE, PROBES, ["core.mod"])
     started = time.monotonic()
     try:
         outcomes = call_all(session, [("update", -1), ("add", 1), ("step", 3), ("update", 1), ("step", -1),
-                                      ("add", 1), ("update", 1), ("step", -2), ("update", -3)])
+                                      ("add", 1), ("update", 1), ("step", 2), ("update", -3)])
         elapsed = time.monotonic() - started
     finally:
         session.close()
     limit = f"{CALL_SECONDS:.0f} s"
     assert outcomes[0].startswith(f"RMSprop.update did not finish within {limit} (called by test_0_update)\n")
     assert re.search(r"\n  at core/mod.py, line (11: `while x < 0:`|12: `total \+= x`)$", outcomes[0]), outcomes[0]
-    assert outcomes[1:4] == [2, 6, 2]  # the loop is not reached: the leashed method runs as usual
-    assert outcomes[4].startswith(f"RMSprop.update did not finish within {CALL_SECONDS / 2:g} s (called by "
-                                  f"test_4_step), the time it gets since it ran out of {limit} when test_0_update "
-                                  "called it\n")
-    assert "\n  in RMSprop.update (core/mod.py, line 1" in outcomes[4]
-    assert outcomes[5] == 2
-    stopped = "RMSprop.update is not run again: it ran out of time twice, first when test_0_update called it"
-    assert outcomes[6:] == [stopped, stopped, stopped]
+    assert outcomes[1:4] == [2, 6, 2] and outcomes[5:8] == [2, 2, 4]  # no loop reached: they run as usual
+    for number, probe in ((4, "step"), (8, "update")):
+        assert outcomes[number].startswith(
+            f"RMSprop.update did not finish within {CALL_SECONDS / 2:g} s (called by test_{number}_{probe}), the "
+            f"time it gets since it ran out of {limit} when test_0_update called it\n")
+        assert "\n  in RMSprop.update (core/mod.py, line 1" in outcomes[number]
     assert session.events == [f"RMSprop.update did not finish within {limit} (called by test_0_update)",
-                              outcomes[4].split("\n")[0]]
-    assert elapsed < 3 * CALL_SECONDS  # without the leash and the stop: four time limits
+                              outcomes[4].split("\n")[0], outcomes[8].split("\n")[0]]
+    assert elapsed < 3 * CALL_SECONDS  # 3 time limits without the leash
+
+
+def test_a_function_its_leash_cannot_stop_is_stopped_after_its_second_time_limit(sandbox):
+    """A method that ignores SIGALRM while it loops: does it cost two time limits and then fail at once?"""
+    package = dict(PACKAGE)
+    package["tinytorch/core/mod.py"] = package["tinytorch/core/mod.py"].replace(
+        "        while x < 0:\n", "        import signal\n        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                                "        while x < 0:\n")
+    session = sandbox.session(package, PROBES, ["core.mod"])
+    try:
+        outcomes = call_all(session, [("update", -1), ("update", -2), ("update", 1), ("add", 1)])
+    finally:
+        session.close()
+    limit = f"{CALL_SECONDS:.0f} s"
+    assert outcomes[0].startswith(f"RMSprop.update did not finish within {limit} (called by test_0_update)")
+    assert outcomes[1].startswith(f"RMSprop.update did not finish within {limit} (called by test_1_update)")
+    assert outcomes[2:] == [f"RMSprop.update is not run again: it ran out of {limit} twice, first when "
+                            "test_0_update called it", 2]
 
 
 def test_code_at_import_that_never_ends_is_named_by_its_line(sandbox):
@@ -201,9 +217,9 @@ def test_a_stopped_function_raises_wherever_it_is_reached():
         del sys.modules[module.__name__]
 
 
-def test_a_leashed_function_runs_when_quick_and_is_stopped_once_it_runs_past_its_leash():
+def test_a_leashed_function_runs_when_quick_and_fails_when_it_runs_past_its_leash():
     """On a leash, does a closure-holding method return as usual when quick, raise LeashExpired inside its loop
-    when not, and raise StoppedAfterTimeout at entry from then on?"""
+    when not (and return as usual on the next quick call), and once stopped raise at entry?"""
     source = (
         "def make(limit):\n"                 # 1
         "    class C:\n"                     # 2
@@ -225,6 +241,9 @@ def test_a_leashed_function_runs_when_quick_and_is_stopped_once_it_runs_past_its
         with pytest.raises(stopping.LeashExpired, match="run ran past its leash"):
             module.C().run(-1)
         assert time.monotonic() - started < 5
+        assert module.C().run(2) == 12  # a call that does not loop still runs
+        stopping.apply([{"key": "leashme", "file": "core/leashme.py", "line": 6, "mode": "stop",
+                         "stop_message": "run is stopped"}])
         with pytest.raises(stopping.StoppedAfterTimeout, match="run is stopped"):
             module.C().run(1)
     finally:

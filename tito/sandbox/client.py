@@ -223,10 +223,10 @@ class Session:
 
     A call that runs out of time is blamed on the function of the student's own code it was stuck in (read
     off the child's stack; `maps` says which lines are the student's and where they are in the notebook).
-    That function is then put on a short leash and, if it runs past that too, stopped (tito.sandbox.stopping;
-    every call tells the child which): a function that loops forever costs one time limit and one leash, not
-    a time limit per test, and calls that do not loop, or do not reach it, run as usual. `test_name`, set by
-    the grading runner, names the check that made the call."""
+    That function is then put on a short leash (tito.sandbox.stopping; every call tells the child which): a
+    function that loops forever costs one time limit and then a second per call, not a time limit per test,
+    and calls that do not loop, or do not reach it, run as usual. `test_name`, set by the grading runner,
+    names the check that made the call."""
 
     def __init__(self, sandbox: Sandbox, files: dict[str, str], probes_source: str, targets: list[str],
                  maps: CellMaps | None = None):
@@ -390,7 +390,7 @@ class Session:
 
     def _timed_out(self, timeout: float, doing: str) -> str:
         """The message for a call that ran out of time, naming the function it was stuck in; that function,
-        when it is the student's own, is leashed (or stopped) in every later call."""
+        when it is the student's own, is leashed in every later call (stopped, when it already was)."""
         found = stacks.culprit(stacks.parse(self._stack()), self._setup["files"], self._setup["targets"], self._maps)
         seconds = f"{timeout:.0f} s"
         loading = doing.startswith("loading")
@@ -406,7 +406,8 @@ class Session:
         return f"{message}\n  at {found.where()}"
 
     def _out_of_time(self, found: stacks.Culprit, timeout: float) -> None:
-        """Leash the function `found` blames; stop it if it was leashed already (its leash did not stop it)."""
+        """Leash the function `found` blames; stop it if it was leashed already (its leash did not stop it: it
+        ignores SIGALRM)."""
         entry = self.out_of_time.get(found.name)
         if entry is not None:
             entry["mode"] = "stop"
@@ -416,16 +417,16 @@ class Session:
             "key": found.name, "file": found.file, "line": found.line, "mode": "leash",
             "seconds": min(stopping.LEASH_SECONDS, timeout / 2), "timeout": timeout, "first": first,
             "message": f"{found.name} ran past its leash",
-            "stop_message": f"{found.name} is not run again: it ran out of time twice, first when {first} called it",
+            "stop_message": (f"{found.name} is not run again: it ran out of {timeout:.0f} s twice, first when {first} "
+                             "called it"),
         }
 
     def _leash_ran_out(self, error: LeashRanOut) -> SubmissionTimedOut:
-        """A leashed function ran past its leash: the child has stopped it, later children will too."""
+        """A leashed function ran past its leash: the message says when it first ran out of time."""
         name = error.message.split(" ", 1)[0]
         entry = self.out_of_time.get(name)
         if entry is None:  # not a leash of ours: the submission raised LeashExpired itself
             return SubmissionTimedOut(str(error))
-        entry["mode"] = "stop"
         caller = f" (called by {self.test_name})" if self.test_name else ""
         message = (f"{name} did not finish within {entry['seconds']:g} s{caller}, the time it gets since it ran "
                    f"out of {entry['timeout']:.0f} s when {entry['first']} called it")

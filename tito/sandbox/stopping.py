@@ -1,10 +1,11 @@
 """What happens to a function of the submission once it has run out of time.
 
-A function that timed out is first put on a short leash: later calls run as usual but get LEASH_SECONDS, so a
-call whose input does not make it loop passes, and one that loops again costs a second, not a whole time
-limit. A function that runs out of its leash too is stopped: from then on it raises at once when called.
-So code that never ends costs one time limit and one leash per function, and a loop that only some inputs
-reach (`if self.dampening: while True: ...`) fails only the checks that reach it.
+A function that timed out is put on a short leash: later calls run as usual but get LEASH_SECONDS, so a call
+whose input does not make it loop passes, and one that loops again fails after a second, not a whole time
+limit. So code that never ends costs one time limit per function and a second per later call, and a loop
+that only some inputs reach (`if self.dampening: while True: ...`) fails only the checks that reach it,
+whatever order they run in. A function whose leash cannot stop it (it ignores SIGALRM) and that runs out of
+a whole time limit again is stopped: from then on it raises at once when called.
 
 Used inside the sandbox child (runtime.py: the grader sends the functions to leash or stop with each call)
 and in the pytest process of `tito module complete` (tito.pytest_time_limit). Standard library only: the
@@ -136,7 +137,7 @@ def stop(function: types.FunctionType, message: str) -> None:
 
 def leash(function: types.FunctionType, seconds: float, message: str, stop_message: str) -> None:
     """From now on each call of `function` may run `seconds`: past that it raises LeashExpired(message) where
-    it is, and the function is stopped with `stop_message`."""
+    it is. (`stop_message` is kept for the day it is stopped.)"""
     original = types.FunctionType(function.__code__, function.__globals__, function.__name__,
                                   function.__defaults__, function.__closure__)
     original.__kwdefaults__ = function.__kwdefaults__
@@ -154,10 +155,7 @@ def _call_leashed(index: int, args: tuple, kwargs: dict):
     record = _leashes[index]
     if _armed[0] or threading.current_thread() is not threading.main_thread():
         return record.original(*args, **kwargs)   # an outer leash is timing this call (or no timer here)
-    expired = []
-
     def alarm(signum, frame):
-        expired.append(True)
         raise LeashExpired(record.message)
 
     started = time.monotonic()
@@ -172,8 +170,6 @@ def _call_leashed(index: int, args: tuple, kwargs: dict):
         signal.signal(signal.SIGALRM, handler if handler is not None else signal.SIG_DFL)
         if delay > 0:  # a timer that was running (the per-test limit of tito module complete) goes on
             signal.setitimer(signal.ITIMER_REAL, max(delay - (time.monotonic() - started), 0.001), interval)
-        if expired:
-            stop(record.function, record.stop_message)
 
 
 def _replace_code(function: types.FunctionType, expression: str) -> None:
