@@ -438,19 +438,20 @@ def schedule(scheduler, settings, learning_rate, epochs):
 
 def schedule_resumed(scheduler, settings, learning_rate, before, after):
     """Save the scheduler's state_dict() after `before` calls, keep going, then load it into a fresh scheduler on a
-    fresh optimizer and call step() `after` times. Returns the optimizer's rates in both runs ("uninterrupted",
-    "resumed")."""
+    fresh optimizer and call step() `after` times. Returns the optimizer's rates in both runs: "uninterrupted"
+    from epoch 0 on, "resumed" from the epoch of the checkpoint on."""
     original, made = _scheduler(scheduler, settings, learning_rate)
-    for _ in range(before):
+    uninterrupted = {"epoch 0": _number(original.learning_rate)}
+    for calls in range(1, before + 1):
         made.step()
+        uninterrupted[f"epoch {calls}"] = _number(original.learning_rate)
     checkpoint = made.state_dict()
-    uninterrupted = {f"right after load_state_dict (epoch {before})": _number(original.learning_rate)}
     for calls in range(before + 1, before + after + 1):  # the checkpoint must not follow these
         made.step()
         uninterrupted[f"epoch {calls}"] = _number(original.learning_rate)
     fresh_optimizer, fresh = _scheduler(scheduler, settings, learning_rate)
     fresh.load_state_dict(checkpoint)
-    rates = {f"right after load_state_dict (epoch {before})": _number(fresh_optimizer.learning_rate)}
+    rates = {f"epoch {before} (right after load_state_dict)": _number(fresh_optimizer.learning_rate)}
     for calls in range(before + 1, before + after + 1):
         fresh.step()
         rates[f"epoch {calls}"] = _number(fresh_optimizer.learning_rate)

@@ -79,7 +79,8 @@ def test_scheduler_state_dict_round_trip(student, reference):
         got, expected = student.schedule_resumed(**case), reference.schedule_resumed(**case)
         what = _name(scheduler, settings, 0.1)
         _assert_scheduled("scheduler state_dict round trip", got["uninterrupted"], expected["uninterrupted"], what)
-        assert_close(got["resumed"], got["uninterrupted"],
+        same_epochs = {key: got["uninterrupted"].get(key.split(" (")[0]) for key in got["resumed"]}
+        assert_close(got["resumed"], same_epochs,
                      f"scheduler state_dict round trip: {what}: state_dict() saved after {before} calls, loaded into "
                      f"a fresh scheduler, {after} more calls; optimizer.learning_rate compared with your own "
                      "uninterrupted schedule", rtol=RTOL, atol=ATOL)
