@@ -621,10 +621,6 @@ class RMSprop(Optimizer):
            and use avg = sqrt(square_avg - grad_avg * grad_avg) + epsilon instead.
         4. If momentum > 0, in place: buffer = momentum * buffer + g / avg   (state["momentum_buffer"]),
            then param -= learning_rate * buffer. Otherwise param -= learning_rate * g / avg.
-
-        Memory: keep at most one parameter-sized temporary alive at a time (plus g when it is a new array).
-        Once `avg` exists, compute into it with out= (np.divide(g, avg, out=avg), then avg *= ...) instead
-        of writing expressions that allocate a second array.
         """
         ### BEGIN SOLUTION
         if self.weight_decay != 0:
@@ -834,10 +830,6 @@ class Adam(Optimizer):
         4. step_size = learning_rate / (1 - beta1**t)
            denom = sqrt(exp_avg_sq) / (1 - beta2**t) ** 0.5 + epsilon
            param -= step_size * exp_avg / denom
-
-        Memory: keep at most one parameter-sized temporary alive at a time (plus g when it is a new array).
-        Once `denom` exists, compute the step into it with out= (np.divide(exp_avg, denom, out=denom), then
-        *= step_size) instead of writing an expression that allocates a second array.
         """
         ### BEGIN SOLUTION
         grad = self.apply_weight_decay(param, grad)
