@@ -102,7 +102,7 @@ def read_junit(report: Path) -> list[TestResult]:
 
 
 # -- what a failed test says, for a student ------------------------------------------------------------------
-_FRAME = re.compile(r"^(?P<file>\S.*?):(?P<line>\d+): in (?P<name>\S+)$")
+_FRAME = re.compile(r"^(?P<file>\S.*?):(?P<line>\d{1,9}): in (?P<name>\S+)$")
 _ERROR_LINE = re.compile(r"^E(?: {1,3}|$)(?P<text>.*)$")
 _TIME_LIMIT = re.compile(r"^(?:[\w.]+\.)?(?:CallTimedOut|LeashExpired|StoppedAfterTimeout): ")   # tito.sandbox.stopping
 _JUNIT_CUT = re.compile(r"\n\[(?:\+\d+ more lines?|truncated); full report in element text\]$")
@@ -111,7 +111,7 @@ MESSAGE_CHARS = 600
 
 
 def timed_out(result: TestResult) -> bool:
-    """Whether a test failed because it ran out of time (rather than stopped at once: it did that earlier)."""
+    """Whether a test failed because it ran out of its whole time limit (not of a leash: that came later)."""
     return "CallTimedOut: " in result.details or "CallTimedOut: " in result.message
 
 

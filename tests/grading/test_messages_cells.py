@@ -27,6 +27,12 @@ def with_answer(notebook, grade_id: str, source: str):
     return edited
 
 
+def cell_number(notebook, grade_id: str) -> int:
+    """The cell's number in the notebook, from 1."""
+    return next(number for number, cell in enumerate(notebook.cells, start=1)
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
 def prepare(notebook, release, graded_course):
     manifest = json.loads((graded_course.paths.release / "01_alpha" / MANIFEST_NAME).read_text())
     return prepare_submission(nbformat.writes(notebook).encode(), release, manifest, ("core.alpha",), "a notebook")
@@ -87,7 +93,7 @@ def test_a_syntax_error_in_a_graded_submission_names_the_cell_and_its_line(grade
     nbformat.write(broken, folder / "alice.ipynb")
     run = grade_class(graded_course, graded_course.module("alpha"), folder, tmp_path / "out", limits=LIMITS)
     [result] = run.results
-    number = next(i for i, c in enumerate(broken.cells, 1) if c.metadata.get("nbgrader", {}).get("grade_id") == "add-one")
+    number = cell_number(broken, "add-one")
     message = result.tests[0].message
     assert f"cell `add-one` (cell {number}), line 3: `return np.asarray(x) +`" in message
     assert "invalid syntax" in message
@@ -113,7 +119,7 @@ def test_a_traceback_from_the_students_code_names_the_cell_method_and_line(grade
     verdicts = {test.name: test for test in result.tests}
     assert verdicts["test_add_one_on_a_matrix"].passed
     message = verdicts["test_doubler"].message
-    number = next(i for i, c in enumerate(broken.cells, 1) if c.metadata.get("nbgrader", {}).get("grade_id") == "add-one")
+    number = cell_number(broken, "add-one")
     assert f"in Doubler.double: cell `add-one` (cell {number}), line {line}: `return table[x]`" in message
     assert "KeyError" in message and "core/alpha.py" not in message
 

@@ -43,7 +43,8 @@ def test_a_syntax_error_names_the_cell_its_line_and_shows_it(built_course):
 def test_an_exception_in_the_students_method_names_the_method_cell_and_line(built_course):
     """Does an error raised inside Doubler.double say so, with the cell and line, not the package file's line?"""
     number = answer(built_course, "#| export\ndef add_one(x):\n    return np.asarray(x) + 1\n\n\n"
-                                  "class Doubler:\n    def double(self, x):\n        table = {}\n        return table[x]")
+                                  "class Doubler:\n    def double(self, x):\n"
+                                  "        table = {}\n        return table[x]")
     report = complete_module(built_course, built_course.module("alpha"))
     messages = outcomes(report)
     assert messages["test_add_one"] == ""
@@ -90,7 +91,8 @@ def test_a_long_message_is_read_whole_from_the_report_not_cut_by_junit():
     """When junit cuts the message (`[+N more lines; full report in element text]`), is the full text of the
     error used instead, without that note?"""
     lines = [f"line {n}" for n in range(4)]
-    details = "test_alpha.py:3: in test_x\n    check()\n" + "".join(f"E   {line}\n" for line in ["ValueError: bad", *lines])
+    details = "test_alpha.py:3: in test_x\n    check()\n"
+    details += "".join(f"E   {line}\n" for line in ["ValueError: bad", *lines])
     message = "ValueError: bad\nline 0\n[+3 more lines; full report in element text]"
     summary = failure_summary(pytest_runner.TestResult("test_x", FAILED, message, details))
     assert summary == "ValueError: bad\n" + "\n".join(lines)
