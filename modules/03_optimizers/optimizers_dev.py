@@ -1042,6 +1042,71 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
+# **Nadam**, given. Adam's first moment is a momentum; Nadam (Dozat, *Incorporating Nesterov Momentum into Adam*)
+# gives it Nesterov's look-ahead, and PyTorch adds a momentum coefficient that warms up over the first few
+# hundred steps. You will take it apart in module 7 (Optimizer paths), where you write it as a pure function;
+# here it is ready to use, with the same arithmetic as `torch.optim.NAdam`.
+
+# %% nbgrader={"grade": false, "grade_id": "nadam-class", "locked": true, "schema_version": 3, "solution": false, "task": false}
+#| export
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum, in PyTorch's formulation (torch.optim.NAdam).
+
+    At step t the momentum coefficient is mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)); the product of
+    the coefficients so far, state["mu_product"], corrects the first moment's bias, and the step mixes the
+    current gradient (weight 1 - mu_t) with the look-ahead average (weight mu_{t+1}). weight_decay is L2 (added
+    to the gradient), or decoupled as in AdamW when decoupled_weight_decay is True.
+    """
+
+    hyperparameter_names = ("learning_rate", "beta1", "beta2", "epsilon", "weight_decay", "momentum_decay",
+                            "decoupled_weight_decay")
+
+    def __init__(self, parameters, learning_rate=0.002, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False):
+        super().__init__(parameters, learning_rate)
+        _check_decay("beta1", beta1)
+        _check_decay("beta2", beta2)
+        _check_at_least("epsilon", epsilon)
+        _check_at_least("weight_decay", weight_decay)
+        _check_at_least("momentum_decay", momentum_decay)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weight_decay = weight_decay
+        self.momentum_decay = momentum_decay
+        self.decoupled_weight_decay = decoupled_weight_decay
+
+    @property
+    def state_numbers_per_parameter(self):
+        return 2
+
+    def init_state(self, param):
+        return {"step": 0, "mu_product": 1.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
+
+    def update(self, param, grad, state):
+        state["step"] += 1
+        step = state["step"]
+        if self.weight_decay != 0:
+            if self.decoupled_weight_decay:
+                param *= 1 - self.learning_rate * self.weight_decay
+            else:
+                grad = grad + self.weight_decay * param
+        mu = self.beta1 * (1.0 - 0.5 * 0.96 ** (step * self.momentum_decay))
+        mu_next = self.beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * self.momentum_decay))
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg += (1 - self.beta1) * (grad - exp_avg)
+        exp_avg_sq *= self.beta2
+        exp_avg_sq += (1 - self.beta2) * grad * grad
+        denom = exp_avg_sq / (1 - self.beta2**step)
+        np.sqrt(denom, out=denom)
+        denom += self.epsilon
+        # the current gradient's share, then the look-ahead average's: torch's two addcdiv_ calls
+        param += (-self.learning_rate * (1.0 - mu) / (1.0 - mu_product)) * grad / denom
+        param += ((-self.learning_rate * mu_next) / (1.0 - mu_product * mu_next)) * exp_avg / denom
+
+# %% [markdown]
 # ## 8. Gradient clipping
 #
 # One unlucky batch, or a sharp cliff in the loss surface, can produce a gradient a thousand times larger than
@@ -1444,7 +1509,7 @@ plt.show()
 # | --- | --- |
 # | SGD | nothing |
 # | SGD with momentum, RMSprop | 1 number (velocity, or average of squares) |
-# | Adam, AdamW | 2 numbers (both averages) |
+# | Adam, AdamW, Nadam | 2 numbers (both averages) |
 # | Adam with AMSGrad | 3 numbers |
 #
 # RMSprop's `centered` and `momentum` options add one number each. Each optimizer reports what it keeps in
