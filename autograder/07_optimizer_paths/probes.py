@@ -4,11 +4,30 @@ Each probe builds its inputs from a seed (or small literal lists), drives the su
 data: float64 arrays, the numbers the submission returned as they are (so that the grader sees a Python float
 apart from a numpy scalar), and lists and dicts of these. Only the names of the exceptions raised for invalid
 arguments are constants; the test that checks them is worth 1 point.
+
+The update rules are driven by the probe's own loop and the probe's own gradients (not the submission's run_path
+or surface gradients), and run_path by rules written here, so that each part is judged apart from the others.
+Purity is observed, not judged: the probe calls a rule twice with the same arguments and reports both results
+and the arguments' values afterwards; the grader compares them with the reference's.
 """
 
 import numpy as np
 
-from tinytorch.core.optimizer_paths import MovingAverage, moving_average
+import math
+
+from tinytorch.core.optimizer_paths import (
+    MovingAverage,
+    adam_step,
+    momentum_step,
+    moving_average,
+    nadam_step,
+    quadratic_grad,
+    rmsprop_step,
+    rosenbrock_grad,
+    run_path,
+)
+
+RULES = {"momentum": momentum_step, "rmsprop": rmsprop_step, "adam": adam_step, "nadam": nadam_step}
 
 
 def _series(seed, length):
@@ -67,3 +86,109 @@ def invalid_arguments():
         "MovingAverage(beta=1.0)": _raised(lambda: MovingAverage(1.0)),
         "MovingAverage(beta=nan)": _raised(lambda: MovingAverage(float("nan"))),
     }
+
+
+def _hessian(surface):
+    angle = math.radians(45)
+    rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    hessian = np.diag([0.02, 0.2])
+    return rotation @ hessian @ rotation.T if surface == "rotated quadratic" else hessian
+
+
+def _gradient_function(surface):
+    """The exact gradient of a surface, written here."""
+    if surface == "Rosenbrock":
+        return lambda p: np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2), 200 * (p[1] - p[0] ** 2)])
+    hessian = _hessian(surface)
+    return lambda p: hessian @ p
+
+
+def _points(seed, count):
+    return np.random.default_rng(seed).uniform(-2.0, 2.0, size=(count, 2))
+
+
+def surface_gradients(surface, seed, count=5):
+    """The submission's gradient of `surface` at seeded points (the quadratics with the probe's own hessians)."""
+    results = []
+    for point in _points(seed, count):
+        if surface == "Rosenbrock":
+            value = rosenbrock_grad(point.copy())
+        else:
+            value = quadratic_grad(point.copy(), _hessian(surface))
+        results.append(np.array(value, dtype=np.float64))
+    return np.array(results)
+
+
+def _state(state):
+    """A rule's state as plain data: arrays as float64 arrays, numbers as they are."""
+    if not isinstance(state, dict):
+        return f"a {type(state).__name__}"
+    plain = {}
+    for key, value in state.items():
+        if isinstance(value, np.ndarray):
+            plain[str(key)] = np.array(value, dtype=np.float64)
+        else:
+            plain[str(key)] = _as_sent(value)
+    return plain
+
+
+def rule_path(rule, surface, start, steps, settings):
+    """The points a rule visits from `start`, driven by this probe's loop and gradients, and its last state."""
+    step_fn, grad_fn = RULES[rule], _gradient_function(surface)
+    point, state = np.array(start, dtype=np.float64), {}
+    points = [point.copy()]
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            point, state = step_fn(point, grad_fn(np.array(point, dtype=np.float64)), state, **settings)
+            points.append(np.array(point, dtype=np.float64).reshape(2))
+    return {"points": np.array(points), "state": _state(state)}
+
+
+def rule_replay(rule, surface, start, warmup, settings):
+    """After `warmup` steps, the rule called twice with the same point, gradient and state: both new points, and
+    the values read afterwards through the point, gradient and state it was given."""
+    step_fn, grad_fn = RULES[rule], _gradient_function(surface)
+    point, state = np.array(start, dtype=np.float64), {}
+    for _ in range(warmup):
+        point, state = step_fn(point, grad_fn(np.array(point, dtype=np.float64)), state, **settings)
+    point = np.array(point, dtype=np.float64)
+    grad = grad_fn(point.copy())
+    first, _ = step_fn(point, grad, state, **settings)
+    first = np.array(first, dtype=np.float64)
+    second, _ = step_fn(point, grad, state, **settings)
+    return {"first": first, "second": np.array(second, dtype=np.float64), "point": point.copy(),
+            "grad": grad.copy(), "state": _state(state)}
+
+
+def _descent(point, grad, state, learning_rate, shrink=1.0):
+    """Gradient descent whose step shrinks by `shrink` at each step (its state counts the steps)."""
+    count = state.get("count", 0) if isinstance(state, dict) else 0
+    return point - learning_rate * shrink**count * grad, {"count": count + 1}
+
+
+def run_path_descent(seed, steps, learning_rate, shrink):
+    """The submission's run_path with a rule written here, on a quadratic of seeded curvatures."""
+    generator = np.random.default_rng(seed)
+    curvatures = generator.uniform(0.1, 1.0, size=2)
+    start = [float(value) for value in generator.uniform(-3.0, 3.0, size=2)]
+    path = run_path(_descent, lambda p: curvatures * p, start, steps, learning_rate=learning_rate, shrink=shrink)
+    return _as_sent(path)
+
+
+def run_path_calls(seed, steps):
+    """What a rule written here was given at each call of the submission's run_path: the point, the gradient,
+    the state and the settings, and the path run_path returned (as a float64 array)."""
+    generator = np.random.default_rng(seed)
+    offset = generator.uniform(-1.0, 1.0, size=2)
+    seen = []
+
+    def recording(point, grad, state, learning_rate, bonus):
+        seen.append({"point": np.array(point, dtype=np.float64), "grad": np.array(grad, dtype=np.float64),
+                     "state": _state(dict(state)) if isinstance(state, dict) else _as_sent(state),
+                     "learning_rate": _as_sent(learning_rate), "bonus": _as_sent(bonus)})
+        total = (state.get("total", 0.0) if isinstance(state, dict) else 0.0) + 1.5
+        return point + total * offset, {"total": total}
+
+    start = [float(value) for value in generator.uniform(-2.0, 2.0, size=2)]
+    path = run_path(recording, lambda p: 2.0 * p + offset, start, steps, learning_rate=0.25, bonus=3)
+    return {"path": np.array(path, dtype=np.float64), "calls": seen}

@@ -60,3 +60,165 @@ def test_moving_average_class():
             f"{np.max(np.abs(got - expected)):.3g}"
     with pytest.raises(ValueError, match="beta"):
         MovingAverage(1.0)
+
+
+@pytest.mark.points(6, grade_id='test-surface-gradients')
+def test_surface_gradients():
+    """The gradients of the quadratics and of Rosenbrock's function, checked by central differences."""
+    def numerical(f, point, h=1e-6):
+        steps = np.eye(2) * h
+        return np.array([(f(point + step) - f(point - step)) / (2 * h) for step in steps])
+
+    for point in (np.array([3.0, -2.0]), np.array([-0.5, 0.25])):
+        for hessian, name in ((ILL_CONDITIONED, "the quadratic"), (ROTATED, "the rotated quadratic")):
+            got = quadratic_grad(point, hessian)
+            expected = numerical(lambda p: quadratic(p, hessian), point)
+            assert np.shape(got) == (2,), f"quadratic_grad: expected shape (2,), got {np.shape(got)}"
+            assert np.allclose(got, expected, rtol=1e-6, atol=1e-9), \
+                f"quadratic_grad, {name} at {point}: expected {expected}, got {got}"
+        got = rosenbrock_grad(point)
+        expected = numerical(rosenbrock, point)
+        assert np.allclose(got, expected, rtol=1e-6, atol=1e-6), \
+            f"rosenbrock_grad at {point}: expected {expected}, got {got}"
+    assert np.allclose(rosenbrock_grad(np.array([1.0, 1.0])), 0.0), "Rosenbrock's gradient vanishes at (1, 1)"
+
+
+@pytest.mark.points(8, grade_id='test-run-path')
+def test_run_path():
+    """run_path starts at `start`, passes the state and the settings on, and records steps + 1 points."""
+    curvatures = np.array([0.02, 0.2])
+    path = run_path(sgd_step, lambda p: curvatures * p, [4.0, 2.0], 3, learning_rate=5.0)
+    expected = [[4.0, 2.0]]
+    for _ in range(3):
+        x, y = expected[-1]
+        expected.append([x - 5.0 * 0.02 * x, y - 5.0 * 0.2 * y])
+    assert isinstance(path, np.ndarray) and path.shape == (4, 2), \
+        f"the path: expected an array of shape (4, 2), got {getattr(path, 'shape', type(path).__name__)}"
+    assert path.dtype == np.float64, f"the path: expected float64, got {path.dtype}"
+    assert np.allclose(path, expected, rtol=1e-12), f"the path: expected {expected}, got {path.tolist()}"
+
+    seen = []
+
+    def counting_step(point, grad, state, learning_rate, bonus):
+        """A rule that counts its calls in its state and records what it was given."""
+        seen.append((point.copy(), grad.copy(), dict(state), learning_rate, bonus))
+        count = state.get("count", 0) + 1
+        return point + count, {"count": count}
+
+    path = run_path(counting_step, lambda p: -p, (1, 2), 3, learning_rate=0.5, bonus="b")
+    assert np.allclose(path, [[1, 2], [2, 3], [4, 5], [7, 8]]), \
+        f"the state: pass each step's new state to the next step; expected points [[1, 2], [2, 3], [4, 5], [7, 8]], " \
+        f"got {path.tolist()}"
+    assert [entry[2] for entry in seen] == [{}, {"count": 1}, {"count": 2}], \
+        f"the state: the first step gets {{}}, each later one the state the step before returned; got " \
+        f"{[entry[2] for entry in seen]}"
+    assert all(np.array_equal(entry[1], -entry[0]) for entry in seen), \
+        "the gradient: pass grad_fn(point) at the current point"
+    assert all(entry[3:] == (0.5, "b") for entry in seen), "the settings: pass **settings on to step_fn"
+    assert run_path(sgd_step, lambda p: p, [1.0, 1.0], 0, learning_rate=0.1).shape == (1, 2), \
+        "steps=0 gives the start alone"
+
+
+@pytest.mark.points(16, grade_id='test-momentum-step')
+def test_momentum_step():
+    """momentum_step follows SGD(momentum) and SGD(momentum, nesterov=True) to 1e-12, without changing its inputs."""
+    point, grad = np.array([1.0, -2.0]), np.array([0.5, -1.0])
+    new_point, state = momentum_step(point, grad, {}, learning_rate=0.1, momentum=0.9)
+    assert np.allclose(new_point, [0.95, -1.9], rtol=1e-12), \
+        f"momentum: the first step moves along the gradient: expected [0.95, -1.9], got {new_point}"
+    assert np.allclose(state.get("momentum_buffer"), grad), "momentum: the first velocity is the gradient"
+    again, state = momentum_step(new_point, grad, state, learning_rate=0.1, momentum=0.9)
+    assert np.allclose(again, new_point - 0.1 * 1.9 * grad, rtol=1e-12), \
+        f"momentum: the second velocity is 0.9 * g + g: expected {new_point - 0.19 * grad}, got {again}"
+
+    frozen = (point.copy(), grad.copy(), state["momentum_buffer"].copy())
+    for nesterov in (False, True):
+        momentum_step(point, grad, state, learning_rate=0.1, momentum=0.9, nesterov=nesterov)
+    assert all(np.array_equal(a, b) for a, b in zip((point, grad, state["momentum_buffer"]), frozen)), \
+        "a pure function: momentum_step must not change point, grad or the arrays in state"
+
+    for name, grad_fn in SURFACE_GRADIENTS.items():
+        start, rate = ((-1.2, 1.0), 1e-3) if name == "Rosenbrock" else ((-8.0, 3.0), 2.0)
+        for nesterov in (False, True):
+            _, _, first = lockstep(momentum_step, lambda ps: SGD(ps, learning_rate=rate, momentum=0.8,
+                                                                  nesterov=nesterov),
+                                   grad_fn, start, 60, learning_rate=rate, momentum=0.8, nesterov=nesterov)
+            concept = "Nesterov" if nesterov else "momentum"
+            assert first is None, f"{concept}: on the {name}, the path leaves SGD's after step {first} of 60"
+
+
+@pytest.mark.points(12, grade_id='test-rmsprop-step')
+def test_rmsprop_step():
+    """rmsprop_step follows RMSprop to 1e-12 on the three surfaces, without changing its inputs."""
+    point, grad = np.array([1.0, -2.0]), np.array([0.5, -4.0])
+    new_point, state = rmsprop_step(point, grad, {}, learning_rate=0.01, alpha=0.99)
+    expected = point - 0.01 * grad / (np.sqrt(0.01 * grad * grad) + 1e-8)
+    assert np.allclose(new_point, expected, rtol=1e-12), \
+        f"the RMSprop step: the first step is lr / sqrt(1 - alpha) = 0.1 per coordinate: expected {expected}, " \
+        f"got {new_point}"
+    assert np.allclose(state.get("square_avg"), 0.01 * grad * grad), "square_avg after one step: 0.01 * g * g"
+    frozen = (point.copy(), grad.copy(), state["square_avg"].copy())
+    rmsprop_step(point, grad, state, learning_rate=0.01)
+    assert all(np.array_equal(a, b) for a, b in zip((point, grad, state["square_avg"]), frozen)), \
+        "a pure function: rmsprop_step must not change point, grad or the arrays in state"
+
+    for name, grad_fn in SURFACE_GRADIENTS.items():
+        start = (-1.2, 1.0) if name == "Rosenbrock" else (-8.0, 3.0)
+        _, _, first = lockstep(rmsprop_step, lambda ps: RMSprop(ps, learning_rate=0.05, alpha=0.9, epsilon=1e-6),
+                               grad_fn, start, 80, learning_rate=0.05, alpha=0.9, epsilon=1e-6)
+        assert first is None, f"the RMSprop step: on the {name}, the path leaves RMSprop's after step {first} of 80"
+
+
+@pytest.mark.points(14, grade_id='test-adam-step')
+def test_adam_step():
+    """adam_step follows Adam to 1e-12 on the three surfaces, counts its steps, and changes none of its inputs."""
+    point, grad = np.array([1.0, -2.0]), np.array([1e-3, -40.0])
+    new_point, state = adam_step(point, grad, {}, learning_rate=0.1)
+    expected = point - 0.1 * grad / (np.abs(grad) + 1e-8)
+    assert np.allclose(new_point, expected, rtol=1e-6), \
+        f"the Adam step: bias correction makes the first step about learning_rate per coordinate: expected " \
+        f"{expected}, got {new_point}"
+    assert state.get("step") == 1, f"state['step'] after one step: expected 1, got {state.get('step')}"
+    assert np.allclose(state.get("exp_avg"), 0.1 * grad) and np.allclose(state.get("exp_avg_sq"), 0.001 * grad**2), \
+        "exp_avg and exp_avg_sq after one step: 0.1 * g and 0.001 * g * g"
+    frozen = (point.copy(), grad.copy(), state["exp_avg"].copy(), state["exp_avg_sq"].copy())
+    adam_step(point, grad, state, learning_rate=0.1)
+    assert state["step"] == 1 and all(np.array_equal(a, b) for a, b in zip(
+        (point, grad, state["exp_avg"], state["exp_avg_sq"]), frozen)), \
+        "a pure function: adam_step must not change point, grad or the state it was given"
+
+    for name, grad_fn in SURFACE_GRADIENTS.items():
+        start = (-1.2, 1.0) if name == "Rosenbrock" else (-8.0, 3.0)
+        _, _, first = lockstep(adam_step, lambda ps: Adam(ps, learning_rate=0.1, beta1=0.8, beta2=0.99), grad_fn,
+                               start, 100, learning_rate=0.1, beta1=0.8, beta2=0.99)
+        assert first is None, f"the Adam step: on the {name}, the path leaves Adam's after step {first} of 100"
+
+
+@pytest.mark.points(16, grade_id='test-nadam-step')
+def test_nadam_step():
+    """nadam_step follows Nadam to 1e-12 on the three surfaces, keeps the mu product, and changes none of its inputs."""
+    point, grad = np.array([1.0, -2.0]), np.array([0.5, -40.0])
+    new_point, state = nadam_step(point, grad, {}, learning_rate=0.1)
+    mu1, mu2 = 0.9 * (1 - 0.5 * 0.96**0.004), 0.9 * (1 - 0.5 * 0.96**0.008)
+    unit = grad / (np.abs(grad) + 1e-8)  # g / d on the first step: sqrt(v / (1 - beta2)) = |g|
+    expected = point - 0.1 * (1 - mu1) / (1 - mu1) * unit - 0.1 * mu2 / (1 - mu1 * mu2) * 0.1 * unit
+    assert np.allclose(new_point, expected, rtol=1e-10), \
+        f"the Nadam step: the first step: expected {expected}, got {new_point}"
+    assert state.get("step") == 1 and np.isclose(state.get("mu_product", np.nan), mu1, rtol=1e-14), \
+        f"the mu product: after one step state['step'] is 1 and state['mu_product'] is mu_1 = {mu1}, got {state}"
+    second, state2 = nadam_step(new_point, grad, state, learning_rate=0.1)
+    assert np.isclose(state2["mu_product"], mu1 * mu2, rtol=1e-14), \
+        f"the mu product: after two steps expected mu_1 * mu_2 = {mu1 * mu2}, got {state2['mu_product']}"
+    frozen = (point.copy(), grad.copy(), state["exp_avg"].copy(), state["exp_avg_sq"].copy())
+    counters = (state["step"], state["mu_product"])
+    nadam_step(point, grad, state, learning_rate=0.1)
+    assert (state["step"], state["mu_product"]) == counters and all(
+        np.array_equal(a, b) for a, b in zip((point, grad, state["exp_avg"], state["exp_avg_sq"]), frozen)), \
+        "a pure function: nadam_step must not change point, grad or the state it was given"
+
+    for name, grad_fn in SURFACE_GRADIENTS.items():
+        start = (-1.2, 1.0) if name == "Rosenbrock" else (-8.0, 3.0)
+        settings = dict(learning_rate=0.1, beta1=0.8, beta2=0.99, momentum_decay=0.01)
+        nadam_settings = dict(settings)
+        _, _, first = lockstep(nadam_step, lambda ps: Nadam(ps, **nadam_settings), grad_fn, start, 100, **settings)
+        assert first is None, f"the Nadam step: on the {name}, the path leaves Nadam's after step {first} of 100"

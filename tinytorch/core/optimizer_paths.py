@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 
+from tinytorch.core.autograd import Variable
+from tinytorch.core.optimizers import SGD, Adam, AdamW, Nadam, RMSprop  # noqa: F401 (the lesson and tests use them)
+
 
 def check_beta(beta, name="beta"):
     """Raise a ValueError naming `name` unless 0 <= beta < 1 (NaN fails too)."""
@@ -65,3 +68,172 @@ class MovingAverage:
 
     def __repr__(self):
         return f"MovingAverage(beta={self.beta!r}, steps={self.steps}, value={self.value!r})"
+
+
+ILL_CONDITIONED = np.diag([0.02, 0.2])    # 0.01 x^2 + 0.1 y^2 = 0.5 p @ H @ p
+
+
+def rotation(degrees):
+    """The 2 x 2 matrix that rotates a point by `degrees` counterclockwise."""
+    angle = math.radians(degrees)
+    return np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+
+
+ROTATED = rotation(45) @ ILL_CONDITIONED @ rotation(45).T
+
+
+def quadratic(points, hessian):
+    """0.5 p @ hessian @ p for a point of shape (2,), or for every point of an array of shape (..., 2)."""
+    points = np.asarray(points, dtype=np.float64)
+    return 0.5 * np.einsum("...i,ij,...j->...", points, hessian, points)
+
+
+def rosenbrock(points):
+    """(1 - x)^2 + 100 (y - x^2)^2 for a point of shape (2,), or for every point of an array of shape (..., 2)."""
+    points = np.asarray(points, dtype=np.float64)
+    x, y = points[..., 0], points[..., 1]
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def quadratic_grad(point, hessian):
+    """The gradient of 0.5 p @ hessian @ p at `point` (shape (2,)), for a symmetric `hessian`: hessian @ point,
+    as a new float64 array of shape (2,).
+    """
+    return hessian @ np.asarray(point, dtype=np.float64)
+
+
+def rosenbrock_grad(point):
+    """The gradient of (1 - x)^2 + 100 (y - x^2)^2 at `point` = (x, y), as a float64 array of shape (2,)."""
+    x, y = float(point[0]), float(point[1])
+    return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+
+
+def sgd_step(point, grad, state, learning_rate):
+    """Gradient descent as a pure function: (point - learning_rate * grad, {})."""
+    return point - learning_rate * grad, {}
+
+
+def run_path(step_fn, grad_fn, start, steps, **settings):
+    """The points visited by `step_fn` from `start`: a float64 array of shape (steps + 1, 2), start first.
+
+    Begin with point = start (as a float64 array) and state = {}. Then, `steps` times:
+        point, state = step_fn(point, grad_fn(point), state, **settings)
+    and record each new point. Nothing stops early: a path that diverges keeps its inf or nan values.
+    """
+    point = np.array(start, dtype=np.float64)
+    state = {}
+    path = [point]
+    for _ in range(steps):
+        point, state = step_fn(point, grad_fn(point), state, **settings)
+        path.append(point)
+    return np.array(path, dtype=np.float64)
+
+
+def lockstep(rule, make_optimizer, grad_fn, start, steps, **settings):
+    """Run the pure `rule` and an optimizer object side by side from `start` on a 2-D surface.
+
+    `make_optimizer(parameters)` builds the object (one of module 3's classes) for a list of one Variable, whose
+    gradient is set to grad_fn(its value) before each of its steps. Returns (rule's points, object's points),
+    two arrays of shape (steps + 1, 2), and the index of the first step after which they differ by more than
+    1e-12 (None when they never do).
+    """
+    ours = np.array(start, dtype=np.float64)
+    state = {}
+    theirs = Variable(np.array(start, dtype=np.float64))
+    optimizer = make_optimizer([theirs])
+    rule_points, object_points = [ours], [theirs.data.data.copy()]
+    for _ in range(steps):
+        ours, state = rule(ours, grad_fn(ours), state, **settings)
+        theirs.grad = Variable(grad_fn(theirs.data.data.copy()), requires_grad=False)
+        optimizer.step()
+        rule_points.append(np.asarray(ours, dtype=np.float64))
+        object_points.append(theirs.data.data.copy())
+    rule_points, object_points = np.array(rule_points), np.array(object_points)
+    apart = ~np.all(np.isclose(rule_points, object_points, rtol=1e-12, atol=1e-12), axis=1)
+    first = int(np.argmax(apart)) if apart.any() else None
+    return rule_points, object_points, first
+
+
+SURFACE_GRADIENTS = {
+    "quadratic": lambda point: quadratic_grad(point, ILL_CONDITIONED),
+    "rotated quadratic": lambda point: quadratic_grad(point, ROTATED),
+    "Rosenbrock": lambda point: rosenbrock_grad(point),
+}
+
+
+def momentum_step(point, grad, state, learning_rate, momentum=0.9, nesterov=False):
+    """SGD with momentum (module 3's SGD without dampening or weight decay) as a pure function.
+
+    velocity = a copy of grad on the first step (no "momentum_buffer" in state), otherwise
+               momentum * state["momentum_buffer"] + grad (a new array; do not change the old one)
+    direction = grad + momentum * velocity if nesterov, otherwise velocity
+    Return (point - learning_rate * direction, {"momentum_buffer": velocity}).
+    """
+    if "momentum_buffer" not in state:
+        velocity = np.array(grad, dtype=np.float64, copy=True)
+    else:
+        velocity = momentum * state["momentum_buffer"] + grad
+    direction = grad + momentum * velocity if nesterov else velocity
+    return point - learning_rate * direction, {"momentum_buffer": velocity}
+
+
+def rmsprop_step(point, grad, state, learning_rate, alpha=0.99, epsilon=1e-8):
+    """RMSprop (module 3's RMSprop, not centered, no momentum) as a pure function.
+
+    square_avg = alpha * state["square_avg"] + (1 - alpha) * grad * grad   (state["square_avg"] is zeros at first)
+    Return (point - learning_rate * (grad / (sqrt(square_avg) + epsilon)), {"square_avg": square_avg}),
+    with the operations in exactly this order (to match the class to the last digit).
+    """
+    previous = state.get("square_avg", np.zeros_like(point, dtype=np.float64))
+    square_avg = alpha * previous + (1 - alpha) * grad * grad
+    return point - learning_rate * (grad / (np.sqrt(square_avg) + epsilon)), {"square_avg": square_avg}
+
+
+def adam_step(point, grad, state, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    """Adam (module 3's Adam, no weight decay, no AMSGrad) as a pure function.
+
+    t = state["step"] + 1 (state["step"] is 0 at first; exp_avg and exp_avg_sq are zeros at first)
+    exp_avg    = exp_avg + (1 - beta1) * (grad - exp_avg)
+    exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
+    step_size  = learning_rate / (1 - beta1**t)
+    denom      = sqrt(exp_avg_sq) / (1 - beta2**t) ** 0.5 + epsilon
+    Return (point - step_size * (exp_avg / denom), {"step": t, "exp_avg": ..., "exp_avg_sq": ...}), with the
+    operations in exactly this order.
+    """
+    zeros = np.zeros_like(point, dtype=np.float64)
+    t = state.get("step", 0) + 1
+    exp_avg = state.get("exp_avg", zeros)
+    exp_avg = exp_avg + (1 - beta1) * (grad - exp_avg)
+    exp_avg_sq = beta2 * state.get("exp_avg_sq", zeros) + (1 - beta2) * grad * grad
+    step_size = learning_rate / (1 - beta1**t)
+    denom = np.sqrt(exp_avg_sq) / (1 - beta2**t) ** 0.5 + epsilon
+    return point - step_size * (exp_avg / denom), {"step": t, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+
+
+def nadam_step(point, grad, state, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8, momentum_decay=4e-3):
+    """Nadam (module 3's Nadam, no weight decay) as a pure function.
+
+    t = state["step"] + 1; at first state["step"] is 0, state["mu_product"] is 1.0, exp_avg and exp_avg_sq zeros.
+    mu         = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+    mu_next    = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+    mu_product = state["mu_product"] * mu
+    exp_avg    = exp_avg + (1 - beta1) * (grad - exp_avg)
+    exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
+    denom      = sqrt(exp_avg_sq / (1 - beta2**t)) + epsilon
+    point      = point + (-learning_rate * (1.0 - mu) / (1.0 - mu_product)) * grad / denom
+    point      = point + ((-learning_rate * mu_next) / (1.0 - mu_product * mu_next)) * exp_avg / denom
+    Return (point, {"step": t, "mu_product": mu_product, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}), with
+    the operations in exactly this order.
+    """
+    zeros = np.zeros_like(point, dtype=np.float64)
+    t = state.get("step", 0) + 1
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+    mu_product = state.get("mu_product", 1.0) * mu
+    exp_avg = state.get("exp_avg", zeros)
+    exp_avg = exp_avg + (1 - beta1) * (grad - exp_avg)
+    exp_avg_sq = beta2 * state.get("exp_avg_sq", zeros) + (1 - beta2) * grad * grad
+    denom = np.sqrt(exp_avg_sq / (1 - beta2**t)) + epsilon
+    point = point + (-learning_rate * (1.0 - mu) / (1.0 - mu_product)) * grad / denom
+    point = point + ((-learning_rate * mu_next) / (1.0 - mu_product * mu_next)) * exp_avg / denom
+    return point, {"step": t, "mu_product": mu_product, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
