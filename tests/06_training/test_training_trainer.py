@@ -1,7 +1,6 @@
 """The Trainer: what it records, how it schedules and clips, what it prints, and that it learns digits."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -32,8 +31,7 @@ def small_trainer(learning_rate=0.1, **options):
 
 
 def test_mlp_reaches_95_percent_on_digits():
-    """Does an MLP trained with the Trainer classify at least 95% of the held-out digits, in seconds?"""
-    started = time.perf_counter()
+    """Does an MLP trained with the Trainer classify at least 95% of the held-out digits?"""
     data = load_digits(seed=0)
     model = Sequential(Linear(64, 128, rng=0), ReLU(), Linear(128, 64, rng=1), ReLU(), Linear(64, 10, rng=2))
     trainer = Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.003))
@@ -42,7 +40,6 @@ def test_mlp_reaches_95_percent_on_digits():
     test = trainer.evaluate(DataLoader(TensorDataset(*data.test), batch_size=500))
     assert test["accuracy"] >= 0.95, test
     assert history.epochs["val_accuracy"][-1] >= 0.93
-    assert time.perf_counter() - started < 30
 
 
 def test_history_fields_and_lengths():

@@ -78,11 +78,9 @@ def test_a_method_that_never_ends_costs_one_time_limit_then_a_leash_and_is_named
     and the check that called it, do calls that do not loop still pass, do later looping calls fail after the
     short leash naming their check and the first one, and does the release's function pass throughout?"""
     session = sandbox.session(PACKAGE, PROBES, ["core.mod"])
-    started = time.monotonic()
     try:
         outcomes = call_all(session, [("update", -1), ("add", 1), ("step", 3), ("update", 1), ("step", -1),
                                       ("add", 1), ("update", 1), ("step", 2), ("update", -3)])
-        elapsed = time.monotonic() - started
     finally:
         session.close()
     limit = f"{CALL_SECONDS:.0f} s"
@@ -96,7 +94,6 @@ def test_a_method_that_never_ends_costs_one_time_limit_then_a_leash_and_is_named
         assert "\n  in RMSprop.update (core/mod.py, line 1" in outcomes[number]
     assert session.events == [f"RMSprop.update did not finish within {limit} (called by test_0_update)",
                               outcomes[4].split("\n")[0], outcomes[8].split("\n")[0]]
-    assert elapsed < 3 * CALL_SECONDS  # 3 time limits without the leash
 
 
 def test_a_function_its_leash_cannot_stop_is_stopped_after_its_second_time_limit(sandbox):

@@ -25,6 +25,7 @@ from tito.sandbox import stacks, stopping
 from tito.sandbox.cgroups import Cgroup, CgroupError, Layout
 from tito.sandbox.isolation import Isolation, probe_isolation
 from tito.sandbox.limits import Limits
+from tito.sandbox.load import QueueClock, pid_of
 from tito.sandbox.lines import LineReader, MessageTooLarge
 from tito.sandbox.runtime import STACK_SIGNAL
 from tito.sandbox.uids import UidLease, UidsExhausted
@@ -366,15 +367,23 @@ class Session:
             raise SubmissionCrashed(f"your code broke the grader's channel ({error})") from None
 
     def _receive(self, timeout: float, doing: str) -> dict:
-        try:
-            line = self._reader.readline(timeout)
-        except TimeoutError:
-            message = self._timed_out(timeout, doing)
-            self._kill()
-            raise SubmissionTimedOut(message) from None
-        except MessageTooLarge as error:
-            self._kill()
-            raise SubmissionCrashed(f"your code broke the grader's channel ({error})") from None
+        clock = QueueClock(pid_of(self._child[0]) if self._child else None, timeout, time.monotonic())
+        wait = timeout
+        while True:
+            try:
+                line = self._reader.readline(wait)
+                break
+            except TimeoutError:
+                # the time the machine's load kept the child from a CPU is given back (tito/sandbox/load.py)
+                wait = min(clock.extra(time.monotonic()), max(self._deadline - time.monotonic(), 0.0))
+                if wait > 0:
+                    continue
+                message = self._timed_out(timeout, doing)
+                self._kill()
+                raise SubmissionTimedOut(message) from None
+            except MessageTooLarge as error:
+                self._kill()
+                raise SubmissionCrashed(f"your code broke the grader's channel ({error})") from None
         if line is None:
             self._kill()
             raise self._crashed(doing)
