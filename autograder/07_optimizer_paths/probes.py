@@ -18,6 +18,7 @@ import math
 from tinytorch.core.optimizer_paths import (
     MovingAverage,
     adam_step,
+    best_learning_rate,
     momentum_step,
     moving_average,
     nadam_step,
@@ -192,3 +193,42 @@ def run_path_calls(seed, steps):
     start = [float(value) for value in generator.uniform(-2.0, 2.0, size=2)]
     path = run_path(recording, lambda p: 2.0 * p + offset, start, steps, learning_rate=0.25, bonus=3)
     return {"path": np.array(path, dtype=np.float64), "calls": seen}
+
+
+RATES = (1e-3, 3e-3, 0.01, 0.03, 0.1)
+
+
+def _sweep(seed, length, lucky, diverged):
+    """Noisy loss curves of a seeded sweep: a run whose last batch is lucky (a much lower loss), and runs whose
+    losses overflow (the first `diverged` rates, in the order they are given), if asked."""
+    generator = np.random.default_rng(seed)
+    sweep = {}
+    for rate in RATES:
+        level = generator.uniform(0.5, 2.0)
+        curve = level * (1 + np.exp(-np.arange(length) / 5.0)) + generator.normal(scale=0.15, size=length)
+        sweep[rate] = [float(value) for value in curve]
+    best = min(RATES, key=lambda rate: sweep[rate][-1])
+    if lucky:
+        others = [rate for rate in RATES if rate != best]
+        sweep[others[int(generator.integers(len(others)))]][-1] = 0.01
+    for index, rate in enumerate(RATES[:diverged]):  # the first rate overflows to nan, the next to inf, ...
+        sweep[rate][int(generator.integers(length // 2, length))] = np.nan if index % 2 == 0 else np.inf
+        sweep[rate][-1] = 0.001
+    return sweep
+
+
+def best_rate(seed, length, lucky, diverged, beta):
+    """The rate best_learning_rate picks from a seeded sweep, as it came back."""
+    return _as_sent(best_learning_rate(_sweep(seed, length, lucky, diverged), beta=beta))
+
+
+def best_rate_of(sweep, beta):
+    """The rate best_learning_rate picks from a sweep given as [[rate, losses], ...] (losses may hold "inf" and
+    "nan", which JSON cannot carry), as it came back."""
+    plain = {float(rate): [float(value) for value in losses] for rate, losses in sweep}
+    return _as_sent(best_learning_rate(plain, beta=beta))
+
+
+def all_diverged():
+    """What best_learning_rate raises when every run diverged."""
+    return _raised(lambda: best_learning_rate({0.1: [1.0, float("inf")], 1.0: [float("nan")]}))

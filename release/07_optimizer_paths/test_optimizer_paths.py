@@ -222,3 +222,22 @@ def test_nadam_step():
         nadam_settings = dict(settings)
         _, _, first = lockstep(nadam_step, lambda ps: Nadam(ps, **nadam_settings), grad_fn, start, 100, **settings)
         assert first is None, f"the Nadam step: on the {name}, the path leaves Nadam's after step {first} of 100"
+
+
+@pytest.mark.points(8, grade_id='test-best-learning-rate')
+def test_best_learning_rate():
+    """The lowest last smoothed loss wins, diverged runs never do, and ties go to the smaller rate."""
+    sweep = {0.01: [2.0, 1.9, 1.8, 1.7], 0.1: [2.0, 1.2, 0.9, 0.8], 1.0: [2.0, 5.0, float("inf"), float("nan")]}
+    assert best_learning_rate(sweep) == 0.1, f"the smoothed losses: expected 0.1, got {best_learning_rate(sweep)}"
+    noisy = {0.01: [1.0, 1.0, 1.0, 1.0, 1.0, 0.2], 0.03: [0.6, 0.6, 0.6, 0.6, 0.6, 0.6]}
+    got = best_learning_rate(noisy, beta=0.9)
+    assert got == 0.03, \
+        f"the smoothed losses: 0.01 ends on one lucky batch (0.2) but its smoothed loss is about 0.88, 0.03's is " \
+        f"0.6; expected 0.03, got {got}"
+    assert best_learning_rate(noisy, beta=0.0) == 0.01, "with beta = 0 the last raw loss decides"
+    diverged = {0.5: [1.0, 0.1, float("nan")], 0.05: [1.0, 0.9, 0.8]}
+    assert best_learning_rate(diverged) == 0.05, "diverged runs: a run with a nan or inf loss never wins"
+    tie = {0.3: [1.0, 0.5], 0.2: [1.0, 0.5]}
+    assert best_learning_rate(tie) == 0.2, f"ties: the smaller rate wins, got {best_learning_rate(tie)}"
+    with pytest.raises(ValueError, match="diverged"):
+        best_learning_rate({0.1: [float("inf")], 1.0: [1.0, float("nan")]})

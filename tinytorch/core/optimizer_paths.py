@@ -237,3 +237,24 @@ def nadam_step(point, grad, state, learning_rate, beta1=0.9, beta2=0.999, epsilo
     point = point + (-learning_rate * (1.0 - mu) / (1.0 - mu_product)) * grad / denom
     point = point + ((-learning_rate * mu_next) / (1.0 - mu_product * mu_next)) * exp_avg / denom
     return point, {"step": t, "mu_product": mu_product, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+
+
+def best_learning_rate(losses_by_rate, beta=0.9):
+    """The learning rate of a sweep whose run ended with the lowest smoothed loss.
+
+    `losses_by_rate` maps each candidate rate to the sequence of batch losses of its run (at least one each).
+    Smooth each sequence with moving_average(losses, beta) (bias-corrected) and compare the last smoothed values.
+    A run with any loss that is not finite (inf or nan) diverged and is skipped. Return the winning key itself;
+    among equal smoothed losses the smaller rate wins. If every run diverged, raise a ValueError that says so.
+    """
+    best_rate, best_loss = None, math.inf
+    for rate in sorted(losses_by_rate):
+        losses = np.asarray(losses_by_rate[rate], dtype=np.float64)
+        if len(losses) == 0 or not np.all(np.isfinite(losses)):
+            continue
+        final = moving_average(losses, beta)[-1]
+        if best_rate is None or final < best_loss:
+            best_rate, best_loss = rate, final
+    if best_rate is None:
+        raise ValueError("invalid losses_by_rate: every run diverged (no run has only finite losses)")
+    return best_rate
