@@ -1,0 +1,98 @@
+"""The hidden suite of module 07 (autograder/07_optimizer_paths) is sound.
+
+Its tests carry points that add up to the module's automatic points, none is named like a visible test, the
+reference package passes all of them through the real sandbox, the untouched release notebook earns nothing, and
+forged reports earn only the tests whose answers are constants (the names of the exceptions raised). The mistakes
+the suite must catch, one concept at a time, are in the bug catalogue (tests/grading/catalogue/bugs_07.py, run by
+test_bug_catalogue.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tito.course import Course
+from tito.grading.prepare import prepare_submission
+from tito.grading.suite import HiddenSuite
+from tito.package import package_texts
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_basics_suites_reference import Forged, Outcomes  # noqa: E402 - the forger of modules 01 and 02
+
+ROOT = Path(__file__).resolve().parents[2]
+NAME, POINTS = "optimizer_paths", 100
+
+# Tests whose right answers are constants (docs/grading-security.md, "Limits"): the names of the exceptions
+# raised for invalid arguments. Forging may earn them; each is worth 1 point.
+CONSTANT_ANSWERS = {"test_invalid_arguments_raise", "test_best_rate_refuses_an_all_diverged_sweep"}
+
+
+@pytest.fixture(scope="module")
+def suite() -> HiddenSuite:
+    course = Course.load(ROOT)
+    return HiddenSuite.for_module(course, course.module(NAME))
+
+
+def test_points_add_up_to_the_modules_automatic_points(suite, collected_tests):
+    """Does every hidden test carry points, with a total of exactly module.yaml's points.auto (100)?"""
+    tests = collected_tests(suite)
+    assert sum(points for _, points in tests) == POINTS == suite.module.auto_points
+    assert all(points > 0 for _, points in tests)
+
+
+def test_constant_answer_tests_are_worth_one_point(suite, collected_tests):
+    """Are the tests a forger may pass worth 1 point each (2 in all)?"""
+    points = dict(collected_tests(suite))
+    assert {name: points[name] for name in CONSTANT_ANSWERS} == {name: 1 for name in CONSTANT_ANSWERS}
+
+
+def test_no_hidden_test_is_named_like_a_visible_one(suite, collected_tests):
+    """Do the hidden tests avoid the names of the notebook's own tests (test_moving_average, ...)?"""
+    visible = (suite.course.paths.release / suite.module.slug / f"test_{NAME}.py").read_text()
+    for test, _ in collected_tests(suite):
+        assert f"def {test.split('[')[0]}(" not in visible, f"{test} repeats a visible test's name"
+
+
+def test_the_reference_passes_every_test(suite, sandbox, run_suite, collected_tests):
+    """Does the reference package, run through the sandbox, pass every hidden test?"""
+    outcomes = run_suite(suite, sandbox, suite.reference_package())
+    assert outcomes.failed == {}
+    assert outcomes.passed == {test for test, _ in collected_tests(suite)}
+
+
+def test_an_untouched_notebook_earns_nothing(suite, sandbox, run_suite):
+    """Does the release notebook, handed in as is, fail every hidden test, each with NotImplementedError?"""
+    release = suite.course.paths.release / suite.module.slug
+    notebook = release / suite.module.notebook_name
+    prepared = prepare_submission(notebook.read_bytes(), nbformat.read(notebook, as_version=4),
+                                  json.loads((release / "manifest.json").read_text()), suite.module.exports,
+                                  "the release notebook")
+    assert prepared.problem is None, prepared.problem
+    outcomes = run_suite(suite, sandbox, package_texts(suite.course, suite.module, prepared.exports))
+    assert outcomes.passed == set()
+    assert all("NotImplementedError" in message for message in outcomes.failed.values()), outcomes.failed
+
+
+@pytest.mark.parametrize("kind", ["zeros", "ones", "noise"])
+def test_forged_reports_earn_only_the_constant_answers(suite, kind, collected_tests):
+    """Do reports of the reference's form with numbers that need no work (zeros, ones, noise) fail every test but
+    those whose answers are the names of exceptions? The purity and Python-float checks compare the submission
+    with itself only once its numbers follow the reference's, so none of them can be earned this way."""
+    from tito.grading import fixtures
+
+    fixtures.activate(Forged(fixtures.reference_for(suite.folder), kind))
+    outcomes = Outcomes()
+    try:
+        code = pytest.main([str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
+                            "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(suite.folder)],
+                           plugins=[outcomes])
+    finally:
+        fixtures.deactivate()
+    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, code
+    assert outcomes.passed <= CONSTANT_ANSWERS, sorted(outcomes.passed - CONSTANT_ANSWERS)
