@@ -54,8 +54,9 @@ def ewma(seed, length, beta, bias_correction):
 
 
 def ewma_returned(seed, length, beta):
-    """moving_average's result as it came back (its type and dtype are observed by the grader)."""
-    return _as_sent(moving_average(_series(seed, length), beta))
+    """moving_average's result without correction, as it came back (its type and dtype are observed by the
+    grader)."""
+    return _as_sent(moving_average(_series(seed, length), beta, bias_correction=False))
 
 
 def streaming(seed, length, beta, bias_correction):
@@ -145,6 +146,16 @@ def rule_path(rule, surface, start, steps, settings):
     return {"points": np.array(points), "state": _state(state)}
 
 
+def rule_state(rule, seed, steps, settings):
+    """The state a rule returns after `steps` steps fed seeded gradients (not those of a surface, so that the
+    state does not depend on where the rule's steps went)."""
+    generator = np.random.default_rng(seed)
+    point, state = np.zeros(2), {}
+    for _ in range(steps):
+        point, state = RULES[rule](point, generator.normal(size=2), state, **settings)
+    return _state(state)
+
+
 def rule_replay(rule, surface, start, warmup, settings):
     """After `warmup` steps, the rule called twice with the same point, gradient and state: both new points, and
     the values read afterwards through the point, gradient and state it was given."""
@@ -205,14 +216,16 @@ def _sweep(seed, length, lucky, diverged):
     sweep = {}
     for rate in RATES:
         level = generator.uniform(0.5, 2.0)
-        curve = level * (1 + np.exp(-np.arange(length) / 5.0)) + generator.normal(scale=0.15, size=length)
+        noise = generator.normal(scale=0.15, size=length)
+        # with diverged runs the curves are smooth, so that only the divergence decides (not the smoothing)
+        curve = level * (1 + np.exp(-np.arange(length) / 5.0)) + (0.0 if diverged else noise)
         sweep[rate] = [float(value) for value in curve]
     best = min(RATES, key=lambda rate: sweep[rate][-1])
     if lucky:
         others = [rate for rate in RATES if rate != best]
         sweep[others[int(generator.integers(len(others)))]][-1] = 0.01
     for index, rate in enumerate(RATES[:diverged]):  # the first rate overflows to nan, the next to inf, ...
-        sweep[rate][int(generator.integers(length // 2, length))] = np.nan if index % 2 == 0 else np.inf
+        sweep[rate][int(generator.integers(length // 2, length - 1))] = np.nan if index % 2 == 0 else np.inf
         sweep[rate][-1] = 0.001
     return sweep
 

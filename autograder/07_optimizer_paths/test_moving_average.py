@@ -49,7 +49,7 @@ def test_ewma_bias_correction(student, reference):
 
 @pytest.mark.points(1)
 def test_ewma_returns_a_float64_array(student, reference):
-    what = "the result of moving_average: a float64 ndarray"
+    what = "the result of moving_average: a float64 ndarray (bias_correction=False)"
     got = ask(student.ewma_returned, what, seed=5, length=12, beta=0.7)
     assert_close(got, reference.ewma_returned(seed=5, length=12, beta=0.7), f"{what} (series of 12, beta=0.7)",
                  rtol=1e-10, atol=1e-12)
