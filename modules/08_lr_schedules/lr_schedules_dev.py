@@ -1353,8 +1353,8 @@ test_find_learning_rate_restores()
 # ## 10. The finder on real data
 #
 # On scikit-learn's digits (module 6): an MLP with two hidden layers of 128 units and Adam. The sweep goes from
-# $10^{-5}$ to 10 over at most 100 batches of 64, a little more than five epochs of this small training set,
-# and takes about a second.
+# $10^{-5}$ to 10 over at most 100 batches of 64 (five epochs of this small training set) and takes about a
+# second.
 
 # %%
 from tinytorch.core.data import DataLoader, TensorDataset, load_digits, load_mnist1d
@@ -1470,8 +1470,9 @@ for name, (history, test_accuracy) in mnist1d_runs.items():
 
 # %% [markdown]
 # In the short run the default rate is far too timid: about 55% test accuracy, against 61% to 67% for the
-# finder's rates. Constant rates leave the training loss noisy to the end; the one-cycle run reaches the lowest
-# training loss and the best test accuracy, because its last epochs, at tiny rates, let the weights settle. The
+# finder's rates. At a constant rate the training loss stalls (minimum / 10) or jumps about (steepest) in the
+# last epochs; the one-cycle run reaches the lowest training loss and the best test accuracy, because its last
+# epochs, at tiny rates, let the weights settle. The
 # finder does not know about schedules: it measures which rates are stable for a few batches at the start of
 # training, which is why the peak of a schedule can sit at or above its suggestions.
 #
