@@ -2,7 +2,8 @@
 
 Each sweep has five candidate rates with noisy loss curves; in some, a run that is not the best ends on a lucky
 batch (a raw last loss far below its smoothed loss); in others the first runs overflow (nan or inf) at a batch in
-their second half and end on a tiny loss, and the curves are smooth, so that only the divergence decides. Many cases go into each test, so no fixed answer earns it.
+their second half and end on a tiny loss, and the curves are smooth, so that only the divergence decides. Many
+cases go into each test, so no fixed answer earns it.
 """
 
 import pytest

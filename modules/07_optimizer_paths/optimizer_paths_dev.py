@@ -220,8 +220,8 @@ test_moving_average_class()
 
 # %% [markdown]
 # A noisy series whose true level is 1 for 150 steps and then jumps to 3, averaged with $\beta = 0.95$.
-# Without the correction (orange) the average starts at zero and needs tens of steps to climb to the level;
-# with it (green) the first values are already right, and afterwards the two lines are the same. Both follow
+# Without the correction the average starts at zero and needs tens of steps to climb to the level; with it the
+# first values are already right, and after a few dozen steps the two lines are the same. Both follow
 # the jump with the same delay: correction fixes the start, not the lag.
 
 # %%
@@ -236,6 +236,7 @@ ax.plot(moving_average(noisy, 0.95), label="EWMA, beta 0.95, bias-corrected")
 ax.plot(level, color="black", linewidth=0.8, linestyle="--", label="true level")
 ax.set(xlabel="step t", ylabel="value", title="A moving average with and without bias correction")
 ax.legend(fontsize=8, loc="upper left")
+plt.tight_layout()
 plt.show()
 
 # %% [markdown]

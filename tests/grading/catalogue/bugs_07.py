@@ -9,7 +9,8 @@ CORRECTED = "        averages[t - 1] = average / (1 - beta**t) if bias_correctio
 NEW_VELOCITY = '        velocity = momentum * state["momentum_buffer"] + grad\n'
 NESTEROV = "    direction = grad + momentum * velocity if nesterov else velocity\n"
 ADAM_DENOM = "    denom = np.sqrt(exp_avg_sq) / (1 - beta2**t) ** 0.5 + epsilon\n"
-RMSPROP_STEP = "    return point - learning_rate * (grad / (np.sqrt(square_avg) + epsilon)), {\"square_avg\": square_avg}\n"
+RMSPROP_STEP = ("    return point - learning_rate * (grad / (np.sqrt(square_avg) + epsilon)), "
+                '{"square_avg": square_avg}\n')
 MU_PRODUCT = '    mu_product = state.get("mu_product", 1.0) * mu\n'
 RUN_PATH_STEP = "        point, state = step_fn(point, grad_fn(point), state, **settings)\n        path.append(point)\n"
 SMOOTHED = "        final = moving_average(losses, beta)[-1]\n"
@@ -45,7 +46,8 @@ BUGS = [
         hidden={"test_nadam_path", "test_nadam_mu_product", "test_nadam_step_is_pure"}, names=("nadam",),
         message="the Nadam step", visible={"test_nadam_step"}),
     bug("run-path-forgets-the-state", M, "run_path gives the rule an empty state at every step", M,
-        [(RUN_PATH_STEP, "        point, _ = step_fn(point, grad_fn(point), {}, **settings)\n        path.append(point)\n")],
+        [(RUN_PATH_STEP, "        point, _ = step_fn(point, grad_fn(point), {}, **settings)\n"
+                         "        path.append(point)\n")],
         hidden={"test_run_path_follows_the_rule", "test_run_path_passes_the_state_and_settings"},
         names=("run_path",), message="run_path", visible={"test_run_path"}),
     bug("best-rate-from-the-last-raw-loss", M, "best_learning_rate compares the last raw losses, not smoothed ones", M,
