@@ -80,16 +80,22 @@ FULL_RUNS = os.environ.get("TINYTORCH_FULL_RUNS") == "1"
 #
 # Two more rules come from PyTorch, and the new schedulers follow them:
 #
-# - **The initial rate.** The first scheduler made on an optimizer records the optimizer's rate as
-#   `optimizer.initial_lr` (PyTorch's `group["initial_lr"]`), and every later scheduler on that optimizer takes
-#   it as its `base_lr`, even if an earlier scheduler has already changed the rate. This matters when you
+# - **The initial rate.** The first of this module's schedulers made on an optimizer records the optimizer's
+#   rate as `optimizer.initial_lr` (PyTorch's `group["initial_lr"]`), and every later one on that optimizer
+#   takes it as its `base_lr`, even if an earlier scheduler has already changed the rate. This matters when you
 #   combine schedules: a warm-up that starts at a third of the rate must not make the cosine that follows it
-#   believe the base rate is a third.
+#   believe the base rate is a third. (Module 3's schedulers take the current rate as their `base_lr`;
+#   `SequentialLR` and `ChainedScheduler` below hand them the initial rate.)
 # - **Construction sets the rate of epoch 0.** A new scheduler computes `compute_lr()` once with
 #   `last_epoch = 0` as it is made (a linear warm-up starts below the base rate at once). Module 3's three
 #   schedulers leave the rate alone at construction, which is also what their PyTorch versions compute.
 #
-# The helpers below do both; each new scheduler calls them at the end of its `__init__`.
+# The helpers below do both; each new scheduler calls them at the end of its `__init__`. Module 3's classes are
+# imported into this module as they are, so both import paths give the same class:
+
+# %%
+print("StepLR is the class of module 3:", StepLR is optimizers.StepLR)
+print("one base class:", LRScheduler is optimizers.LRScheduler)
 
 # %% nbgrader={"grade": false, "grade_id": "scheduler-helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
 #| export
