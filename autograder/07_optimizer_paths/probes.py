@@ -65,9 +65,9 @@ def streaming(seed, length, beta, bias_correction):
     returned, values, biased, steps = [], [], [], []
     for value in _series(seed, length):
         returned.append(_as_sent(average.update(value)))
-        values.append(_as_sent(average.value))
-        biased.append(_as_sent(average.biased))
-        steps.append(_as_sent(average.steps))
+        values.append(_as_sent(getattr(average, "value", None)))
+        biased.append(_as_sent(getattr(average, "biased", None)))
+        steps.append(_as_sent(getattr(average, "steps", None)))
     return {"returned": returned, "value": values, "biased": biased, "steps": steps}
 
 
@@ -157,19 +157,20 @@ def rule_state(rule, seed, steps, settings):
 
 
 def rule_replay(rule, surface, start, warmup, settings):
-    """After `warmup` steps, the rule called twice with the same point, gradient and state: both new points, and
-    the values read afterwards through the point, gradient and state it was given."""
+    """After `warmup` steps, the rule called twice with the same point, gradient and state: both new points, the
+    values read afterwards through the point, gradient and state it was given, and the state's values before."""
     step_fn, grad_fn = RULES[rule], _gradient_function(surface)
     point, state = np.array(start, dtype=np.float64), {}
     for _ in range(warmup):
         point, state = step_fn(point, grad_fn(np.array(point, dtype=np.float64)), state, **settings)
     point = np.array(point, dtype=np.float64)
     grad = grad_fn(point.copy())
+    before = _state(state)  # copies of the arrays
     first, _ = step_fn(point, grad, state, **settings)
     first = np.array(first, dtype=np.float64)
     second, _ = step_fn(point, grad, state, **settings)
     return {"first": first, "second": np.array(second, dtype=np.float64), "point": point.copy(),
-            "grad": grad.copy(), "state": _state(state)}
+            "grad": grad.copy(), "state before": before, "state": _state(state)}
 
 
 def _descent(point, grad, state, learning_rate, shrink=1.0):
