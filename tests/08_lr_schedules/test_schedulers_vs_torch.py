@@ -283,3 +283,29 @@ def test_a_scheduled_training_run_follows_torch():
     expected = reference.detach().numpy()
     error = np.max(np.abs(mine.data.data - expected)) / np.max(np.abs(expected))
     assert error <= RTOL, f"relative error {error:.1e}"
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), mode=st.sampled_from(["min", "max"]),
+       threshold_mode=st.sampled_from(["rel", "abs"]), threshold=st.sampled_from([0.0, 1e-4, 0.01, 0.1]),
+       factor=st.floats(0.05, 0.95), patience=st.integers(0, 6), cooldown=st.integers(0, 5),
+       min_lr=st.sampled_from([0.0, 1e-3, 0.02]))
+def test_reduce_lr_on_plateau_matches_torch_for_random_sequences(seed, mode, threshold_mode, threshold, factor,
+                                                                 patience, cooldown, min_lr):
+    """Random walks (ties included: values rounded to 2 decimals) and random settings, with a resumed run."""
+    rng = np.random.default_rng(seed)
+    metrics = list(np.round(1.0 + np.cumsum(rng.normal(0.0, 0.05, size=60)), 2))
+    settings = dict(mode=mode, factor=factor, patience=patience, threshold=threshold, threshold_mode=threshold_mode,
+                    cooldown=cooldown, min_lr=min_lr)
+    run(lambda o: ReduceLROnPlateau(o, **settings), lambda o: T.ReduceLROnPlateau(o, **settings), 0.1, 60,
+        metrics=metrics, save_at=int(rng.integers(1, 59)))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(milestones=st.lists(st.integers(1, 40), min_size=1, max_size=6), gamma=st.floats(0.01, 1.0),
+       start=st.floats(0.01, 1.0), end=st.floats(0.0, 1.0), total=st.integers(1, 30))
+def test_multistep_and_linear_lr_match_torch_for_random_settings(milestones, gamma, start, end, total):
+    run(lambda o: MultiStepLR(o, milestones, gamma), lambda o: T.MultiStepLR(o, milestones, gamma), 0.2, 50,
+        save_at=10)
+    run(lambda o: LinearLR(o, start, end, total), lambda o: T.LinearLR(o, start, end, total), 0.2, 2 * total + 5,
+        save_at=max(1, total // 2))
