@@ -1047,8 +1047,8 @@ test_best_learning_rate()
 # %% [markdown]
 # The budget. The comparison the text below describes trains for 20 epochs after sweeps of 150 batches and
 # takes a few minutes; the default is a quick version (4 epochs, sweeps of 30 batches) that runs in seconds and
-# shows the same start of each curve. Set `FULL_RUN = True` (or the environment variable
-# `TINYTORCH_FULL_RUN=1`) for the whole comparison.
+# shows the same start of each curve. Set `FULL_RUNS = True` (or the environment variable
+# `TINYTORCH_FULL_RUNS=1`) for the whole comparison.
 
 # %%
 import os
@@ -1060,8 +1060,8 @@ from tinytorch.core.layers import Linear, ReLU, Sequential
 from tinytorch.core.losses import CrossEntropyLoss
 from tinytorch.core.training import TensorBoardLogger, Trainer
 
-FULL_RUN = os.environ.get("TINYTORCH_FULL_RUN") == "1"
-SWEEP_BATCHES, EPOCHS = (150, 20) if FULL_RUN else (30, 4)
+FULL_RUNS = os.environ.get("TINYTORCH_FULL_RUNS") == "1"
+SWEEP_BATCHES, EPOCHS = (150, 20) if FULL_RUNS else (30, 4)
 HIDDEN, BATCH_SIZE = 128, 64
 
 mnist1d = load_mnist1d()
@@ -1148,7 +1148,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What the full run (`FULL_RUN = True`: sweeps of 150 batches, 20 epochs) showed when this lesson was written:
+# What the full run (`FULL_RUNS = True`: sweeps of 150 batches, 20 epochs) showed when this lesson was written:
 #
 # | optimizer | rate picked | training loss after 20 epochs | best validation accuracy |
 # | --- | --- | --- | --- |

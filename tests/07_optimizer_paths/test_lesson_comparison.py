@@ -1,7 +1,7 @@
 """The MNIST-1D comparison of module 07's lesson gives the numbers its table states.
 
-The lesson's code cells (the reference solutions included) are run with TINYTORCH_FULL_RUN=1, as a student who
-sets FULL_RUN would run them, with matplotlib drawing off screen. The rates picked by the sweeps must be those of
+The lesson's code cells (the reference solutions included) are run with TINYTORCH_FULL_RUNS=1, as a student who
+sets FULL_RUNS would run them, with matplotlib drawing off screen. The rates picked by the sweeps must be those of
 the table, and each run's final training loss and best validation accuracy must be the table's, to the rounding
 it shows (a little more for the loss, whose last digit moves with the platform's floating point).
 """
@@ -34,13 +34,13 @@ def test_the_full_comparison_gives_the_lessons_table(monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    monkeypatch.setenv("TINYTORCH_FULL_RUN", "1")
+    monkeypatch.setenv("TINYTORCH_FULL_RUNS", "1")
     monkeypatch.setattr(plt, "show", lambda *args, **kwargs: plt.close("all"))
     notebook = jupytext.read(SOURCE)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     scope = {"__name__": "__lesson__"}
     exec(compile(code, str(SOURCE), "exec"), scope)  # noqa: S102 - the course's own lesson
-    assert os.environ["TINYTORCH_FULL_RUN"] == "1" and scope["EPOCHS"] == 20
+    assert os.environ["TINYTORCH_FULL_RUNS"] == "1" and scope["EPOCHS"] == 20
     for name, (rate, loss, accuracy) in lesson_table().items():
         history = scope["histories"][name]
         assert scope["chosen"][name] == rate, name
