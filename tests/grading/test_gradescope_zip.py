@@ -21,7 +21,7 @@ ALLOWED = [
     r"course/pyproject\.toml", r"course/README\.md",
     r"course/tito/(.+/)?[A-Za-z0-9_]+\.py",
     r"course/modules/0[123]_(tensor|autograd|optimizers)/module\.yaml",
-    r"course/autograder/03_optimizers/(probes|test_[a-z_]+)\.py",
+    r"course/autograder/03_optimizers/(probes|test_[a-z_]+|[a-z_]+_checks)\.py",
     r"course/release/03_optimizers/(manifest\.json|optimizers\.ipynb)",
     r"course/source/03_optimizers/optimizers\.ipynb",
     r"course/tinytorch/(core/)?__init__\.py",
