@@ -8,17 +8,17 @@ tests/grading/catalogue/bugs_01_02.py.)
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from tito.course import Course
-from tito.grading.prepare import prepare_submission
 from tito.grading.suite import HiddenSuite
-from tito.package import package_texts
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite_runs import release_package, run_with  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_FILES = {"tensor": "tinytorch/core/tensor.py", "autograd": "tinytorch/core/autograd.py"}
@@ -157,13 +157,7 @@ def test_an_equivalent_rewrite_passes_every_test(course, sandbox, rewrite, run_s
 def test_an_untouched_notebook_earns_nothing(course, sandbox, name, run_suite):
     """Does the release notebook, handed in as is, fail every hidden test, each with NotImplementedError?"""
     suite = hidden_suite(course, name)
-    release = course.paths.release / suite.module.slug
-    notebook = release / suite.module.notebook_name
-    prepared = prepare_submission(notebook.read_bytes(), nbformat.read(notebook, as_version=4),
-                                  json.loads((release / "manifest.json").read_text()), suite.module.exports,
-                                  "the release notebook")
-    assert prepared.problem is None, prepared.problem
-    outcomes = run_suite(suite, sandbox, package_texts(course, suite.module, prepared.exports))
+    outcomes = run_suite(suite, sandbox, release_package(suite))
     assert outcomes.passed == set()
     assert all("NotImplementedError" in message for message in outcomes.failed.values()), outcomes.failed
 
@@ -211,17 +205,6 @@ class Forged:
         return call
 
 
-class Outcomes:
-    def __init__(self):
-        self.passed: set[str] = set()
-        self.ran: set[str] = set()
-
-    def pytest_runtest_logreport(self, report):
-        if report.when == "call":
-            self.ran.add(report.nodeid.rsplit("::", 1)[-1])
-            if report.passed:
-                self.passed.add(report.nodeid.rsplit("::", 1)[-1])
-
 
 # Tests whose right answers the probe itself chose (docs/grading-security.md, "Limits"): forging may earn them.
 CONSTANT_ANSWERS = {
@@ -236,17 +219,10 @@ def test_forged_reports_earn_only_the_constant_answers(course, name, kind, colle
     """Do reports of the right form with numbers that need no work (zeros, ones, noise) fail every test but those
     whose answers the probe chose itself? Every test that judges a second property (operands, float32) only where
     the values are right, so none of them can be earned this way."""
-    import os
 
     from tito.grading import fixtures
 
     suite = hidden_suite(course, name)
-    fixtures.activate(Forged(fixtures.reference_for(suite.folder), kind))
-    outcomes = Outcomes()
-    try:
-        code = pytest.main([str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-                     "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(suite.folder)], plugins=[outcomes])
-    finally:
-        fixtures.deactivate()
-    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, code
+    outcomes = run_with(suite, Forged(fixtures.reference_for(suite.folder), kind))
+    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, outcomes.code
     assert outcomes.passed <= CONSTANT_ANSWERS[name], sorted(outcomes.passed - CONSTANT_ANSWERS[name])

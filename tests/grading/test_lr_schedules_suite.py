@@ -8,21 +8,17 @@ time, are in the bug catalogue (tests/grading/catalogue/bugs_08.py, run by test_
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from tito.course import Course
-from tito.grading.prepare import prepare_submission
 from tito.grading.suite import HiddenSuite
-from tito.package import package_texts
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_basics_suites_reference import Forged, Outcomes  # noqa: E402 - the forger of modules 01 and 02
+from test_basics_suites_reference import Forged  # noqa: E402 - the forger of modules 01 and 02
+from suite_runs import release_package, run_with  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME, POINTS = "lr_schedules", 100
@@ -61,13 +57,7 @@ def test_the_reference_passes_every_test(suite, sandbox, run_suite, collected_te
 
 def test_an_untouched_notebook_earns_nothing(suite, sandbox, run_suite):
     """Does the release notebook, handed in as is, fail every hidden test, each with NotImplementedError?"""
-    release = suite.course.paths.release / suite.module.slug
-    notebook = release / suite.module.notebook_name
-    prepared = prepare_submission(notebook.read_bytes(), nbformat.read(notebook, as_version=4),
-                                  json.loads((release / "manifest.json").read_text()), suite.module.exports,
-                                  "the release notebook")
-    assert prepared.problem is None, prepared.problem
-    outcomes = run_suite(suite, sandbox, package_texts(suite.course, suite.module, prepared.exports))
+    outcomes = run_suite(suite, sandbox, release_package(suite))
     assert outcomes.passed == set()
     assert all("NotImplementedError" in message for message in outcomes.failed.values()), outcomes.failed
 
@@ -79,13 +69,6 @@ def test_forged_reports_earn_only_the_constant_answers(suite, kind, collected_te
     only a finder that ran can report."""
     from tito.grading import fixtures
 
-    fixtures.activate(Forged(fixtures.reference_for(suite.folder), kind))
-    outcomes = Outcomes()
-    try:
-        code = pytest.main([str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-                            "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(suite.folder)],
-                           plugins=[outcomes])
-    finally:
-        fixtures.deactivate()
-    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, code
+    outcomes = run_with(suite, Forged(fixtures.reference_for(suite.folder), kind))
+    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, outcomes.code
     assert outcomes.passed <= CONSTANT_ANSWERS, sorted(outcomes.passed - CONSTANT_ANSWERS)

@@ -7,19 +7,18 @@ package written differently from the reference passes; the untouched release not
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from tito.course import Course
-from tito.grading.prepare import prepare_submission
 from tito.grading.suite import HiddenSuite
-from tito.package import package_texts
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite_runs import release_package, run_with  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIMIZERS_FILE = "tinytorch/core/optimizers.py"
@@ -148,13 +147,7 @@ def test_no_hidden_test_is_named_like_a_visible_one(suite, collected_tests):
 
 def test_an_untouched_notebook_earns_nothing(suite, sandbox, run_suite, broken):
     """Does the release notebook, handed in as is, fail every test (points go only to code students write)?"""
-    release = suite.course.paths.release / suite.module.slug
-    notebook = release / suite.module.notebook_name
-    prepared = prepare_submission(notebook.read_bytes(), nbformat.read(notebook, as_version=4),
-                                  json.loads((release / "manifest.json").read_text()), suite.module.exports,
-                                  "the release notebook")
-    assert prepared.problem is None, prepared.problem
-    outcomes = run_suite(suite, sandbox, package_texts(suite.course, suite.module, prepared.exports))
+    outcomes = run_suite(suite, sandbox, release_package(suite))
     assert outcomes.passed == set()
     assert all("NotImplementedError" in message for message in outcomes.failed.values()), outcomes.failed
 
@@ -195,17 +188,6 @@ class Forged:
         return lambda **arguments: self._forge(getattr(self._reference, probe)(**arguments))
 
 
-class Outcomes:
-    def __init__(self):
-        self.passed: set[str] = set()
-        self.ran: set[str] = set()
-
-    def pytest_runtest_logreport(self, report):
-        if report.when == "call":
-            self.ran.add(report.nodeid.rsplit("::", 1)[-1])
-            if report.passed:
-                self.passed.add(report.nodeid.rsplit("::", 1)[-1])
-
 
 # Tests whose right answers are constants (docs/grading-security.md, "Limits"): forging may earn them.
 CONSTANT_ANSWERS = {"test_boundary_values_are_accepted", "test_clipping_and_schedulers_reject_invalid_arguments"}
@@ -216,17 +198,9 @@ def test_forged_reports_earn_only_the_constant_answers(suite, kind, collected_te
     """Do reports of the right form with numbers that need no work (zeros, ones, noise, the starting values sent
     back) fail every test but the validation ones? The self-comparisons (float32, in place, checkpoints, decay by
     hand, the training loop) are gated on a run that moves like the reference's, so none of them can be earned."""
-    import os
 
     from tito.grading import fixtures
 
-    fixtures.activate(Forged(fixtures.reference_for(suite.folder), kind))
-    outcomes = Outcomes()
-    try:
-        code = pytest.main([str(suite.folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-                            "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(suite.folder)],
-                           plugins=[outcomes])
-    finally:
-        fixtures.deactivate()
-    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, code
+    outcomes = run_with(suite, Forged(fixtures.reference_for(suite.folder), kind))
+    assert outcomes.ran == {test for test, _ in collected_tests(suite)}, outcomes.code
     assert outcomes.passed <= CONSTANT_ANSWERS, sorted(outcomes.passed - CONSTANT_ANSWERS)
