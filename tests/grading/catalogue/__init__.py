@@ -28,6 +28,8 @@ PACKAGE_FILES = {
     "data": "tinytorch/core/data.py",
     "optimizer_paths": "tinytorch/core/optimizer_paths.py",
     "schedulers": "tinytorch/core/schedulers.py",
+    "experiments": "tinytorch/experiments.py",
+    "diagnostics": "tinytorch/core/diagnostics.py",
 }
 
 
@@ -52,9 +54,10 @@ def bug(slug, module, what, file, edits, hidden, names, message, visible=()) -> 
 
 def all_bugs() -> list[Bug]:
     """Every bug, in module order."""
-    from . import bugs_01_02, bugs_03, bugs_04_06, bugs_07, bugs_08
+    from . import bugs_01_02, bugs_03, bugs_04_06, bugs_07, bugs_08, bugs_09, bugs_10
 
-    bugs = [*bugs_01_02.BUGS, *bugs_03.BUGS, *bugs_04_06.BUGS, *bugs_07.BUGS, *bugs_08.BUGS]
+    bugs = [*bugs_01_02.BUGS, *bugs_03.BUGS, *bugs_04_06.BUGS, *bugs_07.BUGS, *bugs_08.BUGS, *bugs_09.BUGS,
+            *bugs_10.BUGS]
     slugs = [item.slug for item in bugs]
     duplicated = {slug for slug in slugs if slugs.count(slug) > 1}
     if duplicated:
