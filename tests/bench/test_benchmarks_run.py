@@ -42,3 +42,10 @@ def test_every_benchmark_says_which_machine_it_ran_on():
     table = run_bench("optimizers.py", "--rounds", "1", "--steps", "1")
     first = table.splitlines()[0]
     assert first.startswith("machine: ") and "core(s) usable" in first and "load average" in first, first
+
+
+def test_experiments_benchmark_times_the_runner_and_torch_on_the_same_grid():
+    table = run_bench("experiments.py", "--epochs", "1", "--noises", "0.05", "--rates", "0.01", "0.1")
+    for name in ("tinytorch run_grid, jobs=1", "tinytorch run_grid, cached rerun", "torch, 1 thread"):
+        assert name in table, table
+    assert "final losses equal to torch's (within 1e-6): 6 of the 6 runs" in table, table
