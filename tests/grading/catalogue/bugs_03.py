@@ -9,7 +9,8 @@ DESCENT = "    parameter.data.data -= learning_rate * parameter.grad.data.data\n
 STEP_LR_TEST = "        if self.last_epoch % self.step_size == 0:\n"
 COSINE_FIRST_LINE = "        lr, epoch = self.optimizer.learning_rate, self.last_epoch\n"
 RECORD_RATE = "        history.learning_rates.append(optimizer.learning_rate)\n"
-ADAM_STEP = '        state["step"] += 1\n        step = state["step"]\n'
+ADAM_STEP = ('        state["step"] += 1\n        step = state["step"]\n'
+             '        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]\n')
 
 BUGS = [
     bug("descent-replaces-the-array", M, "gradient_descent_step assigns a new array instead of updating in place",
@@ -68,7 +69,8 @@ BUGS = [
         visible={"test_adam"}),
     bug("adam-one-step-count", M, "Adam counts steps on the optimizer, not per parameter (state['step'] unused)", M,
         [(ADAM_STEP, '        self.steps_taken = getattr(self, "steps_taken", 0) + 1\n'
-                     '        step = self.steps_taken\n')],
+                     '        step = self.steps_taken\n'
+                     '        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]\n')],
         hidden={"test_adam_counts_steps_per_parameter", "test_adam_state_dict_round_trip",
                 "test_adamw_state_dict_round_trip"},
         names=("counts_steps", "state_dict"), message="each parameter's own step count", visible={"test_adam"}),
@@ -77,8 +79,8 @@ BUGS = [
           'state = {"step": 0, "exp_avg": np.zeros(param.shape), "exp_avg_sq": np.zeros(param.shape)}')],
         hidden={"test_adam_float32", "test_adamw_keeps_float32"}, names=("float32",), message="float32"),
     bug("adamw-couples-the-decay", M, "AdamW adds the decay to the gradient, like Adam's L2", M,
-        [("            param *= 1 - self.learning_rate * self.weight_decay\n",
-          "            return grad + self.weight_decay * param\n")],
+        [("        if self.weight_decay != 0:\n            param *= 1 - self.learning_rate * self.weight_decay\n",
+          "        if self.weight_decay != 0:\n            return grad + self.weight_decay * param\n")],
         hidden={"test_adamw_decoupled_weight_decay", "test_adamw_decay_follows_learning_rate_changes",
                 "test_adamw_zero_gradients_and_default_decay"},
         names=("decay",), message="decoupled weight decay", visible={"test_adamw"}),
