@@ -242,7 +242,7 @@ def example_curves(epochs=20, seed=0):
         "healthy": {"loss": list(1.1 * np.exp(-k / 4) + 0.05), "val_loss": list(1.1 * np.exp(-k / 4) + 0.1)},
         "lr_far_too_high": {"loss": [1.1, 0.9, 0.8, 1.5, 4.0, 20.0] + [math.nan] * (epochs - 6)},
         "lr_too_high": {"loss": list(0.6 + 0.3 * np.exp(-k / 3) + 0.15 * (-1.0) ** k)},
-        "lr_too_low": {"loss": list(1.1 - 0.015 * k)},
+        "lr_too_low": {"loss": list(1.1 - 0.3 * k / epochs)},
         "overfitting": {"loss": list(1.1 * np.exp(-k / 5)), "val_loss": list(0.5 + 0.6 * np.exp(-k / 3) + 0.03 * k)},
         "underfitting": {"loss": list(0.75 + 0.3 * np.exp(-k))},
         "dead_network": {"loss": [2.0, 3.0, 1.3] + list(math.log(3) + 0.005 * rng.standard_normal(epochs - 3))},
@@ -265,13 +265,15 @@ def test_curve_evidence():
     assert set(got) == set(expected), f"evidence: expected the names {sorted(expected)}, got {sorted(got)}"
     for name, value in expected.items():
         assert type(got[name]) is float, f"evidence {name}: a Python float expected, got {type(got[name]).__name__}"
-        assert math.isclose(got[name], value, rel_tol=1e-12), f"evidence {name}: expected {value:.6g}, got {got[name]:.6g}"
+        assert math.isclose(got[name], value, rel_tol=1e-12), \
+            f"evidence {name}: expected {value:.6g}, got {got[name]:.6g}"
     got = curve_evidence(np.array([1.0, 0.9, 1.2]))
     assert set(got) == {"non_finite_at", "end_over_start", "rises", "total_drop", "late_share"}, \
         f"evidence without classes or validation: expected five names, got {sorted(got)}"
     assert got["late_share"] == 0.0, f"late_share of a loss that did not fall: expected 0.0, got {got['late_share']}"
     got = curve_evidence(np.array([1.0, 0.9, np.inf, np.nan]), np.array([1.0, 1.0, 1.0, 1.0]), classes=3)
-    assert got == {"non_finite_at": 3.0}, f"evidence of a blow-up at epoch 3: expected only non_finite_at 3.0, got {got}"
+    assert got == {"non_finite_at": 3.0}, \
+        f"evidence of a blow-up at epoch 3: expected only non_finite_at 3.0, got {got}"
     ### BEGIN HIDDEN TESTS
     got = curve_evidence(np.array([3.0, 2.0, 1.0, 0.5, 0.4, 0.3, 0.25]), np.array([np.nan] * 7), classes=10)
     assert "val_rise" not in got and math.isclose(got["chance_gap"], abs(0.275 - math.log(10)) / math.log(10))
@@ -606,10 +608,12 @@ def test_activation_statistics():
     assert list(got) == [str(i) for i in range(6)], f"activation statistics: one entry per layer, got {list(got)}"
     for index, layer in enumerate(model):
         out, stats = outputs[index + 1], got[str(index)]
-        assert stats["layer"] == type(layer).__name__, f"layer {index}: expected {type(layer).__name__}, got {stats['layer']}"
+        assert stats["layer"] == type(layer).__name__, \
+            f"layer {index}: expected {type(layer).__name__}, got {stats['layer']}"
         assert math.isclose(stats["mean"], out.mean(), rel_tol=1e-12) and \
             math.isclose(stats["std"], out.std(), rel_tol=1e-12), \
-            f"layer {index}: mean and std expected {out.mean():.6g}, {out.std():.6g}, got {stats['mean']:.6g}, {stats['std']:.6g}"
+            f"layer {index}: mean and std expected {out.mean():.6g}, {out.std():.6g}, " \
+            f"got {stats['mean']:.6g}, {stats['std']:.6g}"
     expected = {"1": np.mean(1 - outputs[2]**2 < 0.01), "3": np.mean(outputs[4] * (1 - outputs[4]) < 0.0025),
                 "5": np.mean(outputs[6] <= 0)}
     for name, value in expected.items():
@@ -699,7 +703,8 @@ def test_layer_monitor():
     monitor = LayerMonitor(every=2)
     Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.1)).fit(
         DataLoader(TensorDataset(x, y), batch_size=8), epochs=2, callbacks=[monitor], verbose=0)
-    assert monitor.steps == [2, 4, 6], f"LayerMonitor(every=2) over 6 steps: expected steps [2, 4, 6], got {monitor.steps}"
+    assert monitor.steps == [2, 4, 6], \
+        f"LayerMonitor(every=2) over 6 steps: expected steps [2, 4, 6], got {monitor.steps}"
     trainer = Trainer(twin, CrossEntropyLoss(), SGD(twin.parameters(), learning_rate=0.1))
     norms, ratios = {}, {}
     for step, (inputs, targets) in enumerate(list(DataLoader(TensorDataset(x, y), batch_size=8)) * 2, start=1):
@@ -712,9 +717,11 @@ def test_layer_monitor():
                                                          / np.linalg.norm(before[name])))
     for name in norms:
         assert np.allclose(monitor.grad_norms[name], norms[name], rtol=1e-10), \
-            f"LayerMonitor gradient norms of {name}: expected {np.round(norms[name], 5)}, got {monitor.grad_norms[name]}"
+            f"LayerMonitor gradient norms of {name}: expected {np.round(norms[name], 5)}, " \
+            f"got {monitor.grad_norms[name]}"
         assert np.allclose(monitor.update_ratios[name], ratios[name], rtol=1e-10), \
-            f"LayerMonitor update ratios of {name}: expected {np.round(ratios[name], 6)}, got {monitor.update_ratios[name]}"
+            f"LayerMonitor update ratios of {name}: expected {np.round(ratios[name], 6)}, " \
+            f"got {monitor.update_ratios[name]}"
 
 test_layer_monitor()
 
@@ -763,7 +770,8 @@ plt.show()
 # 1. the loss and the instruments at initialisation, on one batch (the gradient norms after one backward pass);
 # 2. `overfit_steps` steps on that batch (module 6's overfit-one-batch), recording the loss and the update
 #    ratios of every step, then the instruments again;
-# 3. a short learning-rate sweep (module 8's `find_learning_rate`) over the data.
+# 3. a short learning-rate sweep (module 8's `find_learning_rate`, `sweep_steps` batches from $10^{-6}$ to 10)
+#    over the data.
 #
 # The model and the optimizer are put back as they were at the end: the check-up trains nothing. The
 # measurements go into a `CheckupReport`; `checkup_findings` (yours) reads it and lists the problems.
@@ -858,7 +866,7 @@ def _loss_and_gradients(model, loss_fn, inputs, targets):
     return loss.item(), norms
 
 
-def checkup(model, loss_fn, data, optimizer, classes=None, batch_size=32, overfit_steps=60, sweep_steps=50,
+def checkup(model, loss_fn, data, optimizer, classes=None, batch_size=32, overfit_steps=100, sweep_steps=50,
             verbose=True, plot=True):
     """Check a model before training it: see the steps above. `data` is (inputs, targets); the first
     `batch_size` examples are the batch. Returns a CheckupReport whose `problems` are checkup_findings(report).
@@ -976,7 +984,8 @@ def test_checkup_findings():
         ({"update_ratios": {"0.weight": [1e-7, 2e-7, 1e-7], "0.bias": [math.nan, 1e-7, 1e-7],
                             "2.weight": [5e-7, 1e-7, 1e-7], "2.bias": [math.nan, 1e-7, 1e-7]}}, [("lr_too_low", "")]),
         ({"update_ratios": {"0.weight": [0.0, 0.0, 0.0], "0.bias": [math.nan] * 3,
-                            "2.weight": [1e-2, 1e-2, 1e-2], "2.bias": [math.nan, 0.1, 0.1]}}, [("frozen_layer", "0.weight")]),
+                            "2.weight": [1e-2, 1e-2, 1e-2], "2.bias": [math.nan, 0.1, 0.1]}},
+         [("frozen_layer", "0.weight")]),
         ({"dead_relus": {"1": 0.75}}, [("dead_relus", "1")]),
         ({"activations": {"1": {"layer": "Tanh", "mean": 0.0, "std": 0.99, "saturated": 0.8},
                           "2": {"layer": "ReLU", "mean": 0.0, "std": 0.1, "saturated": 0.9}}}, [("saturated", "1")]),
@@ -985,7 +994,8 @@ def test_checkup_findings():
         ({"chance_loss": math.nan, "initial_loss": 30.0, "overfit_losses": [30.0, 10.0, 1.0]}, []),
     ]
     for changes, expected in cases:
-        assert problems(**changes) == expected, f"checkup_findings with {changes}: expected {expected}, got {problems(**changes)}"
+        assert problems(**changes) == expected, \
+            f"checkup_findings with {changes}: expected {expected}, got {problems(**changes)}"
     assert problems(grad_norms={"0.weight": 0.0, "0.bias": 0.0, "2.weight": 0.3, "2.bias": 0.2},
                     update_ratios={"0.weight": [0.0] * 3, "0.bias": [math.nan] * 3, "2.weight": [1e-2] * 3,
                                    "2.bias": [math.nan, 0.1, 0.1]}) == [], \
@@ -1084,18 +1094,19 @@ test_checkup_names_planted_faults()
 # visible sign?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "question-checkup-found", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
-# **A** cannot overfit one batch: the loss stops near 0.7 instead of going to 0. The last layer is a `Softmax`,
-# and `CrossEntropyLoss` applies its own log-softmax to what it gets, so the "logits" are squeezed into [0, 1] and
-# no prediction can be confident. Fix: remove the `Softmax` (or use a loss that takes probabilities). Everything
-# else looks normal: gradients flow, ratios are fine, the sweep is ordinary.
+# **A** cannot overfit one batch: after 100 steps the loss is still 0.63 (the healthy model's: 0.02). The last
+# layer is a `Softmax`, and `CrossEntropyLoss` applies its own log-softmax to what it gets, so the "logits" are
+# squeezed into [0, 1] and no prediction can be confident. Fix: remove the `Softmax` (or use a loss that takes
+# probabilities). Everything else looks normal: gradients flow, ratios are fine, the sweep is ordinary.
 #
 # **B** has a frozen layer: `0.weight` gets a gradient at initialisation but its update ratio is exactly 0 at
 # every step. The optimizer was given `model.parameters()[2:]`, so the first layer never moves (its bias too,
-# which the report cannot see because its ratio is nan). Fix: pass `model.parameters()`. It also overfits worse.
+# which the report cannot see because its ratio is nan). Fix: pass `model.parameters()`. With two layers of
+# three it overfits worse too (0.25 after 100 steps), so `cannot_overfit` comes along.
 #
-# **C**: the learning rate is too high. The one-batch loss does not fall (or blows up) and the rate of 10 is far
-# above the rate of the sweep's lowest loss. Fix: a rate near the sweep's steepest descent (about 0.1 for SGD
-# with momentum here), or the minimum / 10.
+# **C**: the learning rate is too high. The one-batch loss rises (1.09 to 2.4) and the rate of 10 is five
+# times the rate of the sweep's lowest loss (2). Fix: a rate near the sweep's steepest descent (0.55) or its minimum
+# / 10 (0.2).
 #
 # **D** has saturated tanh units: weights 8 times too large put most outputs of the second tanh layer at +-1,
 # where the derivative is nearly 0; the initial loss is also above ln 3. Fix: the initialisation (Xavier or LeCun

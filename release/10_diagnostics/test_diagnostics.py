@@ -20,13 +20,15 @@ def test_curve_evidence():
     assert set(got) == set(expected), f"evidence: expected the names {sorted(expected)}, got {sorted(got)}"
     for name, value in expected.items():
         assert type(got[name]) is float, f"evidence {name}: a Python float expected, got {type(got[name]).__name__}"
-        assert math.isclose(got[name], value, rel_tol=1e-12), f"evidence {name}: expected {value:.6g}, got {got[name]:.6g}"
+        assert math.isclose(got[name], value, rel_tol=1e-12), \
+            f"evidence {name}: expected {value:.6g}, got {got[name]:.6g}"
     got = curve_evidence(np.array([1.0, 0.9, 1.2]))
     assert set(got) == {"non_finite_at", "end_over_start", "rises", "total_drop", "late_share"}, \
         f"evidence without classes or validation: expected five names, got {sorted(got)}"
     assert got["late_share"] == 0.0, f"late_share of a loss that did not fall: expected 0.0, got {got['late_share']}"
     got = curve_evidence(np.array([1.0, 0.9, np.inf, np.nan]), np.array([1.0, 1.0, 1.0, 1.0]), classes=3)
-    assert got == {"non_finite_at": 3.0}, f"evidence of a blow-up at epoch 3: expected only non_finite_at 3.0, got {got}"
+    assert got == {"non_finite_at": 3.0}, \
+        f"evidence of a blow-up at epoch 3: expected only non_finite_at 3.0, got {got}"
 
 
 @pytest.mark.points(14, grade_id='test-verdicts-synthetic')
@@ -142,10 +144,12 @@ def test_activation_statistics():
     assert list(got) == [str(i) for i in range(6)], f"activation statistics: one entry per layer, got {list(got)}"
     for index, layer in enumerate(model):
         out, stats = outputs[index + 1], got[str(index)]
-        assert stats["layer"] == type(layer).__name__, f"layer {index}: expected {type(layer).__name__}, got {stats['layer']}"
+        assert stats["layer"] == type(layer).__name__, \
+            f"layer {index}: expected {type(layer).__name__}, got {stats['layer']}"
         assert math.isclose(stats["mean"], out.mean(), rel_tol=1e-12) and \
             math.isclose(stats["std"], out.std(), rel_tol=1e-12), \
-            f"layer {index}: mean and std expected {out.mean():.6g}, {out.std():.6g}, got {stats['mean']:.6g}, {stats['std']:.6g}"
+            f"layer {index}: mean and std expected {out.mean():.6g}, {out.std():.6g}, " \
+            f"got {stats['mean']:.6g}, {stats['std']:.6g}"
     expected = {"1": np.mean(1 - outputs[2]**2 < 0.01), "3": np.mean(outputs[4] * (1 - outputs[4]) < 0.0025),
                 "5": np.mean(outputs[6] <= 0)}
     for name, value in expected.items():
@@ -189,7 +193,8 @@ def test_layer_monitor():
     monitor = LayerMonitor(every=2)
     Trainer(model, CrossEntropyLoss(), SGD(model.parameters(), learning_rate=0.1)).fit(
         DataLoader(TensorDataset(x, y), batch_size=8), epochs=2, callbacks=[monitor], verbose=0)
-    assert monitor.steps == [2, 4, 6], f"LayerMonitor(every=2) over 6 steps: expected steps [2, 4, 6], got {monitor.steps}"
+    assert monitor.steps == [2, 4, 6], \
+        f"LayerMonitor(every=2) over 6 steps: expected steps [2, 4, 6], got {monitor.steps}"
     trainer = Trainer(twin, CrossEntropyLoss(), SGD(twin.parameters(), learning_rate=0.1))
     norms, ratios = {}, {}
     for step, (inputs, targets) in enumerate(list(DataLoader(TensorDataset(x, y), batch_size=8)) * 2, start=1):
@@ -202,9 +207,11 @@ def test_layer_monitor():
                                                          / np.linalg.norm(before[name])))
     for name in norms:
         assert np.allclose(monitor.grad_norms[name], norms[name], rtol=1e-10), \
-            f"LayerMonitor gradient norms of {name}: expected {np.round(norms[name], 5)}, got {monitor.grad_norms[name]}"
+            f"LayerMonitor gradient norms of {name}: expected {np.round(norms[name], 5)}, " \
+            f"got {monitor.grad_norms[name]}"
         assert np.allclose(monitor.update_ratios[name], ratios[name], rtol=1e-10), \
-            f"LayerMonitor update ratios of {name}: expected {np.round(ratios[name], 6)}, got {monitor.update_ratios[name]}"
+            f"LayerMonitor update ratios of {name}: expected {np.round(ratios[name], 6)}, " \
+            f"got {monitor.update_ratios[name]}"
 
 
 @pytest.mark.points(12, grade_id='test-checkup-findings')
@@ -232,7 +239,8 @@ def test_checkup_findings():
         ({"update_ratios": {"0.weight": [1e-7, 2e-7, 1e-7], "0.bias": [math.nan, 1e-7, 1e-7],
                             "2.weight": [5e-7, 1e-7, 1e-7], "2.bias": [math.nan, 1e-7, 1e-7]}}, [("lr_too_low", "")]),
         ({"update_ratios": {"0.weight": [0.0, 0.0, 0.0], "0.bias": [math.nan] * 3,
-                            "2.weight": [1e-2, 1e-2, 1e-2], "2.bias": [math.nan, 0.1, 0.1]}}, [("frozen_layer", "0.weight")]),
+                            "2.weight": [1e-2, 1e-2, 1e-2], "2.bias": [math.nan, 0.1, 0.1]}},
+         [("frozen_layer", "0.weight")]),
         ({"dead_relus": {"1": 0.75}}, [("dead_relus", "1")]),
         ({"activations": {"1": {"layer": "Tanh", "mean": 0.0, "std": 0.99, "saturated": 0.8},
                           "2": {"layer": "ReLU", "mean": 0.0, "std": 0.1, "saturated": 0.9}}}, [("saturated", "1")]),
@@ -241,7 +249,8 @@ def test_checkup_findings():
         ({"chance_loss": math.nan, "initial_loss": 30.0, "overfit_losses": [30.0, 10.0, 1.0]}, []),
     ]
     for changes, expected in cases:
-        assert problems(**changes) == expected, f"checkup_findings with {changes}: expected {expected}, got {problems(**changes)}"
+        assert problems(**changes) == expected, \
+            f"checkup_findings with {changes}: expected {expected}, got {problems(**changes)}"
     assert problems(grad_norms={"0.weight": 0.0, "0.bias": 0.0, "2.weight": 0.3, "2.bias": 0.2},
                     update_ratios={"0.weight": [0.0] * 3, "0.bias": [math.nan] * 3, "2.weight": [1e-2] * 3,
                                    "2.bias": [math.nan, 0.1, 0.1]}) == [], \

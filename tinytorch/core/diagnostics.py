@@ -137,7 +137,7 @@ def example_curves(epochs=20, seed=0):
         "healthy": {"loss": list(1.1 * np.exp(-k / 4) + 0.05), "val_loss": list(1.1 * np.exp(-k / 4) + 0.1)},
         "lr_far_too_high": {"loss": [1.1, 0.9, 0.8, 1.5, 4.0, 20.0] + [math.nan] * (epochs - 6)},
         "lr_too_high": {"loss": list(0.6 + 0.3 * np.exp(-k / 3) + 0.15 * (-1.0) ** k)},
-        "lr_too_low": {"loss": list(1.1 - 0.015 * k)},
+        "lr_too_low": {"loss": list(1.1 - 0.3 * k / epochs)},
         "overfitting": {"loss": list(1.1 * np.exp(-k / 5)), "val_loss": list(0.5 + 0.6 * np.exp(-k / 3) + 0.03 * k)},
         "underfitting": {"loss": list(0.75 + 0.3 * np.exp(-k))},
         "dead_network": {"loss": [2.0, 3.0, 1.3] + list(math.log(3) + 0.005 * rng.standard_normal(epochs - 3))},
@@ -357,7 +357,7 @@ def _loss_and_gradients(model, loss_fn, inputs, targets):
     return loss.item(), norms
 
 
-def checkup(model, loss_fn, data, optimizer, classes=None, batch_size=32, overfit_steps=60, sweep_steps=50,
+def checkup(model, loss_fn, data, optimizer, classes=None, batch_size=32, overfit_steps=100, sweep_steps=50,
             verbose=True, plot=True):
     """Check a model before training it: see the steps above. `data` is (inputs, targets); the first
     `batch_size` examples are the batch. Returns a CheckupReport whose `problems` are checkup_findings(report).
