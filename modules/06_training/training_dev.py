@@ -710,6 +710,7 @@ class History:
     def __init__(self):
         self.epochs = {name: [] for name in EPOCH_FIELDS}
         self.steps = {name: [] for name in STEP_FIELDS}
+        self.events = []  # what callbacks did to the run (LRRescue's interventions): dicts with a "step" and a "reason"
 
     def record_epoch(self, logs):
         """Append one epoch's values; a field missing from `logs` (no validation loader) is recorded as nan."""
@@ -1305,6 +1306,13 @@ def plot_history(history, title=None):
     loss_ax.plot(at_epoch, epochs["val_loss"], "o-", color="tab:orange", markersize=3, label="validation")
     if np.all(np.asarray(steps["loss"]) > 0):
         loss_ax.set_yscale("log")
+    styles = {"spike": "tab:purple", "gradient explosion": "tab:red", "not finite": "black"}
+    for reason in dict.fromkeys(event["reason"] for event in getattr(history, "events", [])):
+        where = [at_step[steps["step"].index(event["step"])] for event in history.events
+                 if event["reason"] == reason and event["step"] in steps["step"]]
+        for index, position in enumerate(where):  # one vertical line per intervention, one legend entry per reason
+            loss_ax.axvline(position, color=styles.get(reason, "tab:gray"), linestyle=":", linewidth=1,
+                            label=f"LRRescue: {reason}" if index == 0 else None)
     loss_ax.set_ylabel("loss")
     loss_ax.legend(fontsize=8)
 
@@ -1699,26 +1707,41 @@ print(open(runs / "log.csv").read().splitlines()[0])
 # With a learning rate near the edge of stability, training goes well for a while, then a step overshoots,
 # the loss jumps, and the next steps amplify the jump until the loss is `inf` or `nan`. Once a weight is `nan`,
 # every later output is `nan` too: the run is lost. Halving the rate at the first sign of trouble often saves
-# it. `LRRescue` watches the loss of every batch:
+# it. `LRRescue` watches every batch. You write the part that reads the loss, `check_loss`:
 #
 # - it keeps a smoothed loss, an exponential moving average `average = s * average + (1 - s) * loss`
 #   (`s = smoothing`, and the first loss starts it), updated only by normal batches;
-# - a batch whose loss is more than `spike` times the average is a **spike**: multiply the learning rate by
-#   `factor` (but not below `min_lr`);
+# - a batch whose loss is more than `spike` times the average is a **spike**;
 # - a loss that is not finite (`nan` or `inf`) has already damaged the weights, because the update used its
-#   gradients. Restore the model and the optimizer from the snapshot taken at the start of the epoch, then cut
-#   the rate as for a spike. The rate must be computed *before* restoring, because the optimizer's snapshot
-#   holds the rate of the epoch's start.
+#   gradients.
 #
-# Each intervention is appended to `events` as a dict with the step, the loss, the new learning rate and the
-# reason (`"spike"` or `"not finite"`).
+# The rest is given (`on_batch_end`). A spike multiplies the learning rate by `factor` (but not below `min_lr`).
+# A loss that is not finite restores the model and the optimizer, then cuts the rate the same way; the rate is
+# computed *before* restoring, because the optimizer's snapshot holds an older rate. Three options make the
+# rescue more patient or more watchful (module 9 uses them; their defaults give the behaviour above):
+#
+# - `grad_spike`: a gradient norm (`logs["grad_norm"]`) above `grad_spike` times the smoothed norm of normal
+#   batches is a **gradient explosion**, treated like a spike (the loss may not have moved yet);
+# - `patience`: a spike or an explosion must last `patience` batches in a row before the rate is cut (a single
+#   noisy batch is forgiven); a loss that is not finite is acted on at once;
+# - `restore`: `"epoch"` goes back to the weights of the epoch's start; `"last_good"` to the weights after the
+#   last normal batch, which loses less work.
+#
+# Each intervention is appended to `events` (and to the trainer's `History.events`, which `plot_history` marks on
+# the loss panel) as a dict with the step, the loss, the new learning rate and the reason (`"spike"`,
+# `"gradient explosion"` or `"not finite"`).
 
 # %% nbgrader={"grade": false, "grade_id": "lr-rescue", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
-class LRRescue(Callback):
-    """Cut the learning rate when a batch's loss spikes; undo the epoch and cut it when the loss is nan or inf."""
+RESTORE_POINTS = ("epoch", "last_good")
 
-    def __init__(self, factor=0.5, spike=2.0, smoothing=0.9, min_lr=0.0):
+
+class LRRescue(Callback):
+    """Cut the learning rate when a batch's loss spikes (or its gradient norm explodes); on a nan or inf loss, go back
+    to good weights and cut it."""
+
+    def __init__(self, factor=0.5, spike=2.0, smoothing=0.9, min_lr=0.0, grad_spike=None, patience=1,
+                 restore="epoch"):
         if not 0 < factor < 1:
             raise ValueError(f"invalid factor: {factor!r} (must be in (0, 1))")
         if not spike > 1:
@@ -1727,45 +1750,79 @@ class LRRescue(Callback):
             raise ValueError(f"invalid smoothing: {smoothing!r} (must be in [0, 1))")
         if not min_lr >= 0:
             raise ValueError(f"invalid min_lr: {min_lr!r} (must be >= 0)")
+        if grad_spike is not None and not grad_spike > 1:
+            raise ValueError(f"invalid grad_spike: {grad_spike!r} (must be > 1, or None)")
+        if not (isinstance(patience, int) and patience >= 1):
+            raise ValueError(f"invalid patience: {patience!r} (must be an integer >= 1)")
+        if restore not in RESTORE_POINTS:
+            raise ValueError(f"invalid restore: {restore!r} (must be one of {RESTORE_POINTS})")
         self.factor, self.spike, self.smoothing, self.min_lr = factor, spike, smoothing, min_lr
+        self.grad_spike, self.patience, self.restore_to = grad_spike, patience, restore
 
     def on_train_begin(self, trainer):
-        self.average = None   # the smoothed loss of normal batches
-        self.snapshot = None  # (model state_dict, optimizer state_dict) at the start of the epoch
+        self.average = None       # the smoothed loss of normal batches
+        self.grad_average = None  # the smoothed gradient norm of normal batches (with grad_spike)
+        self.bad_steps = 0        # spikes or explosions in a row, not yet acted on
+        self.snapshot = None      # (model state_dict, optimizer state_dict) to go back to
         self.events = []
 
     def on_epoch_begin(self, trainer, epoch):
-        self.snapshot = (trainer.model.state_dict(), trainer.optimizer.state_dict())
+        if self.restore_to == "epoch" or self.snapshot is None:
+            self.snapshot = (trainer.model.state_dict(), trainer.optimizer.state_dict())
 
     def restore(self, trainer):
-        """Put the model and the optimizer back as they were at the start of the epoch."""
+        """Put the model and the optimizer back as they were at the snapshot."""
         model_state, optimizer_state = self.snapshot
         trainer.model.load_state_dict(model_state)
         trainer.optimizer.load_state_dict(optimizer_state)
 
-    def on_batch_end(self, trainer, step, logs):
-        """With loss = logs["loss"]:
-        - finite and (average is None or loss <= spike * average): update the average and return;
-        - otherwise rate = max(learning_rate * factor, min_lr); if the loss is not finite, self.restore(trainer);
-          set trainer.optimizer.learning_rate = rate; append {"step", "loss", "learning_rate": rate,
-          "reason": "spike" or "not finite"} to events.
+    def smooth(self, average, value):
+        """The moving average updated with `value` (started by it when average is None)."""
+        return value if average is None else self.smoothing * average + (1 - self.smoothing) * value
+
+    def check_loss(self, loss):
+        """Judge one batch's loss: return "not finite" for nan or inf, "spike" if the average is set and
+        loss > spike * average, otherwise None after updating self.average (use self.smooth(self.average, loss)).
+        The average changes only on a None verdict.
         """
         ### BEGIN SOLUTION
+        if not math.isfinite(loss):
+            return "not finite"
+        if self.average is not None and loss > self.spike * self.average:
+            return "spike"
+        self.average = self.smooth(self.average, loss)
+        return None
+        ### END SOLUTION
+
+    def on_batch_end(self, trainer, step, logs):
+        """check_loss, then the gradient norm (with grad_spike), patience, and the intervention (see above)."""
         loss = logs["loss"]
-        finite = math.isfinite(loss)
-        if finite and (self.average is None or loss <= self.spike * self.average):
-            if self.average is None:
-                self.average = loss
+        reason = self.check_loss(loss)
+        norm = logs.get("grad_norm")
+        if reason is None and self.grad_spike is not None and norm is not None:
+            if self.grad_average is not None and not norm <= self.grad_spike * self.grad_average:
+                reason = "gradient explosion"
             else:
-                self.average = self.smoothing * self.average + (1 - self.smoothing) * loss
+                self.grad_average = self.smooth(self.grad_average, norm)
+        if reason is None:
+            self.bad_steps = 0
+            if self.restore_to == "last_good":
+                self.snapshot = (trainer.model.state_dict(), trainer.optimizer.state_dict())
             return
+        if reason != "not finite":
+            self.bad_steps += 1
+            if self.bad_steps < self.patience:
+                return
+        self.bad_steps = 0
         rate = max(trainer.optimizer.learning_rate * self.factor, self.min_lr)
-        if not finite:
+        if reason == "not finite":
             self.restore(trainer)
         trainer.optimizer.learning_rate = rate
-        self.events.append({"step": step, "loss": loss, "learning_rate": rate,
-                            "reason": "spike" if finite else "not finite"})
-        ### END SOLUTION
+        event = {"step": step, "loss": loss, "learning_rate": rate, "reason": reason}
+        self.events.append(event)
+        history = getattr(trainer, "history", None)
+        if history is not None and hasattr(history, "events"):
+            history.events.append(dict(event))
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-lr-rescue", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
