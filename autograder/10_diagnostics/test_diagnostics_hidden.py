@@ -3,8 +3,8 @@
 Points go to the code students write: curve_evidence and verdict_of (through diagnose), the instruments
 (gradient_norms, update_ratios, saturated_fraction and activation_statistics, dead_relu_fraction), LayerMonitor's
 two hooks, and checkup_findings (alone on hand-made reports, and inside checkup on planted faults). The given code
-(loss_curves, diagnose's assembly, layer_outputs, parameter_values, checkup's measuring, the report and the
-figures) is not tested for itself. A verdict, a first fix or a problem name is a constant: each test that
+(loss_curves, diagnose's assembly with its first fix, layer_outputs, parameter_values, checkup's measuring, the
+report and the figures) is not tested for itself. A verdict or a problem name is a constant: each test that
 compares one compares first the numbers behind it (the evidence, the problems as numbers, the check-up's
 measurements), which only a working submission reports. Each message names its concept first.
 """
@@ -43,7 +43,7 @@ def _falling(n, start=1.2, rate=4.0, floor=0.05):
     return [floor + (start - floor) * 2.718281828 ** (-k / rate) for k in range(n)]
 
 
-# -- the evidence: 13 points ---------------------------------------------------------------------------------
+# -- the evidence: 14 points ---------------------------------------------------------------------------------
 
 FINITE_RUNS = [
     _curves("a falling curve with a validation curve and 4 classes", [2.0, 1.5, 1.6, 1.0, 1.2, 0.8],
@@ -61,7 +61,7 @@ def test_evidence_of_finite_runs(student, reference):
               verdicts=False)
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(4)
 def test_evidence_of_blow_ups(student, reference):
     _diagnose(student, reference, "curve evidence of a blow-up (only non_finite_at, the first epoch not finite)", [
         _curves("nan at epoch 4", [1.0, 0.9, 0.8, NAN, NAN], [1.0, 1.0, 1.0, 1.0, 1.0], classes=3),
@@ -70,14 +70,14 @@ def test_evidence_of_blow_ups(student, reference):
     ], None, verdicts=False)
 
 
-# -- the rules: 26 points ------------------------------------------------------------------------------------
+# -- the rules: 28 points ------------------------------------------------------------------------------------
 
 @pytest.mark.points(5)
 def test_blow_up_and_divergence_verdicts(student, reference):
     _diagnose(student, reference, "lr_far_too_high (not finite, ending above the start, or far above chance)", [
         _curves("a nan at epoch 5", [1.1, 0.9, 0.8, 1.5, NAN, NAN], classes=3),
         _curves("a loss that ends above its start", [1.0, 0.8, 0.9, 1.05]),
-        _curves("a loss that ends just below its start", [1.0, 0.8, 0.9, 0.99]),
+        _curves("a loss that ends just below its start", [1.0, 0.995, 0.99]),
         _curves("a loss at 2.5 x ln 3", [400.0, 30.0, 5.0, 2.75], classes=3),
         _curves("a loss at 1.9 x ln 3", [400.0, 30.0, 5.0, 2.09], classes=3),
         _curves("the same loss without classes", [400.0, 30.0, 5.0, 2.75]),
@@ -119,7 +119,7 @@ def test_oscillation_verdict(student, reference):
     ], ("rises",))
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(8)
 def test_slow_and_flat_verdicts(student, reference):
     _diagnose(student, reference, "lr_too_low, underfitting or healthy (how much fell, and how late)", [
         _curves("a straight fall of 40%", [1.0 - 0.04 * k for k in range(11)]),
@@ -129,21 +129,6 @@ def test_slow_and_flat_verdicts(student, reference):
                 classes=3),
         _curves("a fast fall to 5%", _falling(15, start=1.0, rate=2.0, floor=0.05), classes=3),
     ], ("total_drop", "late_share"))
-
-
-# -- the first fix: 3 points ---------------------------------------------------------------------------------
-
-@pytest.mark.points(3)
-def test_first_fix_of_each_verdict(student, reference):
-    for label, case in [*FINITE_RUNS, _curves("a blow-up", [1.0, NAN, NAN]),
-                        _curves("a dead run", [2.5, 4.0, 1.4] + [1.0986] * 9, classes=3)]:
-        what = f"the first fix (FIRST_FIXES[verdict]): diagnose on {label}"
-        got = ask(student.diagnosis, what, **case)
-        expected = reference.diagnosis(**case)
-        for key, value in expected["evidence"].items():
-            assert_close(got["evidence"].get(key), value, f"{what}: the evidence {key} (this test needs the "
-                         "evidence right first)", rtol=RTOL, atol=ATOL)
-        assert_equal(got["first_fix"], expected["first_fix"], f"{what}: the first fix")
 
 
 # -- instruments: 32 points ----------------------------------------------------------------------------------
@@ -245,6 +230,8 @@ def test_findings_on_the_learning_rate(student, reference):
               ["nan overfit", "rising overfit", "tiny updates", "tiny updates but one", "everything"])
     _findings(student, reference, "findings about the learning rate against the sweep (lr_too_high above 10 x "
               "min_div_10_lr)", ["high initial loss", "stuck"], sweep_minimum=0.002, learning_rate=0.03)
+    _findings(student, reference, "findings about the learning rate against the sweep (not above 10 x "
+              "min_div_10_lr)", ["healthy", "stuck"], sweep_minimum=0.005, learning_rate=0.03)
 
 
 @pytest.mark.points(4)
@@ -270,17 +257,18 @@ FAULTS = ("healthy", "softmax before the loss", "frozen first layer", "rate far 
           "dead relus")
 
 
-@pytest.mark.points(2)
-@pytest.mark.parametrize("fault", FAULTS)
-def test_checkup_names_the_planted_fault(student, reference, fault):
-    what = f"the check-up on a planted fault: {fault} (a spiral MLP, 40 one-batch steps, a 30-step sweep)"
-    got = ask(student.checkup_on, what, fault=fault)
-    expected = reference.checkup_on(fault=fault)
-    for key, name in (("initial_loss", "the initial loss"), ("grad_norms", "the gradient norms at initialisation"),
-                      ("dead_relus", "the dead ReLU fractions at initialisation"),
-                      ("saturated", "the saturated fractions at initialisation"),
-                      ("overfit_losses", "the one-batch losses"),
-                      ("largest update ratio", "each weight's largest update ratio")):
-        assert_close(got[key], expected[key], f"{what}: {name}", rtol=1e-9, atol=1e-12)
-    assert_close(got["codes"], expected["codes"], f"{what}: the problems found, as numbers")
-    assert_equal(got["problems"], expected["problems"], f"{what}: the problems found")
+@pytest.mark.points(12)
+def test_checkup_names_the_planted_faults(student, reference):
+    for fault in FAULTS:
+        what = f"the check-up on a planted fault: {fault} (a spiral MLP, 40 one-batch steps, a 30-step sweep)"
+        got = ask(student.checkup_on, what, fault=fault)
+        expected = reference.checkup_on(fault=fault)
+        for key, name in (("initial_loss", "the initial loss"),
+                          ("grad_norms", "the gradient norms at initialisation"),
+                          ("dead_relus", "the dead ReLU fractions at initialisation"),
+                          ("saturated", "the saturated fractions at initialisation"),
+                          ("overfit_losses", "the one-batch losses"),
+                          ("largest update ratio", "each weight's largest update ratio")):
+            assert_close(got[key], expected[key], f"{what}: {name}", rtol=1e-9, atol=1e-12)
+        assert_close(got["codes"], expected["codes"], f"{what}: the problems found, as numbers")
+        assert_equal(got["problems"], expected["problems"], f"{what}: the problems found")
