@@ -4,6 +4,7 @@ for its concept, hidden and visible, and the first message the student reads nam
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,8 @@ def test_the_docs_table_is_the_catalogue():
 
 
 @pytest.mark.parametrize("slug", list(BUGS))
-def test_a_bug_fails_the_hidden_tests_named_for_it(course, sandbox, run_suite, edited_package, collected_tests, slug):
+def test_a_bug_fails_the_hidden_tests_named_for_it(course, sandbox, run_suite, edited_package, collected_tests,
+                                                 visible_runs, slug):
     item = BUGS[slug]
     suite = HiddenSuite.for_module(course, course.module(item.module))
     files = edited_package(suite.reference_package(), PACKAGE_FILES[item.file], item.edits)
@@ -64,17 +66,38 @@ def test_a_bug_fails_the_hidden_tests_named_for_it(course, sandbox, run_suite, e
     assert item.message.lower() in first.lower(), first
 
 
-@pytest.mark.parametrize("slug", list(BUGS))
-def test_a_bug_fails_the_visible_tests_named_for_it(course, edited_package, tmp_path, slug):
-    item = BUGS[slug]
+def run_visible_tests(course: Course, item, folder: Path):
+    """The module's visible tests, as `tito module complete` runs them, on the package with `item`'s edits."""
     info = course.module(item.module)
-    suite = HiddenSuite.for_module(course, info)
-    files = edited_package(suite.reference_package(), PACKAGE_FILES[item.file], item.edits)
+    files = dict(HiddenSuite.for_module(course, info).reference_package())
+    path = PACKAGE_FILES[item.file]
+    for old, new in item.edits:
+        assert files[path].count(old) == 1, f"the reference {path} no longer holds {old!r} exactly once"
+        files[path] = files[path].replace(old, new)
     for relative, text in files.items():
-        path = tmp_path / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    run = run_tests([course.paths.release / info.slug / info.test_file_name], [tmp_path], timeout=300)
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return run_tests([course.paths.release / info.slug / info.test_file_name], [folder], timeout=300)
+
+
+@pytest.fixture(scope="module")
+def visible_runs(request, course, tmp_path_factory):
+    """The visible-test runs of the selected bugs, started at once in a background thread (each is a pytest
+    subprocess), so that they use the second core while the hidden suites run in the sandbox: slug -> future."""
+    selected = [item.callspec.params["slug"] for item in request.session.items
+                if item.originalname == "test_a_bug_fails_the_visible_tests_named_for_it"]
+    pool = ThreadPoolExecutor(max_workers=1)
+    futures = {slug: pool.submit(run_visible_tests, course, BUGS[slug], tmp_path_factory.mktemp("visible"))
+               for slug in selected}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("slug", list(BUGS))
+def test_a_bug_fails_the_visible_tests_named_for_it(visible_runs, slug):
+    item = BUGS[slug]
+    run = visible_runs[slug].result()
     assert run.results and not run.timed_out, run.output[-2000:]
     failed = {result.name: result.message for result in run.results if result.outcome != PASSED}
     assert set(failed) == item.visible, {
