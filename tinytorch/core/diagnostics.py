@@ -160,7 +160,7 @@ def plot_diagnoses(histories, classes=None, columns=4):
             ax.plot(epochs, val, "o-", markersize=2, color="tab:orange", label="validation")
         if classes is not None:
             ax.axhline(math.log(classes), color="gray", linestyle=":", linewidth=1)
-        if np.nanmin(shown) > 0:
+        if np.nanmin(shown) > 0 and np.nanmax(shown) > 20 * np.nanmin(shown):
             ax.set_yscale("log")
         verdict = diagnose(history, classes).verdict
         ax.set_title(f"{title}\n-> {verdict}", fontsize=9)

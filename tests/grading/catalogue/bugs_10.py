@@ -8,8 +8,9 @@ M, F = "diagnostics", "diagnostics"
 
 BUGS = [
     bug("rises-over-the-fall", M,
-        "rises divides the increases by the fall (first - lowest loss), not by the first loss", F, [("np.clip(np.diff(train), 0.0, None).sum() / start)", "np.clip(np.diff(train), 0.0, None).sum() / "
-             "(start - train.min()))")],
+        "rises divides the increases by the fall (first - lowest loss), not by the first loss", F,
+        [("np.clip(np.diff(train), 0.0, None).sum() / start)",
+          "np.clip(np.diff(train), 0.0, None).sum() / (start - train.min()))")],
         hidden={"test_evidence_of_finite_runs", "test_oscillation_verdict"}, names=("evidence", "oscillation"),
         message="curve evidence", visible={"test_curve_evidence", "test_diagnose_real_runs"}),
     bug("chance-gap-of-the-last-loss", M, "chance_gap compares the last loss with ln(classes), not the mean of the "
@@ -36,8 +37,9 @@ BUGS = [
         hidden={"test_update_weight_ratios", "test_monitor_records_every_kth_step",
                 "test_checkup_names_the_planted_faults"}, names=("update_weight_ratios", "monitor", "checkup"),
         message="update/weight ratios", visible={"test_layer_monitor", "test_update_ratios"}),
-    bug("tanh-saturated-by-its-output", M, "a tanh output counts as saturated when abs(t) > 0.99 (not 1 - t**2 < 0.01)",
-        F, [("return float(np.mean(1 - output**2 < 0.01))", "return float(np.mean(np.abs(output) > 0.99))")],
+    bug("tanh-saturated-by-its-output", M,
+        "a tanh output counts as saturated when abs(t) > 0.99 (not 1 - t**2 < 0.01)", F,
+        [("return float(np.mean(1 - output**2 < 0.01))", "return float(np.mean(np.abs(output) > 0.99))")],
         hidden={"test_saturation_per_activation", "test_checkup_names_the_planted_faults"},
         names=("saturation", "checkup"), message="saturation",
         visible={"test_activation_statistics"}),
