@@ -6,7 +6,6 @@ import hashlib
 import json
 import math
 import os
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from itertools import product
 from multiprocessing import get_context
@@ -266,6 +265,26 @@ class _Counter:
             self.bar.stop()
 
 
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _start_workers(jobs):
+    """A spawn pool of `jobs` workers whose numpy uses one thread each (a worker per core, not a worker per core
+    times BLAS's threads per worker). The variables are read by numpy as a worker starts, so they are set around
+    the pool's creation and its first submissions, and put back by _restore_threads."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")), saved
+
+
+def _restore_threads(saved):
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def as_table(rows):
     """A pandas DataFrame of `rows` when pandas is installed, else the list of dicts itself."""
     try:
@@ -288,15 +307,16 @@ def run_grid(configs, jobs=None, cache_dir="experiment-cache", last=20, progress
     counter = _Counter(progress, len(configs), len(records))
     try:
         if pending and (executor is not None or (jobs > 1 and len(pending) > 1)):
-            pool = executor or ProcessPoolExecutor(max_workers=min(jobs, len(pending)),
-                                                   mp_context=get_context("spawn"))
+            pool, saved = (executor, {}) if executor is not None else _start_workers(min(jobs, len(pending)))
             try:
                 worker = _importable_worker()
                 futures = {pool.submit(worker, configs[i], str(cache.path(configs[i]))): i for i in pending}
+                _restore_threads(saved)
                 for future in as_completed(futures):
                     records[futures[future]] = future.result()
                     counter.advance()
             finally:
+                _restore_threads(saved)
                 if executor is None:
                     pool.shutdown(cancel_futures=True)
         else:

@@ -37,7 +37,6 @@ import hashlib
 import json
 import math
 import os
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from itertools import product
 from multiprocessing import get_context
@@ -473,6 +472,26 @@ class _Counter:
             self.bar.stop()
 
 
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _start_workers(jobs):
+    """A spawn pool of `jobs` workers whose numpy uses one thread each (a worker per core, not a worker per core
+    times BLAS's threads per worker). The variables are read by numpy as a worker starts, so they are set around
+    the pool's creation and its first submissions, and put back by _restore_threads."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")), saved
+
+
+def _restore_threads(saved):
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def as_table(rows):
     """A pandas DataFrame of `rows` when pandas is installed, else the list of dicts itself."""
     try:
@@ -495,15 +514,16 @@ def run_grid(configs, jobs=None, cache_dir="experiment-cache", last=20, progress
     counter = _Counter(progress, len(configs), len(records))
     try:
         if pending and (executor is not None or (jobs > 1 and len(pending) > 1)):
-            pool = executor or ProcessPoolExecutor(max_workers=min(jobs, len(pending)),
-                                                   mp_context=get_context("spawn"))
+            pool, saved = (executor, {}) if executor is not None else _start_workers(min(jobs, len(pending)))
             try:
                 worker = _importable_worker()
                 futures = {pool.submit(worker, configs[i], str(cache.path(configs[i]))): i for i in pending}
+                _restore_threads(saved)
                 for future in as_completed(futures):
                     records[futures[future]] = future.result()
                     counter.advance()
             finally:
+                _restore_threads(saved)
                 if executor is None:
                     pool.shutdown(cancel_futures=True)
         else:
@@ -681,24 +701,25 @@ fig.colorbar(image, ax=axes, shrink=0.8)
 plt.show()
 
 # %% [markdown]
-# In the full grids, when this lesson was written: at noise 0.05 each optimizer reaches 95-100% somewhere on
-# its row, but not at the same rates. Adam and RMSprop do well from 0.004 to 0.064 and fall apart at 0.256
-# (RMSprop first); SGD with momentum needs the higher rates, 0.016 and above, and is still learning at 0.001
-# and 0.004. Every optimizer's best accuracy falls as the noise grows, to about 75-80% at noise 0.3, where the
-# arms overlap. The short runs of the default budget show the same pattern with lower numbers at the low rates.
+# In the full grids, when this lesson was written: at noise 0.02, Adam and RMSprop reach 96-100% at every rate
+# from 0.001 to 0.064 (a factor of 64), and SGD with momentum reaches 92-100% from 0.004 to 0.064 but only 48%
+# at 0.001, where it is still learning when the budget ends. At 0.256 the picture turns over: Adam and RMSprop
+# fall to chance (35-41%), SGD keeps 58-66%. More noise lowers every optimizer's ceiling (about 80% at noise 0.1,
+# where the arms touch) without moving the band of good rates much. The short runs of the default budget show
+# the same pattern, with lower numbers at the low rates.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "question-robust-optimizer", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
-# Adam is the most robust here: its accuracy stays near its best over the widest band of learning rates
-# (about a factor of 16, 0.004 to 0.064) at every noise level, and RMSprop is close behind but collapses sooner
-# at the highest rate. The reason is the normalisation: Adam and RMSprop divide each step by a running
-# root-mean-square of the gradient, so the size of a step is about the learning rate whatever the scale of the
-# gradient, and a rate that is good at the start stays reasonable as the gradients shrink. SGD's step is the
-# rate times the gradient (times about 1 / (1 - 0.9) = 10 with momentum), so its good range depends on the
-# gradient's scale and is narrower; below it SGD crawls, above it it diverges. Adam's momentum (beta1) also
-# averages the noise of small batches, which RMSprop without momentum lacks, and which is why RMSprop's
-# stability is worse and its collapse earlier at large rates. Noise in the data lowers every optimizer's
-# ceiling but barely moves the band of good rates: the rate is about the loss surface's curvature, the noise
-# about how much can be learned.
+# Adam (and RMSprop, nearly as well) is the most robust inside the range that matters: its accuracy stays near
+# its best over a factor of 64 in the rate (0.001 to 0.064) at every noise level, where SGD with momentum has
+# a factor of 16 and fails at the low end. The reason is the normalisation: Adam and RMSprop divide each step
+# by a running root-mean-square of the gradient, so a step is about the learning rate in size whatever the
+# gradient's scale, and a rate that suits the start still suits the end, when the gradients are small. SGD's
+# step is the rate times the gradient (times about 1 / (1 - 0.9) = 10 with momentum): with small gradients and
+# a small rate it crawls. The same normalisation is why the adaptive methods fail harder at 0.256: every weight
+# moves by about the rate at every step, even where the gradient is tiny, so a rate too large throws all the
+# weights at once (they end at chance), where SGD's steps stay small in flat directions and it keeps part of
+# what it learned. Noise in the data lowers every optimizer's ceiling but barely moves the band of good rates:
+# the rate is about the loss surface, the noise about how much can be learned.
 
 # %% [markdown]
 # ## 7. Study 2: momentum and the effective learning rate
@@ -783,24 +804,25 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# In the full grid, when this lesson was written: the curves of momentum 0, 0.5 and 0.9 nearly coincide when
-# drawn against the effective rate, rising from chance below 0.01 to their best between about 0.1 and 1, and
-# the heatmap's good cells run along a diagonal: the best rate of each row is about five times smaller from
-# momentum 0.5 to 0.9. Momentum 0.99 leaves the curve: at the same effective rate it does worse, and at
-# effective rates above about 3 (lr 0.03 and up) it diverges. Nesterov changes little in the accuracy map and
-# lowers the std of the last losses at large momentum.
+# In the full grid, when this lesson was written: drawn against the effective rate, the four momenta fall on
+# one curve: chance (about 35%) below an effective rate of 0.01, a rise through 0.03, and 70-78% from about 0.1
+# to 1. In the heatmap the good cells run along a diagonal: momentum 0.99 is at its best at the smallest rates
+# (75% at 0.001, an effective 0.1), and momentum 0 only at the largest (0.1 and 0.3). Beyond an effective rate of
+# about 1 the curves fall: momentum 0.9 at lr 0.3 (effective 3) ends at 44%, momentum 0.99 at lr 0.1 and 0.3
+# (effective 10 and 30) at chance. Nesterov changes little in the accuracy map; at the largest rates it keeps a
+# little more (58% instead of 44% at momentum 0.9 and lr 0.3).
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "question-effective-rate", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
 # With a gradient g that stays constant, the velocity obeys v_t = β v_(t-1) + g, whose fixed point is
 # v = g / (1 - β); the step η v is then η / (1 - β) times the gradient: the effective rate. Along the heatmap's
-# diagonal of equal η / (1 - β) (lr 0.1 at momentum 0, 0.05 at 0.5, 0.01 at 0.9, 0.001 at 0.99) the accuracies
-# of momentum 0, 0.5 and 0.9 are close, and the curves against the effective rate overlap: for those momenta the
-# effective rate explains the map. It fails for 0.99, because the argument assumes the gradient stays the same
-# for the ~1 / (1 - β) = 100 steps the velocity remembers. In a short run of a few hundred steps the velocity
-# needs most of the run to build up, and where the surface curves it carries the weights past the valley
-# (the oscillation grows with β: a heavy ball with little friction). So 0.99 needs a smaller effective rate
-# than the formula says and a longer run. Nesterov evaluates the gradient after the momentum step, which damps
-# this overshoot: its stability map is darker at 0.9 and 0.99, while its accuracy map is about the same.
+# diagonal of equal η / (1 - β) (lr 0.1 at momentum 0, 0.01 at 0.9, 0.001 at 0.99: an effective 0.1) the
+# accuracies are close (0.77, 0.78 and 0.75), and the curves against the effective rate overlap: the effective
+# rate, not η or β alone, explains the map. The argument assumes the gradient stays about the same for the
+# ~1 / (1 - β) steps the velocity remembers, which holds best for small β; at 0.99 that memory is 100 steps,
+# the velocity builds up slowly and carries the weights past the valley where the surface curves, which is why
+# the top row of the stability map (0.99) has the largest std of the last losses at the small rates. Nesterov
+# evaluates the gradient after the momentum step, which brakes this overshoot: it changes little where the run
+# is fine, and keeps more accuracy at the largest effective rates.
 
 # %% [markdown]
 # ## 8. Fifty layers deep
@@ -930,11 +952,13 @@ plt.show()
 
 # %% [markdown]
 # The left panel is the whole story of vanishing gradients. The sigmoid network's gradient falls by a roughly
-# constant factor per layer, a straight line on the log scale, down to about 1e-25 at the first layer: those
-# layers receive nothing, and the loss stays at ln 3 ≈ 1.10, chance for three classes. SELU with LeCun and ReLU
-# with He keep the gradient within a factor of ten or so across all fifty layers, and their loss falls. With
-# BatchNorm after each Linear layer, the same sigmoid network gets its gradient back: each layer's input is
-# re-centred and rescaled, so the sigmoids work in their steep middle instead of their flat tails.
+# constant factor per layer, a straight line on the log scale, down to about 1e-32 at the first layer (in the
+# full run, 300 steps): those layers receive nothing, and the loss stays at ln 3 ≈ 1.10, chance for three
+# classes. SELU with LeCun and ReLU with He keep the gradient within a factor of ten or so across all fifty
+# layers. ReLU's loss falls to about 0.3; SELU's, at this rate, still jumps around 1.1 after 300 steps: a
+# gradient that arrives is necessary, not sufficient. With BatchNorm after each Linear layer, the same sigmoid
+# network gets its gradient back and its loss falls to about 0.5: each layer's input is re-centred and
+# rescaled, so the sigmoids work in their steep middle instead of their flat tails.
 
 # %% [markdown]
 # ## 9. Nadam with early stopping on digits
@@ -960,22 +984,68 @@ test_accuracy = digits_trainer.evaluate(DataLoader(TensorDataset(*digits.test), 
 print(f"stopped at epoch {stopper.stopped_epoch}, best epoch {stopper.best_epoch}; test accuracy {test_accuracy:.3f}")
 
 # %% [markdown]
-# The run reaches 97% or more on the test set (97.5% when this lesson was written) and stops after about twenty
-# epochs: the validation loss bottoms out after a dozen and the last five epochs are thrown away with the weights
-# of the best epoch put back.
+# The run reaches about 97% on the test set (96.9% when this lesson was written): the validation loss is lowest
+# at epoch 13, training stops at epoch 18, after five epochs without improvement, and the weights of epoch 13
+# are put back.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "question-deep-networks", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
 # At initialisation the sigmoid network's gradient norm falls by about the same factor at every layer (a
-# straight line on the log scale) from the output to the input, to about 1e-25 at the first layer: each layer
+# straight line on the log scale) from the output to the input, to about 1e-32 at the first layer: each layer
 # multiplies the gradient by the sigmoid's derivative, at most 1/4, and by weights whose Xavier scale does not
 # make up for it. After training the picture is the same, and the loss has not left ln 3: the first layers
 # cannot learn, and the ones near the output learn only from features that carry no information. SELU + LeCun
 # and ReLU + He keep the norm within about an order of magnitude across the depth, at initialisation and after
-# training, and their loss falls. To fix the sigmoid network without changing its activation: BatchNorm after
+# training; ReLU's loss falls, SELU's needs another rate or more steps. To fix the sigmoid network without changing its activation: BatchNorm after
 # each Linear layer (shown above: the gradient reaches the first layers again), or residual connections that
 # give the gradient a path around each layer; a better initialisation alone cannot make the derivative larger
 # than 1/4. Changing the activation (ReLU with He, SELU with LeCun, or tanh with Xavier, whose derivative is 1
 # at 0) is the simpler fix.
+
+# %% [markdown]
+# ## 10. Training emergencies
+#
+# Module 6's `LRRescue` cuts the rate when a batch's loss spikes and goes back to the epoch's start when the loss
+# is not finite. It has three more options, for runs where a single batch should not decide (module 6 explains
+# them; their defaults keep the old behaviour):
+#
+# - `grad_spike`: a gradient norm above `grad_spike` times its smoothed value is a *gradient explosion*, treated
+#   like a spike. The gradient often blows up a step before the loss does;
+# - `patience`: the rate is cut only after that many bad batches in a row (a nan is acted on at once);
+# - `restore="last_good"`: a nan goes back to the weights after the last normal batch, not to the epoch's start;
+# - and `min_lr`, a floor for the rate.
+#
+# Each intervention is written into the trainer's `History.events`, and `plot_history` draws a dotted line on the
+# loss panel at each one. Below, Adam at a rate of 0.3 on the spirals, far too high: without a rescue, with the
+# default rescue, and with a watchful one.
+
+# %%
+from tinytorch.core.training import LRRescue, plot_history
+
+
+def emergency_run(callbacks):
+    data = make_spiral(samples_per_arm=200, noise=0.1, seed=0)
+    model = Sequential(Linear(2, 64, rng=0), ReLU(), Linear(64, 64, rng=1), ReLU(), Linear(64, 3, rng=2))
+    trainer = Trainer(model, CrossEntropyLoss(), Adam(model.parameters(), learning_rate=0.3))
+    return trainer.fit(DataLoader(TensorDataset(*data.train), batch_size=32, shuffle=True, seed=0), epochs=30,
+                       val_loader=DataLoader(TensorDataset(*data.validation), batch_size=500), callbacks=callbacks,
+                       verbose=0)
+
+
+emergencies = {"no rescue": [], "LRRescue()": [LRRescue()],
+               "watchful": [LRRescue(grad_spike=3.0, patience=2, restore="last_good", min_lr=1e-3)]}
+histories = {name: emergency_run(callbacks) for name, callbacks in emergencies.items()}
+for name, history in histories.items():
+    print(f"{name:10} final validation accuracy {history.epochs['val_accuracy'][-1]:.3f}; interventions:",
+          [(event["step"], event["reason"], round(event["learning_rate"], 4)) for event in history.events])
+plot_history(histories["LRRescue()"], title="Adam at 0.3 with LRRescue(): each dotted line is a cut")
+plt.show()
+
+# %% [markdown]
+# Without a rescue the run never recovers from its first steps and ends at chance (30%). The default rescue cuts
+# the rate at five spikes in a row, steps 2 to 6, from 0.3 to about 0.01, and ends at 77%. The watchful one
+# forgives the first bad batch, cuts once at step 3 (to 0.15), and ends at the same accuracy: one cut of the rate
+# was enough, and the four others only made the rest of the run slower. Patience is a trade: it forgives noise,
+# and it reacts a batch or two later to a real emergency.
 
 # %% [markdown]
 # ## What you built
@@ -985,4 +1055,4 @@ print(f"stopped at epoch {stopper.stopped_epoch}, best epoch {stopper.best_epoch
 # Dask's included) that give the same numbers as one process, and a summary per run that a heatmap can show.
 # With it, two studies: Adam forgives a wrong learning rate more than SGD with momentum, and momentum is mostly
 # a larger learning rate, lr / (1 - β), until β is so large that the velocity outlives the run. And a picture of
-# vanishing gradients, layer by layer, with three ways around them.
+# vanishing gradients, layer by layer, with three ways around them; and a rescue that watches the gradient too.
