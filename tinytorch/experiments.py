@@ -89,7 +89,8 @@ def make_optimizer(config, parameters):
     name, rate = config["optimizer"], config["learning_rate"]
     if name == "SGD":
         momentum = config["momentum"]
-        return SGD(parameters, learning_rate=rate, momentum=momentum, nesterov=bool(config["nesterov"]) and momentum > 0)
+        nesterov = bool(config["nesterov"]) and momentum > 0
+        return SGD(parameters, learning_rate=rate, momentum=momentum, nesterov=nesterov)
     if name == "Adam":
         return Adam(parameters, learning_rate=rate)
     if name == "RMSprop":
@@ -395,7 +396,8 @@ def layer_gradient_norms(model):
     for _, module in model.named_modules():
         if isinstance(module, Linear):
             grad = module.weight.grad
-            norms.append(0.0 if grad is None else float(np.sqrt(np.sum(np.asarray(grad.data.data, dtype=np.float64) ** 2))))
+            values = None if grad is None else np.asarray(grad.data.data, dtype=np.float64)
+            norms.append(0.0 if values is None else float(np.sqrt(np.sum(values**2))))
     return norms
 
 

@@ -9,7 +9,7 @@ names its concept first. No test starts a process pool (the sandbox has one CPU)
 
 import pytest
 
-from tito.grading.checks import assert_close, assert_equal
+from tito.grading.checks import assert_close
 from tito.grading.probes import ask
 
 # runs of (losses, val_accuracy, last): learning, noisy, short, diverged (nan, inf, ending above the start)
@@ -44,10 +44,12 @@ def test_grid_combinations_in_product_order(student, reference):
              (None, [["seed", [3, 1, 2]]]),
              ({"noise": 0.2}, [["seed", [0, 1]], ["epochs", [2, 4]], ["batch_size", [8, 16]]])]
     for base, axes in cases:
-        what = f"grid: every combination, the first axis slowest (grid({base}, {', '.join(f'{n}={v}' for n, v in axes)}))"
+        shown = ", ".join(f"{name}={values}" for name, values in axes)
+        what = f"grid: every combination, the first axis slowest (grid({base}, {shown}))"
         got = ask(student.grid_of, what, base=base, axes=axes)
         expected = reference.grid_of(base=base, axes=axes)
-        assert_close(got, expected, f"{what}: each configuration's values, in order (configs[0]['seed'] then set to 99)")
+        assert_close(got, expected,
+                     f"{what}: each configuration's values, in order (configs[0]['seed'] then set to 99)")
 
 
 @pytest.mark.points(4)

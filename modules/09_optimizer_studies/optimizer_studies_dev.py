@@ -52,7 +52,6 @@ from tinytorch.core.optimizers import SGD, Adam, Nadam, RMSprop
 from tinytorch.core.training import Trainer, accuracy
 
 # %%
-import os
 import tempfile
 import time
 
@@ -205,7 +204,8 @@ def make_optimizer(config, parameters):
     name, rate = config["optimizer"], config["learning_rate"]
     if name == "SGD":
         momentum = config["momentum"]
-        return SGD(parameters, learning_rate=rate, momentum=momentum, nesterov=bool(config["nesterov"]) and momentum > 0)
+        nesterov = bool(config["nesterov"]) and momentum > 0
+        return SGD(parameters, learning_rate=rate, momentum=momentum, nesterov=nesterov)
     if name == "Adam":
         return Adam(parameters, learning_rate=rate)
     if name == "RMSprop":
@@ -708,6 +708,14 @@ plt.show()
 # where the arms touch) without moving the band of good rates much. The short runs of the default budget show
 # the same pattern, with lower numbers at the low rates.
 
+# %% [markdown]
+# ### Question 1: which optimizer is most robust, and why?
+#
+# From the three heatmaps (run the full grids if you can), which optimizer keeps a good accuracy over the widest
+# range of learning rates? Give the range you read for each optimizer at the lowest noise level, say what happens
+# at the highest rate, and explain the difference from how each optimizer turns a gradient into a step. Does the
+# noise in the data move the band of good rates, or only the accuracy reached inside it?
+
 # %% [markdown] nbgrader={"grade": true, "grade_id": "question-robust-optimizer", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
 # Adam (and RMSprop, nearly as well) is the most robust inside the range that matters: its accuracy stays near
 # its best over a factor of 64 in the rate (0.001 to 0.064) at every noise level, where SGD with momentum has
@@ -812,6 +820,14 @@ plt.show()
 # (effective 10 and 30) at chance. Nesterov changes little in the accuracy map; at the largest rates it keeps a
 # little more (58% instead of 44% at momentum 0.9 and lr 0.3).
 
+# %% [markdown]
+# ### Question 2: the effective learning rate
+#
+# Derive lr / (1 - β) from the momentum update with a constant gradient. Then check it against the heatmap: name
+# three cells on the diagonal of equal effective rate and their accuracies, and say whether the curves against the
+# effective rate overlap. Where does the formula explain the map least well, and why? What does Nesterov change in
+# the accuracy map and in the stability map?
+
 # %% [markdown] nbgrader={"grade": true, "grade_id": "question-effective-rate", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
 # With a gradient g that stays constant, the velocity obeys v_t = β v_(t-1) + g, whose fixed point is
 # v = g / (1 - β); the step η v is then η / (1 - β) times the gradient: the effective rate. Along the heatmap's
@@ -850,7 +866,8 @@ def layer_gradient_norms(model):
     for _, module in model.named_modules():
         if isinstance(module, Linear):
             grad = module.weight.grad
-            norms.append(0.0 if grad is None else float(np.sqrt(np.sum(np.asarray(grad.data.data, dtype=np.float64) ** 2))))
+            values = None if grad is None else np.asarray(grad.data.data, dtype=np.float64)
+            norms.append(0.0 if values is None else float(np.sqrt(np.sum(values**2))))
     return norms
     ### END SOLUTION
 
@@ -988,18 +1005,26 @@ print(f"stopped at epoch {stopper.stopped_epoch}, best epoch {stopper.best_epoch
 # at epoch 13, training stops at epoch 18, after five epochs without improvement, and the weights of epoch 13
 # are put back.
 
+# %% [markdown]
+# ### Question 3: fifty layers
+#
+# Describe the sigmoid network's gradient profile at initialisation and after training (read the values at the
+# first and last layers), and explain its shape from the chain rule. How do SELU + LeCun and ReLU + He compare, in
+# the gradient and in the loss? Give two ways to make the sigmoid network train without changing its activation,
+# and say which one the lesson showed working.
+
 # %% [markdown] nbgrader={"grade": true, "grade_id": "question-deep-networks", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
-# At initialisation the sigmoid network's gradient norm falls by about the same factor at every layer (a
-# straight line on the log scale) from the output to the input, to about 1e-32 at the first layer: each layer
-# multiplies the gradient by the sigmoid's derivative, at most 1/4, and by weights whose Xavier scale does not
-# make up for it. After training the picture is the same, and the loss has not left ln 3: the first layers
-# cannot learn, and the ones near the output learn only from features that carry no information. SELU + LeCun
-# and ReLU + He keep the norm within about an order of magnitude across the depth, at initialisation and after
-# training; ReLU's loss falls, SELU's needs another rate or more steps. To fix the sigmoid network without changing its activation: BatchNorm after
-# each Linear layer (shown above: the gradient reaches the first layers again), or residual connections that
-# give the gradient a path around each layer; a better initialisation alone cannot make the derivative larger
-# than 1/4. Changing the activation (ReLU with He, SELU with LeCun, or tanh with Xavier, whose derivative is 1
-# at 0) is the simpler fix.
+# At initialisation the sigmoid network's gradient norm falls by about the same factor at every layer (a straight
+# line on the log scale) from the output to the input, to about 1e-32 at the first layer: each layer multiplies
+# the gradient by the sigmoid's derivative, at most 1/4, and by weights whose Xavier scale does not make up for
+# it. After training the picture is the same, and the loss has not left ln 3: the first layers cannot learn, and
+# the ones near the output learn only from features that carry no information. SELU + LeCun and ReLU + He keep
+# the norm within about an order of magnitude across the depth, at initialisation and after training; ReLU's loss
+# falls, SELU's needs another rate or more steps. To fix the sigmoid network without changing its activation:
+# BatchNorm after each Linear layer (shown above: the gradient reaches the first layers again), or residual
+# connections that give the gradient a path around each layer; a better initialisation alone cannot make the
+# derivative larger than 1/4. Changing the activation (ReLU with He, SELU with LeCun, or tanh with Xavier, whose
+# derivative is 1 at 0) is the simpler fix.
 
 # %% [markdown]
 # ## 10. Training emergencies

@@ -82,7 +82,11 @@ def test_an_interrupted_grid_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert len(ResultCache(tmp_path)) == 2 and not list(tmp_path.glob("*.tmp"))
 
     trained.clear()
-    monkeypatch.setattr(experiments, "train_config", lambda config: trained.append(config["learning_rate"]) or real(config))
+    def counted(config):
+        trained.append(config["learning_rate"])
+        return real(config)
+
+    monkeypatch.setattr(experiments, "train_config", counted)
     resumed = _rows(run_grid(configs, jobs=1, cache_dir=tmp_path, progress=False))
     assert trained == [0.1, 0.3]
     monkeypatch.setattr(experiments, "train_config", real)

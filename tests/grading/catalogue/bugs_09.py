@@ -19,7 +19,8 @@ BUGS = [
         visible={"test_summarize"}),
     bug("diverged-misses-nan", M, "summarize flags a run as diverged only when its tail ends above the first loss "
         "(nan and inf pass)", F,
-        [('"diverged": (not finite) or bool(np.mean(tail) > losses[0])', '"diverged": bool(np.mean(tail) > losses[0])')],
+        [('"diverged": (not finite) or bool(np.mean(tail) > losses[0])',
+          '"diverged": bool(np.mean(tail) > losses[0])')],
         hidden={"test_summary_diverged"}, names=("diverged",), message="summary diverged",
         visible={"test_summarize"}),
     bug("best-accuracy-is-the-last", M, "summarize reports the last epoch's accuracy as the best", F,
