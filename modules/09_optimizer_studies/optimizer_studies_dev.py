@@ -58,9 +58,11 @@ import time
 import matplotlib.pyplot as plt
 import pytest
 
-# The lesson's grids are sized to finish in about a minute in all (the first time; cached reruns take well under
-# a second). Set the environment variable TINYTORCH_FULL_RUNS=1 before starting Jupyter for the full grids (about
-# three minutes on two cores); the numbers quoted below are for the full grids.
+# The lesson's grids are sized to finish in well under a minute in all (about 10 s on two cores the first time;
+# cached reruns of a grid take milliseconds). Set the environment variable TINYTORCH_FULL_RUNS=1 before starting
+# Jupyter for the full grids (about a minute for the whole lesson on two cores, well within three); the numbers
+# quoted below are for the full grids. The grids' records are kept in CACHE, a folder under your temporary
+# directory: delete it to run them again from scratch.
 FULL_RUNS = os.environ.get("TINYTORCH_FULL_RUNS") == "1"
 CACHE = os.path.join(tempfile.gettempdir(), "tinytorch-studies-full" if FULL_RUNS else "tinytorch-studies")
 
