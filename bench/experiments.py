@@ -19,7 +19,6 @@ import tempfile
 import time
 
 import numpy as np
-import torch
 
 from tinytorch import experiments
 from tinytorch.experiments import build_model, full_config, grid, run_grid, spirals
@@ -28,6 +27,8 @@ from machine import describe_machine  # bench/machine.py (scripts run from bench
 
 def torch_run(config):
     """train_config's run, in torch: the same data, initial weights, batch order and stopping rule."""
+    import torch
+
     config = full_config(config)
     data = spirals(config)
     (inputs, targets), (val_inputs, val_targets) = data.train, data.validation
@@ -82,6 +83,10 @@ def timed(function):
 
 
 def main():
+    # torch is imported here, not at the top: run_grid's workers are spawned, and a spawned worker imports this
+    # script's top level again (it would pay for importing torch, about a second, in every worker)
+    import torch
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--noises", type=float, nargs="+", default=[0.02, 0.05, 0.1])
