@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from itertools import product
 from multiprocessing import get_context
@@ -229,15 +230,15 @@ def run_and_store(config, path):
 
 
 def _importable_worker():
-    """run_and_store as a fresh (spawned) process can import it. In a notebook the cells' copy lives in
-    __main__, which such a process cannot see, so the package's copy (the same given code) is used."""
+    """run_and_store as a fresh (spawned) process can import it, or None. In a notebook the cells' copy lives in
+    __main__, which such a process cannot see, so the package's copy (the same given code) is used; before the
+    module is exported there is none."""
     if run_and_store.__module__ != "__main__":
         return run_and_store
     try:
         from tinytorch.experiments import run_and_store as packaged
-    except ImportError as error:
-        raise RuntimeError("worker processes import run_and_store from tinytorch.experiments: run "
-                           "`tito export optimizer_studies` first, or pass jobs=1") from error
+    except ImportError:
+        return None
     return packaged
 
 
@@ -300,17 +301,22 @@ def run_grid(configs, jobs=None, cache_dir="experiment-cache", last=20, progress
     configs = [dict(config) for config in configs]
     for config in configs:
         full_config(config)  # refuse unknown keys before any run starts
-    jobs = (os.cpu_count() or 1) if jobs is None else jobs
+    if jobs is None:  # the cores this process may use
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if not (isinstance(jobs, int) and jobs >= 1):
         raise ValueError(f"invalid jobs: {jobs!r} (must be an integer >= 1)")
     cache = ResultCache(cache_dir)
     records, pending = split_cached(configs, cache)
     counter = _Counter(progress, len(configs), len(records))
     try:
-        if pending and (executor is not None or (jobs > 1 and len(pending) > 1)):
+        parallel = bool(pending) and (executor is not None or (jobs > 1 and len(pending) > 1))
+        worker = _importable_worker() if parallel else None
+        if parallel and worker is None:
+            warnings.warn("tinytorch.experiments is not exported yet (tito export optimizer_studies), so worker "
+                          "processes cannot import run_and_store: running the grid in this process")
+        if worker is not None:
             pool, saved = (executor, {}) if executor is not None else _start_workers(min(jobs, len(pending)))
             try:
-                worker = _importable_worker()
                 futures = {pool.submit(worker, configs[i], str(cache.path(configs[i]))): i for i in pending}
                 _restore_threads(saved)
                 for future in as_completed(futures):

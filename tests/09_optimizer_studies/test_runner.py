@@ -142,3 +142,14 @@ def test_a_dask_executor_gives_the_same_table(tmp_path):
         on_dask = _rows(run_grid(configs, cache_dir=tmp_path / "dask", progress=False,
                                  executor=client.get_executor()))
     _same(local, on_dask)
+
+
+def test_without_an_importable_worker_the_grid_runs_here(tmp_path, monkeypatch):
+    """Before the module is exported (no run_and_store a worker process can import), does run_grid say so and run
+    the grid in this process, with the same table?"""
+    configs = grid(TINY, learning_rate=[0.01, 0.1, 0.3])
+    expected = _rows(run_grid(configs, jobs=1, cache_dir=tmp_path / "one", progress=False))
+    monkeypatch.setattr(experiments, "_importable_worker", lambda: None)
+    with pytest.warns(UserWarning, match="not exported yet"):
+        got = _rows(run_grid(configs, jobs=2, cache_dir=tmp_path / "here", progress=False))
+    _same(expected, got)
