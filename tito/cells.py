@@ -12,7 +12,10 @@ HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
 def nbgrader(cell: NotebookNode) -> dict:
-    return cell.metadata.get("nbgrader", {}) or {}
+    """The cell's nbgrader metadata; {} when it has none, or when a submitted notebook's metadata is not a dict."""
+    metadata = cell.get("metadata")
+    found = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def is_solution(cell: NotebookNode) -> bool:

@@ -102,6 +102,17 @@ def test_a_damaged_notebook_never_raises(alpha, changes):
     check(prepare_submission(data, release, manifest, ("core.alpha",), "alice's notebook"))
 
 
+@pytest.mark.parametrize("value", [1, "add-one", ["grade_id"], None, True])
+def test_nbgrader_metadata_that_is_not_a_dict_never_raises(alpha, value):
+    """A case the random search above once found: an answer cell whose nbgrader metadata is an int (the cell map
+    of the messages read it as a dict)."""
+    release, answered, manifest = alpha
+    document = json.loads(json.dumps(answered))
+    cell = next(cell for cell in document["cells"] if cell.get("id") == "add-one")
+    cell["metadata"]["nbgrader"] = value
+    check(prepare_submission(json.dumps(document).encode(), release, manifest, ("core.alpha",), "alice's notebook"))
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=JSON_VALUES)
 def test_any_json_never_raises(alpha, value):
